@@ -1,0 +1,1 @@
+"""Assets by stage, in data-flow order: ingest → staging → reconcile → marts → exports."""

@@ -1,0 +1,97 @@
+"""Ingest: land every file of the day from the configured source, fingerprinted."""
+
+
+import datetime as dt
+
+import dagster as dg
+import pandas as pd
+
+from recon_pipeline.contracts import load_contracts
+from recon_pipeline.partitions import daily_partitions, partition_days
+from recon_pipeline.resources.sources import InboundSource, unsafe_name_reason
+from recon_pipeline.resources.warehouse import WarehouseResource, fetch_dicts
+
+LANDED_FILES = dg.AssetKey(["audit", "landed_files"])
+LANDED_COLUMNS = ["partition_date", "source", "file_name", "path", "sha256", "bytes", "status",
+                  "reason", "duplicate_of", "landed_at"]
+
+
+def _land_day(source: InboundSource, con, day: dt.date) -> pd.DataFrame:
+    known = {
+        row["sha256"]: row["path"]
+        for row in fetch_dicts(
+            con,
+            "SELECT sha256, arg_min(path, partition_date) AS path FROM audit.landed_files "
+            "WHERE partition_date < $day AND status = 'LANDED' GROUP BY sha256",
+            {"day": day},
+        )
+    }
+    previously = {
+        (row["source"], row["file_name"]): row["landed_at"]
+        for row in fetch_dicts(
+            con,
+            "SELECT source, file_name, landed_at FROM audit.landed_files WHERE partition_date = $day",
+            {"day": day},
+        )
+    }
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows = []
+    for source_name in sorted({c.source for c in load_contracts()}):
+        for remote in source.list_files(source_name, day):
+            relative = f"{source_name}/{day.isoformat()}/{remote.name}"
+            landed_at = previously.get((source_name, remote.name), now)
+            if reason := unsafe_name_reason(remote.name):
+                rows.append([day, source_name, remote.name, relative, None, remote.size,
+                             "REFUSED", reason, None, landed_at])
+                continue
+            _, sha256, size = source.land(remote)
+            first = known.get(sha256)
+            status = "DUPLICATE" if first else "LANDED"
+            reason = f"same bytes as {first}" if first else None
+            known.setdefault(sha256, relative)
+            rows.append([day, source_name, remote.name, relative, sha256, size, status, reason,
+                         first, landed_at])
+    return pd.DataFrame(rows, columns=LANDED_COLUMNS)
+
+
+@dg.asset(
+    key=LANDED_FILES,
+    group_name="ingest",
+    partitions_def=daily_partitions,
+    pool="duckdb",
+    deps=[dg.AssetDep(LANDED_FILES, partition_mapping=dg.TimeWindowPartitionMapping(
+        start_offset=-1, end_offset=-1))],
+    kinds={"duckdb"},
+)
+def landed_files(
+    context: dg.AssetExecutionContext, source: InboundSource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Every file delivered for the day, copied into the landing copy with its sha256.
+
+    The same bytes delivered again (any folder, any name) are marked DUPLICATE and loaded
+    once; unsafe names are REFUSED and never followed. Depends on the previous day because a
+    duplicate is judged against everything landed before.
+    """
+    frames = []
+    with warehouse.connect() as con:
+        for day in partition_days(context):
+            frame = _land_day(source, con, day)
+            con.begin()
+            con.execute("DELETE FROM audit.landed_files WHERE partition_date = $day", {"day": day})
+            con.execute("INSERT INTO audit.landed_files BY NAME SELECT * FROM frame")
+            con.commit()
+            frames.append(frame)
+    landed = pd.concat(frames) if frames else pd.DataFrame(columns=LANDED_COLUMNS)
+    counts = landed["status"].value_counts().to_dict()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(landed),
+            "landed": counts.get("LANDED", 0),
+            "duplicates": counts.get("DUPLICATE", 0),
+            "refused": counts.get("REFUSED", 0),
+            "files": dg.MetadataValue.md(
+                landed[["source", "file_name", "status", "reason"]].to_markdown(index=False)
+                if len(landed) else "_no files_"
+            ),
+        }
+    )

@@ -1,0 +1,44 @@
+"""The write every mart shares: replace one day's snapshot with one SQL file's result."""
+
+
+import datetime as dt
+from collections.abc import Callable
+
+import dagster as dg
+import duckdb
+
+from recon_pipeline.partitions import partition_days
+from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
+
+Prepare = Callable[[duckdb.DuckDBPyConnection, dt.date], None]
+
+
+def materialize_snapshot(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    table: str,
+    statement: str,
+    key_column: str = "as_of",
+    prepare: Prepare | None = None,
+) -> tuple[int, dt.date]:
+    """For each day of the window: ``BEGIN; DELETE day; INSERT sql/<statement>; COMMIT``.
+
+    Returns the row count of the last day and that day, for the asset's metadata.
+    """
+    rows, last = 0, None
+    parameter = "as_of" if key_column == "as_of" else "partition_date"
+    with warehouse.connect() as con:
+        for day in partition_days(context):
+            con.begin()
+            if prepare:
+                prepare(con, day)
+            rows = replace_partition(con, table, key_column, day, statement, {parameter: day})
+            con.commit()
+            last = day
+    assert last is not None
+    return rows, last
+
+
+def markdown_preview(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> dg.MetadataValue:
+    frame = con.execute(query, params).df()
+    return dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "_no rows_")

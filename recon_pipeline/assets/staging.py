@@ -1,0 +1,306 @@
+"""Staging: every landed file read through its data contract, then mapped to the two
+canonical tables the reconciliation works on.
+
+Contract validation (pandera) and the file manifest are one asset so that one transaction
+covers a day's files: rows in raw tables, rejected rows in quarantine, the counts in the
+manifest. Adding a contract file adds its ``raw/<family>`` asset here without code.
+"""
+
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from recon_pipeline.contracts import Contract, load_contracts
+from recon_pipeline.contracts.validate import validate
+from recon_pipeline.layouts import FileRejected, read_file
+from recon_pipeline.packaged import packaged_dir
+from recon_pipeline.partitions import daily_partitions, partition_days
+from recon_pipeline.resources.sources import InboundSource
+from recon_pipeline.resources.warehouse import (
+    RAW_FIXED_COLUMNS,
+    WarehouseResource,
+    fetch_dicts,
+    quote,
+)
+
+FILE_MANIFEST = dg.AssetKey(["audit", "file_manifest"])
+REJECTED_ROWS = dg.AssetKey(["quarantine", "rejected_rows"])
+RECEIVABLE_EVENTS = dg.AssetKey(["staging", "receivable_events"])
+SETTLEMENT_LINES = dg.AssetKey(["staging", "settlement_lines"])
+LANDED_FILES = dg.AssetKey(["audit", "landed_files"])
+REJECT_COLUMNS = ["partition_date", "source", "layout", "path", "line_no", "raw", "reason"]
+
+
+def raw_key(family: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", family])
+
+
+def families() -> dict[str, list[Contract]]:
+    grouped: dict[str, list[Contract]] = {}
+    for contract in load_contracts():
+        grouped.setdefault(contract.family, []).append(contract)
+    return grouped
+
+
+@dataclass
+class FileOutcome:
+    manifest: dict
+    rows: pd.DataFrame | None
+    rejected: pd.DataFrame
+
+
+def _unique_keys(contract: Contract, rows: pd.DataFrame) -> pd.Series:
+    if not contract.unique:
+        return pd.Series([None] * len(rows), index=rows.index, dtype=object)
+    parts = [rows[name].astype(str) for name in contract.unique]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + "|" + part
+    return joined
+
+
+def _reject_frame(day, contract, path, items: list[tuple[int, str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [[day, contract.source, contract.layout, path, line, raw, reason]
+         for line, raw, reason in items],
+        columns=REJECT_COLUMNS,
+    )
+
+
+def _already_loaded(con, contract: Contract, day: dt.date, keys: pd.DataFrame) -> dict[str, str]:
+    """Unique keys of this file that an earlier partition already loaded: key → where."""
+    if not contract.unique or keys.empty:
+        return {}
+    table = f"raw.{quote(contract.family)}"
+    con.register("keys", keys)
+    found = fetch_dicts(
+        con,
+        f"SELECT r.unique_key, arg_min(r.path || ' line ' || r.line_no, r.partition_date) AS place "
+        f"FROM {table} AS r JOIN keys AS k ON k.unique_key = r.unique_key "
+        f"WHERE r.partition_date < $day AND r.layout = $layout GROUP BY r.unique_key",
+        {"day": day, "layout": contract.layout},
+    )
+    con.unregister("keys")
+    return {row["unique_key"]: row["place"] for row in found}
+
+
+def _read_one(con, contract: Contract, day: dt.date, landed: dict, local: Path,
+              seen_today: dict[str, str]) -> FileOutcome:
+    path = landed["path"]
+    base = {"partition_date": day, "source": contract.source, "layout": contract.layout,
+            "path": path, "sha256": landed["sha256"], "duplicate_of": None}
+    try:
+        parsed = read_file(contract, local.read_bytes())
+    except FileRejected as rejected:
+        manifest = base | {"status": "QUARANTINED", "reason": rejected.reason,
+                           "rows_total": rejected.rows_total, "rows_loaded": 0,
+                           "rows_quarantined": rejected.rows_total}
+        return FileOutcome(manifest, None,
+                           _reject_frame(day, contract, path, [(0, None, rejected.reason)]))
+    frame = pd.DataFrame(parsed.rows, columns=contract.canonical_columns, dtype=object)
+    frame["line_no"] = parsed.line_nos
+    result = validate(contract, frame)
+    raws = dict(zip(parsed.line_nos, parsed.raws, strict=True))
+    rejects = list(parsed.malformed)
+    rejects += [(int(r.line_no), raws[int(r.line_no)], r.reason)
+                for r in result.rejected.itertuples(index=False)]
+    rows = result.rows
+    rows["unique_key"] = _unique_keys(contract, rows)
+    if contract.unique and len(rows):
+        keys = rows[["unique_key"]]
+        earlier = _already_loaded(con, contract, day, keys)
+        repeated = []
+        for position, key in rows["unique_key"].items():
+            place = earlier.get(key) or seen_today.get(key)
+            if place:
+                line = int(rows.at[position, "line_no"])
+                rejects.append((line, raws[line], f"already loaded from {place} "
+                                f"({', '.join(contract.unique)} must be unique)"))
+                repeated.append(position)
+        rows = rows.drop(index=repeated)
+        for key, line in zip(rows["unique_key"], rows["line_no"], strict=True):
+            seen_today[key] = f"{path} line {line}"
+    for name, _ in RAW_FIXED_COLUMNS:
+        if name not in rows:
+            rows[name] = {"partition_date": day, "source": contract.source,
+                          "layout": contract.layout, "path": path}.get(name)
+    rejects.sort()
+    manifest = base | {"status": "LOADED", "reason": None, "rows_total": parsed.rows_total,
+                       "rows_loaded": len(rows), "rows_quarantined": len(rejects)}
+    return FileOutcome(manifest, rows, _reject_frame(day, contract, path, rejects))
+
+
+def _skipped(day: dt.date, contract: Contract | None, landed: dict) -> FileOutcome:
+    reason = landed["reason"] if contract else f"no data contract for source {landed['source']!r}"
+    manifest = {"partition_date": day, "source": landed["source"],
+                "layout": contract.layout if contract else None, "path": landed["path"],
+                "sha256": landed["sha256"], "duplicate_of": landed["duplicate_of"],
+                "status": landed["status"] if landed["status"] != "LANDED" else "QUARANTINED",
+                "reason": reason, "rows_total": 0, "rows_loaded": 0, "rows_quarantined": 0}
+    rejected = pd.DataFrame(columns=REJECT_COLUMNS)
+    if landed["status"] == "REFUSED" or contract is None:
+        rejected = pd.DataFrame([[day, landed["source"], None, landed["path"], 0, None, reason]],
+                                columns=REJECT_COLUMNS)
+    return FileOutcome(manifest, None, rejected)
+
+
+def _stage_day(con, source: InboundSource, day: dt.date) -> list[FileOutcome]:
+    contracts = {c.source: c for c in load_contracts()}
+    landed_rows = fetch_dicts(
+        con, "SELECT * FROM audit.landed_files WHERE partition_date = $day ORDER BY source, path",
+        {"day": day},
+    )
+    outcomes = []
+    seen_today: dict[str, dict[str, str]] = {}
+    for landed in landed_rows:
+        contract = contracts.get(landed["source"])
+        if landed["status"] != "LANDED" or contract is None:
+            outcomes.append(_skipped(day, contract, landed))
+            continue
+        local = Path(source.landed_dir) / landed["path"]
+        outcomes.append(_read_one(con, contract, day, landed, local,
+                                  seen_today.setdefault(contract.layout, {})))
+    return outcomes
+
+
+def _write_day(con, day: dt.date, outcomes: list[FileOutcome], loaded_at: dt.datetime) -> None:
+    manifest = pd.DataFrame([o.manifest | {"loaded_at": loaded_at} for o in outcomes])
+    rejected = pd.concat([o.rejected for o in outcomes] or [pd.DataFrame(columns=REJECT_COLUMNS)])
+    rejected = rejected.astype({"line_no": "int64"})
+    con.begin()
+    con.execute("DELETE FROM audit.file_manifest WHERE partition_date = $day", {"day": day})
+    con.execute("DELETE FROM quarantine.rejected_rows WHERE partition_date = $day", {"day": day})
+    for family in families():
+        con.execute(f"DELETE FROM raw.{quote(family)} WHERE partition_date = $day", {"day": day})
+    if len(manifest):
+        con.execute("INSERT INTO audit.file_manifest BY NAME SELECT * FROM manifest")
+    if len(rejected):
+        con.execute("INSERT INTO quarantine.rejected_rows BY NAME SELECT * FROM rejected")
+    contracts = {c.layout: c for c in load_contracts()}
+    for outcome in outcomes:
+        if outcome.rows is not None and len(outcome.rows):
+            rows = outcome.rows  # noqa: F841 - read by DuckDB's replacement scan
+            family = contracts[outcome.manifest["layout"]].family
+            con.execute(f"INSERT INTO raw.{quote(family)} BY NAME SELECT * FROM rows")
+    con.commit()
+
+
+def _previous_loaded_at(con, day: dt.date) -> dt.datetime:
+    found = con.execute(
+        "SELECT min(loaded_at) FROM audit.file_manifest WHERE partition_date = $day", {"day": day}
+    ).fetchone()
+    if found and found[0] is not None:
+        return found[0]
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _validated_specs() -> list[dg.AssetSpec]:
+    specs = [
+        dg.AssetSpec(FILE_MANIFEST, group_name="staging", deps=[LANDED_FILES], kinds={"duckdb"},
+                     description="One row per delivered file: status, reason, rows total / "
+                     "loaded / quarantined. Completeness is checked on it."),
+        dg.AssetSpec(REJECTED_ROWS, group_name="staging", deps=[LANDED_FILES], kinds={"duckdb"},
+                     description="Every rejected row with its file, line, raw text and reason; "
+                     "line 0 means the whole file was quarantined."),
+    ]
+    for family, members in families().items():
+        layouts = ", ".join(c.layout for c in members)
+        specs.append(dg.AssetSpec(
+            raw_key(family), group_name="staging", deps=[LANDED_FILES], kinds={"duckdb", "pandera"},
+            description=f"Rows of the {family} layouts ({layouts}) that passed their data "
+            f"contract, typed, with file and line.",
+        ))
+    return specs
+
+
+@dg.multi_asset(specs=_validated_specs(), partitions_def=daily_partitions, pool="duckdb",
+                name="validated_files")
+def validated_files(context: dg.AssetExecutionContext, source: InboundSource,
+                    warehouse: WarehouseResource):
+    """Read each landed file with its contract: decode, header, pandera row checks."""
+    all_outcomes: list[FileOutcome] = []
+    with warehouse.connect() as con:
+        for day in partition_days(context):
+            loaded_at = _previous_loaded_at(con, day)
+            outcomes = _stage_day(con, source, day)
+            _write_day(con, day, outcomes, loaded_at)
+            all_outcomes += outcomes
+    manifest = pd.DataFrame([o.manifest for o in all_outcomes])
+    quarantined_files = [o.manifest for o in all_outcomes if o.manifest["status"] == "QUARANTINED"]
+    rejected = pd.concat([o.rejected for o in all_outcomes] or [pd.DataFrame(columns=REJECT_COLUMNS)])
+    for file in quarantined_files:
+        context.log.warning(f"file quarantined: {file['path']}: {file['reason']}")
+    yield dg.MaterializeResult(
+        asset_key=FILE_MANIFEST,
+        metadata={
+            "dagster/row_count": len(manifest),
+            "rows_total": int(manifest["rows_total"].sum()) if len(manifest) else 0,
+            "rows_loaded": int(manifest["rows_loaded"].sum()) if len(manifest) else 0,
+            "rows_quarantined": int(manifest["rows_quarantined"].sum()) if len(manifest) else 0,
+            "files_quarantined": len(quarantined_files),
+            "preview": dg.MetadataValue.md(
+                manifest[["path", "status", "rows_total", "rows_loaded", "rows_quarantined"]]
+                .to_markdown(index=False) if len(manifest) else "_no files_"),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=REJECTED_ROWS,
+        metadata={
+            "dagster/row_count": len(rejected),
+            "preview": dg.MetadataValue.md(
+                rejected[["path", "line_no", "reason"]].head(20).to_markdown(index=False)
+                if len(rejected) else "_nothing rejected_"),
+        },
+    )
+    layouts = {c.layout: c.family for c in load_contracts()}
+    for family in families():
+        loaded = sum(o.manifest["rows_loaded"] for o in all_outcomes
+                     if layouts.get(o.manifest["layout"]) == family)
+        yield dg.MaterializeResult(asset_key=raw_key(family),
+                                   metadata={"dagster/row_count": int(loaded)})
+
+
+def _map_target(context: dg.AssetExecutionContext, warehouse: WarehouseResource, target: str):
+    total = 0
+    with warehouse.connect() as con:
+        for day in partition_days(context):
+            con.begin()
+            con.execute(f"DELETE FROM staging.{target} WHERE partition_date = $day", {"day": day})
+            for family, members in families().items():
+                if members[0].target != target:
+                    continue
+                mapping = packaged_dir("sql") / "staging" / target / f"{family}.sql"
+                con.execute(f"INSERT INTO staging.{target} BY NAME {mapping.read_text('utf-8')}",
+                            {"partition_date": day})
+            counted = con.execute(
+                f"SELECT count(*) FROM staging.{target} WHERE partition_date = $day", {"day": day}
+            ).fetchone()
+            con.commit()
+            total += int(counted[0]) if counted else 0
+    return total
+
+
+@dg.asset(key=RECEIVABLE_EVENTS, group_name="staging", partitions_def=daily_partitions,
+          pool="duckdb", kinds={"duckdb"},
+          deps=[raw_key(f) for f, m in families().items() if m[0].target == "receivable_events"])
+def receivable_events(context: dg.AssetExecutionContext,
+                      warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Order events (SHIP/CANCEL/RETURN) with the amount each adds to or takes off the
+    receivable (expected_delta), one row per valid shipment-file row."""
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": _map_target(context, warehouse, "receivable_events")})
+
+
+@dg.asset(key=SETTLEMENT_LINES, group_name="staging", partitions_def=daily_partitions,
+          pool="duckdb", kinds={"duckdb"},
+          deps=[raw_key(f) for f, m in families().items() if m[0].target == "settlement_lines"])
+def settlement_lines(context: dg.AssetExecutionContext,
+                     warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Payments from every channel in one shape: key, customer-side gross, provider fee,
+    paid date, with a settlement_line_id derived from the file's content."""
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": _map_target(context, warehouse, "settlement_lines")})

@@ -1,0 +1,172 @@
+"""The ``recon`` command: a thin shell over the Definitions (the same job the UI runs)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from recon_pipeline.settings import Settings, load_settings
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from error
+
+
+def prepare_instance(settings: Settings):
+    """A persistent Dagster instance under ``$RECON_HOME/dagster`` (``make ui`` reads it)."""
+    import dagster as dg
+
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home)
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        shutil.copyfile(Path(__file__).with_name("dagster.yaml"), config)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def day_summary(settings: Settings, day: dt.date) -> dict[str, int]:
+    import duckdb
+
+    from recon_pipeline import packaged
+
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        row = con.execute(packaged.sql("cli/day_summary"), {"day": day}).fetchone()
+        names = [d[0] for d in con.description]
+    finally:
+        con.close()
+    return {name: int(value or 0) for name, value in zip(names, row or (), strict=True)}
+
+
+def _failure_reason(result) -> str:
+    failed_checks = [
+        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed
+    ]
+    if failed_checks:
+        return "blocking check failed (" + ", ".join(failed_checks) + "); exports held"
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            while error is not None and error.cause is not None:
+                error = error.cause
+            message = (error.message if error else "").strip().splitlines()
+            return f"step {event.step_key} failed: {message[0] if message else 'unknown error'}"
+    return "run failed"
+
+
+def run_days(settings: Settings, first: dt.date, last: dt.date, out=sys.stdout) -> int:
+    """Materialize every asset for each day in order; stop at the first failing day."""
+    from recon_pipeline.definitions import DAILY_JOB, build_definitions
+
+    if last < first:
+        print(f"recon: --to {last} is before --from {first}", file=sys.stderr)
+        return 2
+    instance = prepare_instance(settings)
+    job = build_definitions(settings).resolve_job_def(DAILY_JOB)
+    header = f"{'day':<10}  {'rows in':>8}  {'quarant.':>8}  {'matched':>8}  {'unmatch.':>8}  " \
+             f"{'dunning':>8}  {'exported':>8}"
+    print(header, file=out)
+    day = first
+    while day <= last:
+        result = job.execute_in_process(
+            partition_key=day.isoformat(), instance=instance, raise_on_error=False,
+            run_config=QUIET_LOGS,
+        )
+        if not result.success:
+            print(f"{day}  FAILED", file=out)
+            print(f"recon: {day}: {_failure_reason(result)}", file=sys.stderr)
+            return 1
+        s = day_summary(settings, day)
+        print(f"{day!s:<10}  {s['rows_in']:>8}  {s['rows_quarantined']:>8}  {s['matched']:>8}  "
+              f"{s['unmatched']:>8}  {s['dunning_candidates']:>8}  {s['exported']:>8}", file=out)
+        if s["files_quarantined"] or s["rows_quarantined"]:
+            print(f"{'':<10}  quarantined: {s['files_quarantined']} file(s), "
+                  f"{s['rows_quarantined']} row(s) — see quarantine.rejected_rows", file=out)
+        day += dt.timedelta(days=1)
+    return 0
+
+
+def status(settings: Settings, as_of: dt.date | None, out=sys.stdout) -> int:
+    import duckdb
+
+    from recon_pipeline import packaged
+
+    if not settings.warehouse.exists():
+        print(f"recon: no warehouse at {settings.warehouse}; run `recon run` first", file=sys.stderr)
+        return 1
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        if as_of is None:
+            found = con.execute("SELECT max(as_of) FROM marts.receivables").fetchone()
+            as_of = found[0] if found else None
+        if as_of is None:
+            print("recon: the marts are empty; run `recon run` first", file=sys.stderr)
+            return 1
+        print(f"as of {as_of}", file=out)
+        for title, statement in (
+            ("receivables by status", "cli/status_receivables"),
+            ("settlement lines by status", "cli/status_settlements"),
+            ("open exceptions", "cli/status_unmatched"),
+            ("aging (outstanding yen)", "cli/status_aging"),
+            ("dunning today", "cli/status_dunning"),
+            ("quarantine and exports to date", "cli/status_audit"),
+        ):
+            frame = con.execute(packaged.sql(statement), {"as_of": as_of}).df()
+            print(f"\n{title}", file=out)
+            print(frame.to_string(index=False) if len(frame) else "  (none)", file=out)
+    finally:
+        con.close()
+    return 0
+
+
+def demo(settings: Settings, out=sys.stdout) -> int:
+    from recon_pipeline.demo import generate_month
+
+    summary = generate_month(settings.landing_dir)
+    print(f"demo landing zone: {settings.landing_dir} ({summary.files} files, "
+          f"{summary.start} … {summary.end})", file=out)
+    code = run_days(settings, summary.start, summary.end, out=out)
+    if code == 0:
+        status(settings, summary.end, out=out)
+        print(f"\nwarehouse: {settings.warehouse}\nexports:   {settings.export_dir}\n"
+              "open the UI with `make ui` (http://127.0.0.1:3000)", file=out)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="recon", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="write a demo month into the landing dir and run it")
+    run = commands.add_parser("run", help="materialize every asset for each day in a range")
+    run.add_argument("--from", dest="first", type=_date, required=True)
+    run.add_argument("--to", dest="last", type=_date)
+    show = commands.add_parser("status", help="headline figures of the marts as of a day")
+    show.add_argument("--as-of", dest="as_of", type=_date)
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ValueError as error:
+        print(f"recon: {error}", file=sys.stderr)
+        return 2
+    if args.command == "demo":
+        return demo(settings)
+    if args.command == "run":
+        return run_days(settings, args.first, args.last or args.first)
+    return status(settings, args.as_of)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

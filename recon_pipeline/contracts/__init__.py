@@ -1,0 +1,5 @@
+"""Inbound layouts as data: load the contracts in ``data_contracts/`` and validate files."""
+
+from recon_pipeline.contracts.model import Column, Contract, RowCheck, load_contracts
+
+__all__ = ["Column", "Contract", "RowCheck", "load_contracts"]

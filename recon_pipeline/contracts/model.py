@@ -1,0 +1,199 @@
+"""The contract file format: one YAML per inbound layout in ``data_contracts/``.
+
+A contract says how to read a file (reader, encoding, delimiter), what its header is, what
+each column means (canonical name, type, required, allowed values, pattern, range) and which
+row checks and uniqueness hold. Rows that pass land in ``raw.<family>``; layouts of the same
+family (two card gateways) share that table and its staging SQL mapping.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from recon_pipeline.packaged import packaged_dir
+
+COLUMN_TYPES = {"text": "VARCHAR", "integer": "BIGINT", "date": "DATE", "timestamp": "TIMESTAMP"}
+READERS = ("csv", "zengin", "amazon_v2")
+TARGETS = ("receivable_events", "settlement_lines", "dispositions")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class ContractError(ValueError):
+    """A contract file that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    canonical: str
+    type: str
+    required: bool = False
+    required_when: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    allowed: tuple[str, ...] | None = None
+    pattern: str | None = None
+    format: str | None = None
+    min: int | None = None
+    max: int | None = None
+    max_length: int | None = None
+    strip_prefix: str | None = None
+
+    @property
+    def sql_type(self) -> str:
+        return COLUMN_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    check: str
+    reason: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class Contract:
+    """One inbound layout; compared and hashed by identity (contracts are loaded once)."""
+
+    layout: str
+    source: str
+    family: str
+    target: str
+    description: str
+    reader: str
+    encoding: str
+    delimiter: str
+    columns: tuple[Column, ...]
+    unique: tuple[str, ...]
+    row_checks: tuple[RowCheck, ...]
+    path: Path
+
+    @property
+    def header(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @property
+    def canonical_columns(self) -> list[str]:
+        return [column.canonical for column in self.columns]
+
+    @property
+    def raw_table(self) -> str:
+        return f"raw.{self.family}"
+
+
+def _fail(path: Path, message: str) -> ContractError:
+    return ContractError(f"{path.name}: {message}")
+
+
+def _column(path: Path, spec: dict[str, Any]) -> Column:
+    if "name" not in spec:
+        raise _fail(path, f"a column has no name: {spec}")
+    name = str(spec["name"])
+    canonical = str(spec.get("as", name))
+    if not IDENTIFIER.match(canonical):
+        raise _fail(path, f"column {name!r}: canonical name {canonical!r} must be snake_case")
+    column_type = spec.get("type", "text")
+    if column_type not in COLUMN_TYPES:
+        raise _fail(path, f"column {name!r}: type {column_type!r} is not one of {list(COLUMN_TYPES)}")
+    if column_type == "date" and not spec.get("format"):
+        raise _fail(path, f"column {name!r}: a date needs a format")
+    known = {"name", "as", "type", "required", "required_when", "allowed", "pattern", "format",
+             "min", "max", "max_length", "strip_prefix"}
+    if unknown := set(spec) - known:
+        raise _fail(path, f"column {name!r}: unknown keys {sorted(unknown)}")
+    if spec.get("pattern"):
+        re.compile(spec["pattern"])
+    return Column(
+        name=name,
+        canonical=canonical,
+        type=column_type,
+        required=bool(spec.get("required", False)),
+        required_when={k: tuple(map(str, v)) for k, v in (spec.get("required_when") or {}).items()},
+        allowed=tuple(map(str, spec["allowed"])) if spec.get("allowed") else None,
+        pattern=spec.get("pattern"),
+        format=spec.get("format"),
+        min=spec.get("min"),
+        max=spec.get("max"),
+        max_length=spec.get("max_length"),
+        strip_prefix=spec.get("strip_prefix"),
+    )
+
+
+def load_contract(path: Path) -> Contract:
+    """Parse and check one contract file; every problem is a ``ContractError``."""
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise _fail(path, f"not valid YAML: {error}") from error
+    if not isinstance(spec, dict):
+        raise _fail(path, "must be a mapping")
+    for key in ("layout", "source", "target", "columns"):
+        if key not in spec:
+            raise _fail(path, f"missing required key {key!r}")
+    if spec["target"] not in TARGETS:
+        raise _fail(path, f"target {spec['target']!r} is not one of {list(TARGETS)}")
+    reader = spec.get("reader", "csv")
+    if reader not in READERS:
+        raise _fail(path, f"reader {reader!r} is not one of {list(READERS)}")
+    family = spec.get("family", spec["layout"])
+    if not IDENTIFIER.match(family):
+        raise _fail(path, f"family {family!r} must be snake_case")
+    columns = tuple(_column(path, column) for column in spec["columns"])
+    canonical = [column.canonical for column in columns]
+    if len(set(canonical)) != len(canonical):
+        raise _fail(path, "two columns share a canonical name")
+    for column in columns:
+        for other in column.required_when:
+            if other not in canonical:
+                raise _fail(path, f"column {column.name!r}: required_when names unknown {other!r}")
+    unique = tuple(spec.get("unique") or ())
+    if missing := [name for name in unique if name not in canonical]:
+        raise _fail(path, f"unique names unknown columns {missing}")
+    checks = tuple(
+        RowCheck(check=str(item["check"]), reason=str(item["reason"]), args=dict(item.get("args") or {}))
+        for item in spec.get("row_checks") or ()
+    )
+    from recon_pipeline.contracts.checks import ROW_CHECKS
+
+    for row_check in checks:
+        if row_check.check not in ROW_CHECKS:
+            raise _fail(path, f"row check {row_check.check!r} is not one of {sorted(ROW_CHECKS)}")
+    return Contract(
+        layout=str(spec["layout"]),
+        source=str(spec["source"]),
+        family=family,
+        target=str(spec["target"]),
+        description=str(spec.get("description", "")),
+        reader=reader,
+        encoding=str(spec.get("encoding", "utf-8-sig")),
+        delimiter=str(spec.get("delimiter", ",")),
+        columns=columns,
+        unique=unique,
+        row_checks=checks,
+        path=path,
+    )
+
+
+@cache
+def load_contracts(directory: Path | None = None) -> tuple[Contract, ...]:
+    """Every contract in ``data_contracts/``; a family's layouts must agree on their columns."""
+    directory = directory or packaged_dir("data_contracts")
+    contracts = tuple(load_contract(path) for path in sorted(directory.glob("*.yaml")))
+    families: dict[str, Contract] = {}
+    for contract in contracts:
+        first = families.setdefault(contract.family, contract)
+        shape = [(c.canonical, c.type) for c in contract.columns]
+        if shape != [(c.canonical, c.type) for c in first.columns]:
+            raise _fail(
+                contract.path,
+                f"family {contract.family!r} must have the same canonical columns and types "
+                f"as {first.path.name}",
+            )
+    layouts = [contract.layout for contract in contracts]
+    if len(set(layouts)) != len(layouts):
+        raise ContractError("two contracts declare the same layout name")
+    return contracts

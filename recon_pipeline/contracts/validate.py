@@ -1,0 +1,200 @@
+"""Row-level contract validation with pandera.
+
+The reader gives every data record of a file as strings; this module builds one pandera
+schema per contract, validates lazily (every failure of every row at once), and splits the
+records into typed rows for ``raw.<family>`` and rejections with a reason a person can act
+on. Nothing is coerced silently: an integer is ``-?[0-9]+`` and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from recon_pipeline.contracts.checks import INTEGER, ROW_CHECK_DETAILS, ROW_CHECKS
+from recon_pipeline.contracts.model import Column, Contract, RowCheck
+
+TOKYO = "Asia/Tokyo"
+
+
+@dataclass(frozen=True)
+class Validated:
+    rows: pd.DataFrame
+    """Typed rows that passed, canonical column names plus ``line_no``."""
+    rejected: pd.DataFrame
+    """``line_no`` and ``reason`` of every row that failed."""
+
+
+def _parses_as_date(fmt: str):
+    def check(values: pd.Series) -> pd.Series:
+        return pd.to_datetime(values, format=fmt, errors="coerce").notna()
+
+    return check
+
+
+def _parses_as_timestamp(values: pd.Series) -> pd.Series:
+    has_offset = values.str.contains(r"(?:[+-][0-9]{2}:?[0-9]{2}|Z)$", regex=True)
+    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
+    return has_offset & parsed.notna()
+
+
+def _integer_column(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values.where(values.str.fullmatch(INTEGER.pattern)), errors="coerce")
+
+
+def _column_checks(column: Column) -> list[pa.Check]:
+    checks: list[pa.Check] = []
+    if column.type == "integer":
+        checks.append(pa.Check.str_matches(INTEGER.pattern, error="is not an integer (digits only)"))
+        if column.min is not None:
+            checks.append(pa.Check(
+                lambda s, low=column.min: _integer_column(s).fillna(low) >= low,
+                error=f"is below the minimum {column.min}",
+            ))
+        if column.max is not None:
+            checks.append(pa.Check(
+                lambda s, high=column.max: _integer_column(s).fillna(high) <= high,
+                error=f"is above the maximum {column.max}",
+            ))
+    elif column.type == "date":
+        checks.append(pa.Check(_parses_as_date(column.format or ""),
+                               error=f"is not a date in the form {column.format}"))
+    elif column.type == "timestamp":
+        checks.append(pa.Check(_parses_as_timestamp,
+                               error="is not an ISO 8601 timestamp with a UTC offset"))
+    if column.allowed:
+        checks.append(pa.Check.isin(list(column.allowed),
+                                    error=f"is not one of {', '.join(column.allowed)}"))
+    if column.pattern:
+        checks.append(pa.Check.str_matches(column.pattern,
+                                           error=f"does not match {column.pattern}"))
+    if column.max_length:
+        checks.append(pa.Check.str_length(max_value=column.max_length,
+                                          error=f"is longer than {column.max_length} characters"))
+    return checks
+
+
+def _typed_for_checks(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    typed = frame.copy()
+    for column in contract.columns:
+        if column.type == "integer":
+            typed[column.canonical] = _integer_column(frame[column.canonical]).astype("Int64")
+    return typed
+
+
+def _required_when(column: Column) -> pa.Check:
+    def check(frame: pd.DataFrame) -> pd.Series:
+        applies = pd.Series(False, index=frame.index)
+        for other, values in column.required_when.items():
+            applies |= frame[other].isin(values)
+        return ~applies | frame[column.canonical].notna()
+
+    conditions = "; ".join(f"{k} is {'/'.join(v)}" for k, v in column.required_when.items())
+    return pa.Check(check, name=f"required:{column.canonical}",
+                    error=f"{column.name}: required when {conditions}")
+
+
+def _row_check(contract: Contract, row_check: RowCheck) -> pa.Check:
+    function = ROW_CHECKS[row_check.check]
+    return pa.Check(
+        lambda frame: function(_typed_for_checks(frame, contract), row_check.args),
+        name=f"row:{row_check.check}",
+        error=row_check.reason,
+    )
+
+
+@cache
+def schema_for(contract: Contract) -> pa.DataFrameSchema:
+    """The pandera schema of a contract; columns are validated as the strings the file holds."""
+    columns = {
+        column.canonical: pa.Column(
+            str,
+            checks=_column_checks(column),
+            nullable=not column.required,
+            required=True,
+            title=column.name,
+        )
+        for column in contract.columns
+    }
+    frame_checks = [_required_when(c) for c in contract.columns if c.required_when]
+    frame_checks += [_row_check(contract, rc) for rc in contract.row_checks]
+    return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, coerce=False,
+                              name=contract.layout)
+
+
+def _reasons(contract: Contract, frame: pd.DataFrame, error: SchemaErrors) -> dict[int, list[str]]:
+    """One list of readable reasons per failing row position."""
+    headers = {c.canonical: c.name for c in contract.columns}
+    detailed = {rc.reason: rc for rc in contract.row_checks if rc.check in ROW_CHECK_DETAILS}
+    reasons: dict[int, list[str]] = {}
+    for case in error.failure_cases.itertuples(index=False):
+        if pd.isna(case.index):
+            raise ValueError(f"{contract.layout}: schema failure without a row: {case.check}")
+        position = int(case.index)
+        if case.schema_context == "Column":
+            header = headers[case.column]
+            if case.check == "not_nullable":
+                text = f"{header}: required value is missing"
+            else:
+                text = f"{header}: {case.failure_case!r} {case.check}"
+        elif (row_check := detailed.get(str(case.check))) is not None:
+            text = ROW_CHECK_DETAILS[row_check.check](frame.loc[position], row_check.args)
+        else:
+            text = str(case.check)
+        bucket = reasons.setdefault(position, [])
+        if text not in bucket:
+            bucket.append(text)
+    return reasons
+
+
+def _convert(contract: Contract, rows: pd.DataFrame) -> pd.DataFrame:
+    converted = pd.DataFrame({"line_no": rows["line_no"].astype("int64")}, index=rows.index)
+    for column in contract.columns:
+        values = rows[column.canonical]
+        if column.type == "integer":
+            converted[column.canonical] = pd.to_numeric(values).astype("Int64")
+        elif column.type == "date":
+            converted[column.canonical] = pd.to_datetime(values, format=column.format)
+        elif column.type == "timestamp":
+            stamps = pd.to_datetime(values, format="ISO8601", utc=True)
+            converted[column.canonical] = stamps.dt.tz_convert(TOKYO).dt.tz_localize(None)
+        else:
+            converted[column.canonical] = values.astype(object)
+    return converted.reset_index(drop=True)
+
+
+def validate(contract: Contract, frame: pd.DataFrame) -> Validated:
+    """Split ``frame`` (one string column per canonical name, plus ``line_no``) by the contract."""
+    frame = frame.reset_index(drop=True)
+    for column in contract.columns:
+        values = frame[column.canonical]
+        if column.strip_prefix:
+            values = values.str.removeprefix(column.strip_prefix)
+        frame[column.canonical] = values.where(values != "", None)
+    reasons: dict[int, list[str]] = {}
+    try:
+        schema_for(contract).validate(frame, lazy=True)
+    except SchemaErrors as error:
+        reasons = _reasons(contract, frame, error)
+    passing = frame.drop(index=list(reasons))
+    if contract.unique and not passing.empty:
+        repeated = passing.duplicated(subset=list(contract.unique), keep="first")
+        if repeated.any():
+            first_line = passing.groupby(list(contract.unique), dropna=False)["line_no"].transform("min")
+            for position in passing.index[repeated]:
+                key = ", ".join(f"{k}={passing.at[position, k]}" for k in contract.unique)
+                reasons[position] = [
+                    f"duplicate of line {first_line[position]} in the same file ({key})"
+                ]
+            passing = passing[~repeated]
+    rejected = pd.DataFrame(
+        {
+            "line_no": [int(frame.at[p, "line_no"]) for p in reasons],
+            "reason": ["; ".join(r) for r in reasons.values()],
+        }
+    )
+    return Validated(rows=_convert(contract, passing), rejected=rejected)

@@ -1,0 +1,53 @@
+"""The one Definitions object: assets by stage, checks, resources, the daily job."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from recon_pipeline.assets import exports, ingest, marts, reconcile, staging
+from recon_pipeline.checks import CHECKS
+from recon_pipeline.partitions import daily_partitions
+from recon_pipeline.resources.exports import ExportTarget
+from recon_pipeline.resources.policy import PolicyResource
+from recon_pipeline.resources.sources import InboundSource, LocalSource
+from recon_pipeline.resources.warehouse import WarehouseResource
+from recon_pipeline.settings import Settings, load_settings
+
+DAILY_JOB = "daily_reconciliation"
+
+daily_reconciliation = dg.define_asset_job(
+    DAILY_JOB,
+    selection=dg.AssetSelection.all(),
+    partitions_def=daily_partitions,
+    description="Every asset of one day, in data-flow order: ingest → staging → reconcile → "
+    "marts → exports. Blocking checks stop the exports of a day that does not add up.",
+)
+
+
+def make_source(settings: Settings) -> InboundSource:
+    if settings.source == "local":
+        return LocalSource(root=str(settings.landing_dir), landed_dir=str(settings.landed_dir))
+    raise ValueError(
+        f"RECON_SOURCE={settings.source} is not available in this version; use local"
+    )
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    """Definitions wired to ``settings`` (the environment by default); tests pass their own."""
+    settings = settings or load_settings()
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules([ingest, staging, reconcile, marts, exports]),
+        asset_checks=CHECKS,
+        jobs=[daily_reconciliation],
+        resources={
+            "source": make_source(settings),
+            "warehouse": WarehouseResource(database=str(settings.warehouse)),
+            "exporter": ExportTarget(export_dir=str(settings.export_dir)),
+            "policy": PolicyResource(
+                path=str(settings.dunning_policy) if settings.dunning_policy else ""
+            ),
+        },
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,106 @@
+"""The 44-digit GS1-128 konbini barcode (layouts.md § konbini): parse, check, build.
+
+Pure functions so the contract checks, the slip export and the demo generator agree on
+one definition of a valid barcode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+BARCODE_LENGTH = 44
+APPLICATION_IDENTIFIER = "91"
+NO_DUE_DATE = "999999"
+MAX_AMOUNT = 999_999
+STAMP_DUTY_THRESHOLD = 50_000
+
+
+def check_digit(first_43: str) -> str:
+    """Modulus 10 with weights 3,1,3,1… starting with 3 on digit 43 (the rightmost)."""
+    total = 0
+    for position, char in enumerate(reversed(first_43)):
+        total += int(char) * (3 if position % 2 == 0 else 1)
+    return str((10 - total % 10) % 10)
+
+
+def strip_prefix(raw: str) -> str:
+    """Collection agents sometimes prefix the barcode data with ``EAN``."""
+    return raw[3:] if raw.startswith("EAN") else raw
+
+
+@dataclass(frozen=True)
+class Barcode:
+    company_code: str
+    shop_code: str
+    payment_ref: str
+    reissue_no: int
+    due_date: dt.date | None
+    stamp_flag: str
+    amount: int
+
+    @property
+    def user_field_1(self) -> str:
+        return self.payment_ref[:6]
+
+    @property
+    def user_field_2(self) -> str:
+        return self.payment_ref[6:] + str(self.reissue_no)
+
+
+def barcode_problem(raw: str) -> str | None:
+    """Why ``raw`` is not a valid konbini barcode, or None when it is."""
+    digits = strip_prefix(raw)
+    if len(digits) != BARCODE_LENGTH or not digits.isascii() or not digits.isdigit():
+        return f"barcode must be {BARCODE_LENGTH} digits (optionally prefixed EAN)"
+    if not digits.startswith(APPLICATION_IDENTIFIER):
+        return f"barcode must start with AI {APPLICATION_IDENTIFIER}"
+    if check_digit(digits[:43]) != digits[43]:
+        return f"barcode check digit is {digits[43]}, expected {check_digit(digits[:43])}"
+    due = digits[30:36]
+    if due != NO_DUE_DATE:
+        try:
+            dt.datetime.strptime(due, "%y%m%d")
+        except ValueError:
+            return f"barcode due date {due} is not a date"
+    return None
+
+
+def parse(raw: str) -> Barcode:
+    """Split a barcode that ``barcode_problem`` accepted into its fields."""
+    digits = strip_prefix(raw)
+    due = digits[30:36]
+    return Barcode(
+        company_code=digits[2:8],
+        shop_code=digits[8:13],
+        payment_ref=digits[13:29],
+        reissue_no=int(digits[29]),
+        due_date=None if due == NO_DUE_DATE else dt.datetime.strptime(due, "%y%m%d").date(),
+        stamp_flag=digits[36],
+        amount=int(digits[37:43]),
+    )
+
+
+def build(
+    *,
+    company_code: str,
+    shop_code: str,
+    payment_ref: str,
+    reissue_no: int,
+    due_date: dt.date | None,
+    amount: int,
+) -> str:
+    """The barcode data for a slip; the stamp flag is set from ¥50,000 (印紙税)."""
+    if len(company_code) != 6 or len(shop_code) != 5 or len(payment_ref) != 16:
+        raise ValueError("company code, shop code and payment_ref must be 6, 5 and 16 digits")
+    if not 0 <= reissue_no <= 9:
+        raise ValueError(f"re-issue count {reissue_no} does not fit one digit")
+    if not 0 <= amount <= MAX_AMOUNT:
+        raise ValueError(f"amount {amount} does not fit the barcode (max {MAX_AMOUNT})")
+    due = NO_DUE_DATE if due_date is None else due_date.strftime("%y%m%d")
+    stamp = "1" if amount >= STAMP_DUTY_THRESHOLD else "0"
+    body = (
+        f"{APPLICATION_IDENTIFIER}{company_code}{shop_code}{payment_ref}"
+        f"{reissue_no}{due}{stamp}{amount:06d}"
+    )
+    return body + check_digit(body)

@@ -1,0 +1,52 @@
+"""What every reader returns, and the dispatch from a contract to its reader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from recon_pipeline.contracts.model import Contract
+
+
+class FileRejected(Exception):
+    """The whole file is unusable (does not decode, wrong header, control totals differ)."""
+
+    def __init__(self, reason: str, rows_total: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.rows_total = rows_total
+
+
+@dataclass
+class ParsedFile:
+    """Data records of one file: parallel lists, so a million rows stay cheap."""
+
+    line_nos: list[int] = field(default_factory=list)
+    raws: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    malformed: list[tuple[int, str, str]] = field(default_factory=list)
+    """(line_no, raw, reason) of records the reader itself could not split into fields."""
+
+    @property
+    def rows_total(self) -> int:
+        return len(self.rows) + len(self.malformed)
+
+
+def decode(data: bytes, encoding: str) -> str:
+    """Decode strictly; the error names the line and byte offset of the first bad byte."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        bad = data[error.start : error.end].hex(" ")
+        raise FileRejected(
+            f"file does not decode as {encoding}: bytes {bad} at line {line} "
+            f"(byte offset {error.start})"
+        ) from error
+
+
+def read_file(contract: Contract, data: bytes) -> ParsedFile:
+    if contract.reader == "csv":
+        from recon_pipeline.layouts.delimited import read_delimited
+
+        return read_delimited(contract, data)
+    raise FileRejected(f"no reader {contract.reader!r} for layout {contract.layout}")

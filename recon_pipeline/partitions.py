@@ -1,0 +1,21 @@
+"""The one partitioning of the pipeline: a day in Asia/Tokyo, the day files arrived."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+TIMEZONE = "Asia/Tokyo"
+FIRST_DAY = "2024-01-01"
+
+daily_partitions = dg.DailyPartitionsDefinition(
+    start_date=FIRST_DAY, timezone=TIMEZONE, end_offset=1
+)
+
+
+def partition_days(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[dt.date]:
+    """The days of the run's partition window, in order (one, or many in a ranged backfill)."""
+    window = context.partition_time_window
+    first, end = window.start.date(), window.end.date()
+    return [first + dt.timedelta(days=offset) for offset in range((end - first).days)]

@@ -1,0 +1,30 @@
+"""The collections policy as a resource, so a run can point at another YAML."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from recon_pipeline.policy import Policy, load_policy
+
+
+class PolicyResource(dg.ConfigurableResource):
+    """``RECON_DUNNING_POLICY``; empty means the packaged default policy."""
+
+    path: str = ""
+
+    def load(self) -> Policy:
+        return load_policy(Path(self.path) if self.path else None)
+
+    def write_tables(self, con: duckdb.DuckDBPyConnection, _day: dt.date | None = None) -> None:
+        """Put the policy into ``config.*`` so the SQL reads it like any table."""
+        policy = self.load()
+        stages = policy.stages_frame()  # noqa: F841 - read by DuckDB's replacement scan
+        collections = policy.collections_frame()  # noqa: F841
+        con.execute("DELETE FROM config.dunning_stages")
+        con.execute("INSERT INTO config.dunning_stages BY NAME SELECT * FROM stages")
+        con.execute("DELETE FROM config.collections")
+        con.execute("INSERT INTO config.collections BY NAME SELECT * FROM collections")

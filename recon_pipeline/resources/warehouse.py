@@ -1,0 +1,96 @@
+"""The DuckDB warehouse: one file, one writer at a time, every write a replace in a transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dagster._utils.backoff import backoff
+from dagster_duckdb import DuckDBResource
+
+from recon_pipeline.contracts import Contract, load_contracts
+from recon_pipeline.packaged import packaged_dir, sql
+
+SCHEMAS = ("audit", "quarantine", "raw", "staging", "config", "marts", "exports")
+RAW_FIXED_COLUMNS = (
+    ("partition_date", "DATE"),
+    ("source", "VARCHAR"),
+    ("layout", "VARCHAR"),
+    ("path", "VARCHAR"),
+    ("line_no", "BIGINT"),
+    ("unique_key", "VARCHAR"),
+)
+
+
+def quote(identifier: str) -> str:
+    """A safely quoted identifier; values never go into SQL text, only through parameters."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def raw_table_ddl(contract: Contract) -> str:
+    """``raw.<family>``: the contract's typed columns behind the provenance columns."""
+    columns = list(RAW_FIXED_COLUMNS) + [(c.canonical, c.sql_type) for c in contract.columns]
+    body = ", ".join(f"{quote(name)} {sql_type}" for name, sql_type in columns)
+    return f"CREATE TABLE IF NOT EXISTS raw.{quote(contract.family)} ({body})"
+
+
+def create_tables(con: duckdb.DuckDBPyConnection, contracts: tuple[Contract, ...]) -> None:
+    """Idempotent: schemas, every ``sql/ddl`` table, the raw tables, then the macros."""
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for path in sorted((packaged_dir("sql") / "ddl").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+    for contract in contracts:
+        con.execute(raw_table_ddl(contract))
+    for path in sorted((packaged_dir("sql") / "macros").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
+class WarehouseResource(DuckDBResource):
+    """The DuckDB file of all tables (``RECON_WAREHOUSE``); creates its tables on first use."""
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        con = backoff(
+            fn=duckdb.connect,
+            retry_on=(RuntimeError, duckdb.IOException),
+            kwargs={"database": self.database, "config": dict(self.connection_config)},
+            max_retries=10,
+        )
+        try:
+            create_tables(con, load_contracts())
+            yield con
+        finally:
+            con.close()
+
+
+def fetch_dicts(
+    con: duckdb.DuckDBPyConnection, query: str, params: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    cursor = con.execute(query, dict(params or {}))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def replace_partition(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    key_column: str,
+    key_value: Any,
+    statement: str,
+    params: Mapping[str, Any],
+) -> int:
+    """Delete the partition's rows, insert ``sql/<statement>.sql``'s result; returns the count.
+
+    Runs inside the caller's transaction, so a failure leaves the old rows in place.
+    """
+    con.execute(f"DELETE FROM {table} WHERE {quote(key_column)} = $key", {"key": key_value})
+    con.execute(f"INSERT INTO {table} BY NAME {sql(statement)}", dict(params))
+    counted = con.execute(
+        f"SELECT count(*) FROM {table} WHERE {quote(key_column)} = $key", {"key": key_value}
+    ).fetchone()
+    return int(counted[0]) if counted else 0

@@ -1,0 +1,73 @@
+"""Configuration from the environment (and a ``.env`` file), with the embedded defaults.
+
+Paths are resolved once, here, so the CLI, the Definitions and the tests agree on where
+the landing zone, the warehouse and the exports live.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+SOURCES = ("local", "s3", "sftp")
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    source: str
+    landing_dir: Path
+    landed_dir: Path
+    warehouse: Path
+    export_dir: Path
+    dunning_policy: Path | None
+    s3_bucket: str | None
+    s3_prefix: str
+    s3_endpoint_url: str | None
+    sftp_host: str | None
+    sftp_port: int
+    sftp_user: str | None
+    sftp_key_file: str | None
+    sftp_known_hosts: str | None
+    sftp_root: str
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+
+def _path(value: str | None, default: Path) -> Path:
+    return Path(value).expanduser().resolve() if value else default
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read ``RECON_*`` variables; a ``.env`` in the working directory fills the gaps."""
+    if environ is None:
+        load_dotenv(override=False)
+        environ = dict(os.environ)
+    home = _path(environ.get("RECON_HOME"), Path("./.recon").resolve())
+    source = environ.get("RECON_SOURCE", "local")
+    if source not in SOURCES:
+        raise ValueError(f"RECON_SOURCE must be one of {', '.join(SOURCES)}, not {source!r}")
+    policy = environ.get("RECON_DUNNING_POLICY")
+    return Settings(
+        home=home,
+        source=source,
+        landing_dir=_path(environ.get("RECON_LANDING_DIR"), home / "landing"),
+        landed_dir=_path(environ.get("RECON_LANDED_DIR"), home / "landed"),
+        warehouse=_path(environ.get("RECON_WAREHOUSE"), home / "recon.duckdb"),
+        export_dir=_path(environ.get("RECON_EXPORT_DIR"), home / "exports"),
+        dunning_policy=Path(policy).expanduser().resolve() if policy else None,
+        s3_bucket=environ.get("RECON_S3_BUCKET"),
+        s3_prefix=environ.get("RECON_S3_PREFIX", ""),
+        s3_endpoint_url=environ.get("RECON_S3_ENDPOINT_URL"),
+        sftp_host=environ.get("RECON_SFTP_HOST"),
+        sftp_port=int(environ.get("RECON_SFTP_PORT", "22")),
+        sftp_user=environ.get("RECON_SFTP_USER"),
+        sftp_key_file=environ.get("RECON_SFTP_KEY_FILE"),
+        sftp_known_hosts=environ.get("RECON_SFTP_KNOWN_HOSTS"),
+        sftp_root=environ.get("RECON_SFTP_ROOT", "."),
+    )

@@ -1,0 +1,14 @@
+CREATE TABLE IF NOT EXISTS audit.file_manifest (
+    partition_date DATE NOT NULL,
+    source VARCHAR NOT NULL,
+    layout VARCHAR,
+    path VARCHAR NOT NULL,
+    sha256 VARCHAR,
+    status VARCHAR NOT NULL,          -- LOADED | QUARANTINED | DUPLICATE | REFUSED
+    reason VARCHAR,
+    duplicate_of VARCHAR,
+    rows_total BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    loaded_at TIMESTAMP NOT NULL
+)

@@ -1,0 +1,55 @@
+-- Slip requests due on the day: a NEW slip for every open konbini receivable that never had
+-- one, and a REISSUE for every dunning candidate at a re-issue stage. Requests already sent
+-- in an earlier partition are never due again.
+WITH konbini AS (
+    SELECT r.*, d.customer_name, d.postal_code, d.address
+    FROM marts.receivables AS r
+    JOIN staging.receivables_as_of($as_of) AS d USING (receivable_id)
+    WHERE r.as_of = $as_of AND r.payment_method = 'KONBINI'
+),
+new_slips AS (
+    SELECT
+        receivable_id || '-NEW-0' AS request_id,
+        receivable_id,
+        'NEW' AS issue_type,
+        'STANDARD' AS form_type,
+        payment_ref AS slip_number,
+        customer_name AS name,
+        postal_code,
+        address,
+        outstanding_amount AS amount,
+        due_date,
+        0 AS reissue_no,
+        NULL AS message
+    FROM konbini
+    WHERE outstanding_amount > 0 AND status NOT IN ('IN_DISPUTE', 'WRITTEN_OFF')
+),
+reissues AS (
+    SELECT
+        c.receivable_id || '-REISSUE-' || c.reissue_no AS request_id,
+        c.receivable_id,
+        'REISSUE' AS issue_type,
+        c.form_type,
+        k.payment_ref AS slip_number,
+        k.customer_name AS name,
+        k.postal_code,
+        k.address,
+        c.outstanding_amount AS amount,
+        c.new_due_date AS due_date,
+        c.reissue_no,
+        c.message
+    FROM marts.dunning_candidates AS c
+    JOIN konbini AS k USING (receivable_id)
+    WHERE c.as_of = $as_of AND c.action = 'REISSUE_SLIP'
+),
+requests AS (
+    SELECT * FROM new_slips
+    UNION ALL
+    SELECT * FROM reissues
+)
+SELECT *
+FROM requests
+WHERE request_id NOT IN (
+    SELECT request_id FROM exports.slip_requests WHERE partition_date < $as_of
+)
+ORDER BY request_id

@@ -1,0 +1,54 @@
+-- Every receivable (one per shipped order) as of a day: only files of partitions <= the day
+-- and events dated <= the day count. Provider-collected methods get their expected
+-- settlement date (shipped + lag) as due date.
+CREATE OR REPLACE MACRO staging.receivables_as_of(as_of_date) AS TABLE
+WITH events AS (
+    SELECT *
+    FROM staging.receivable_events
+    WHERE partition_date <= as_of_date AND event_date <= as_of_date
+),
+ships AS (
+    SELECT *
+    FROM events
+    WHERE event_type = 'SHIP'
+    QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY partition_date, event_date, event_id) = 1
+),
+adjustments AS (
+    SELECT order_id, sum(expected_delta) AS adjusted_amount
+    FROM events
+    WHERE event_type <> 'SHIP'
+    GROUP BY order_id
+),
+latest AS (
+    SELECT order_id, customer_name, postal_code, address
+    FROM events
+    QUALIFY row_number() OVER (
+        PARTITION BY order_id ORDER BY event_date DESC, partition_date DESC, event_id DESC
+    ) = 1
+)
+SELECT
+    s.order_id AS receivable_id,
+    s.order_id,
+    s.customer_id,
+    s.customer_kana,
+    s.payment_method,
+    s.payment_ref,
+    CASE s.payment_method
+        WHEN 'COD' THEN s.tracking_no
+        WHEN 'KONBINI' THEN s.payment_ref
+        WHEN 'BANK_TRANSFER' THEN s.payment_ref
+        ELSE s.order_id
+    END AS match_key,
+    s.event_date AS shipped_on,
+    greatest(s.partition_date, s.event_date) AS known_since,
+    s.expected_delta AS original_amount,
+    s.expected_delta + coalesce(a.adjusted_amount, 0) AS expected_amount,
+    s.coupon_discount + s.points_used AS discount_amount,
+    coalesce(s.due_date, s.event_date + CAST(c.settlement_lag_days AS INTEGER)) AS due_date,
+    l.customer_name,
+    l.postal_code,
+    l.address
+FROM ships AS s
+LEFT JOIN adjustments AS a USING (order_id)
+LEFT JOIN latest AS l USING (order_id)
+LEFT JOIN config.collections AS c ON c.payment_method = s.payment_method

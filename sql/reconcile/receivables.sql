@@ -1,0 +1,86 @@
+-- The receivable ledger as of a day: expected, paid (Σ matched gross), outstanding, status,
+-- difference reason and aging. Aging uses the original due date.
+WITH receivables AS (
+    SELECT * FROM staging.receivables_as_of($as_of)
+),
+paid AS (
+    SELECT
+        m.receivable_id,
+        sum(m.matched_amount) AS paid_amount,
+        count(*) FILTER (
+            WHERE l.gross_amount > 0 AND l.gross_amount = r.original_amount
+        ) AS full_payments,
+        coalesce(sum(l.gross_amount) FILTER (
+            WHERE l.line_type IN ('DISPUTE', 'DISPUTE_REVERSAL')
+        ), 0) AS dispute_net,
+        bool_or(l.line_type = 'KONBINI_PRELIM') AS paid_in_prelim
+    FROM marts.matches AS m
+    JOIN staging.settlement_lines_as_of($as_of) AS l USING (settlement_line_id)
+    JOIN receivables AS r USING (receivable_id)
+    WHERE m.as_of = $as_of
+    GROUP BY m.receivable_id
+),
+amounts AS (
+    SELECT
+        r.*,
+        coalesce(p.paid_amount, 0) AS paid_amount,
+        CAST(0 AS BIGINT) AS written_off_amount,
+        coalesce(p.full_payments, 0) AS full_payments,
+        coalesce(p.dispute_net, 0) < 0 AS in_dispute,
+        coalesce(p.paid_in_prelim, false) AS paid_in_prelim,
+        p.receivable_id IS NOT NULL AS has_payments,
+        CAST($as_of AS DATE) - r.due_date AS days_past_due
+    FROM receivables AS r
+    LEFT JOIN paid AS p USING (receivable_id)
+),
+ledger AS (
+    SELECT
+        *,
+        expected_amount - paid_amount - written_off_amount AS outstanding_amount
+    FROM amounts
+)
+SELECT
+    CAST($as_of AS DATE) AS as_of,
+    receivable_id,
+    order_id,
+    customer_id,
+    payment_method,
+    payment_ref,
+    shipped_on,
+    original_amount,
+    expected_amount,
+    paid_amount,
+    written_off_amount,
+    outstanding_amount,
+    CASE
+        WHEN written_off_amount > 0 AND outstanding_amount <= 0 THEN 'WRITTEN_OFF'
+        WHEN in_dispute THEN 'IN_DISPUTE'
+        WHEN expected_amount = 0 AND paid_amount = 0 THEN 'CANCELLED'
+        WHEN paid_amount = expected_amount THEN 'PAID'
+        WHEN paid_amount > expected_amount THEN 'OVERPAID'
+        WHEN paid_amount > 0 THEN 'PARTIALLY_PAID'
+        ELSE 'UNPAID'
+    END AS status,
+    CASE
+        WHEN NOT has_payments OR paid_amount = expected_amount THEN NULL
+        WHEN full_payments >= 2 AND paid_amount > expected_amount THEN 'DOUBLE_PAYMENT'
+        WHEN expected_amount < original_amount AND paid_amount > expected_amount THEN 'REFUND_DUE'
+        WHEN discount_amount > 0 AND abs(paid_amount - expected_amount) = discount_amount
+            THEN 'COUPON_MISMATCH'
+        WHEN paid_amount > expected_amount THEN 'OVER_PAYMENT'
+        ELSE 'SHORT_PAYMENT'
+    END AS difference_reason,
+    due_date,
+    days_past_due,
+    CASE
+        WHEN outstanding_amount <= 0 THEN NULL
+        WHEN days_past_due <= 0 THEN 'NOT_DUE'
+        WHEN days_past_due <= 30 THEN '1-30'
+        WHEN days_past_due <= 60 THEN '31-60'
+        WHEN days_past_due <= 90 THEN '61-90'
+        WHEN days_past_due <= 180 THEN '91-180'
+        WHEN days_past_due <= 365 THEN '181-365'
+        ELSE '365+'
+    END AS aging_bucket,
+    paid_in_prelim
+FROM ledger
