@@ -4,7 +4,6 @@ All three block: a failing one stops the marts and exports downstream of it, and
 ``recon run`` exit non-zero. Each check's SQL returns the offending rows (none = pass).
 """
 
-
 import dagster as dg
 import pandas as pd
 
@@ -21,15 +20,22 @@ CONSERVATION = "every_settlement_line_in_one_status"
 
 def _raw_counts(con, day) -> pd.DataFrame:
     frames = [
-        con.execute(f"SELECT path, count(*) AS rows_in_raw FROM raw.{quote(family)} "
-                    "WHERE partition_date = $d GROUP BY path", {"d": day}).df()
+        con.execute(
+            f"SELECT path, count(*) AS rows_in_raw FROM raw.{quote(family)} "
+            "WHERE partition_date = $d GROUP BY path",
+            {"d": day},
+        ).df()
         for family in families()
     ]
     return pd.concat(frames) if frames else pd.DataFrame(columns=["path", "rows_in_raw"])
 
 
-def _run(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-         statement: str, parameter: str) -> dg.AssetCheckResult:
+def _run(
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    statement: str,
+    parameter: str,
+) -> dg.AssetCheckResult:
     failures = []
     with warehouse.connect() as con:
         for day in partition_days(context):
@@ -49,27 +55,42 @@ def _run(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
     )
 
 
-@dg.asset_check(asset=FILE_MANIFEST, name=COMPLETENESS, blocking=True,
-                description="Rows counted in each loaded file = rows in its raw table + rows "
-                "in quarantine; a quarantined file has its reason in quarantine.")
-def completeness(context: dg.AssetCheckExecutionContext,
-                 warehouse: WarehouseResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=FILE_MANIFEST,
+    name=COMPLETENESS,
+    blocking=True,
+    description="Rows counted in each loaded file = rows in its raw table + rows "
+    "in quarantine; a quarantined file has its reason in quarantine.",
+)
+def completeness(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
     return _run(context, warehouse, "checks/completeness", "partition_date")
 
 
-@dg.asset_check(asset=RECEIVABLES, name=BALANCE, blocking=True,
-                description="Σ expected − Σ paid − Σ written off = Σ outstanding, and Σ matched "
-                "gross per receivable = its paid amount.")
-def balance(context: dg.AssetCheckExecutionContext,
-            warehouse: WarehouseResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=RECEIVABLES,
+    name=BALANCE,
+    blocking=True,
+    description="Σ expected − Σ paid − Σ written off = Σ outstanding, and Σ matched "
+    "gross per receivable = its paid amount.",
+)
+def balance(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
     return _run(context, warehouse, "checks/balance", "as_of")
 
 
-@dg.asset_check(asset=SETTLEMENT_STATUS, name=CONSERVATION, blocking=True,
-                description="Every settlement line known as of the day has exactly one status, "
-                "and a line is matched to at most one receivable.")
-def conservation(context: dg.AssetCheckExecutionContext,
-                 warehouse: WarehouseResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=SETTLEMENT_STATUS,
+    name=CONSERVATION,
+    blocking=True,
+    description="Every settlement line known as of the day has exactly one status, "
+    "and a line is matched to at most one receivable.",
+)
+def conservation(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
     return _run(context, warehouse, "checks/conservation", "as_of")
 
 

@@ -76,13 +76,17 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, out=sys.stdout) 
         return 2
     instance = prepare_instance(settings)
     job = build_definitions(settings).resolve_job_def(DAILY_JOB)
-    header = f"{'day':<10}  {'rows in':>8}  {'quarant.':>8}  {'matched':>8}  {'unmatch.':>8}  " \
-             f"{'dunning':>8}  {'exported':>8}"
+    header = (
+        f"{'day':<10}  {'rows in':>8}  {'quarant.':>8}  {'matched':>8}  {'unmatch.':>8}  "
+        f"{'dunning':>8}  {'exported':>8}"
+    )
     print(header, file=out)
     day = first
     while day <= last:
         result = job.execute_in_process(
-            partition_key=day.isoformat(), instance=instance, raise_on_error=False,
+            partition_key=day.isoformat(),
+            instance=instance,
+            raise_on_error=False,
             run_config=QUIET_LOGS,
         )
         if not result.success:
@@ -90,11 +94,17 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, out=sys.stdout) 
             print(f"recon: {day}: {_failure_reason(result)}", file=sys.stderr)
             return 1
         s = day_summary(settings, day)
-        print(f"{day!s:<10}  {s['rows_in']:>8}  {s['rows_quarantined']:>8}  {s['matched']:>8}  "
-              f"{s['unmatched']:>8}  {s['dunning_candidates']:>8}  {s['exported']:>8}", file=out)
+        print(
+            f"{day!s:<10}  {s['rows_in']:>8}  {s['rows_quarantined']:>8}  {s['matched']:>8}  "
+            f"{s['unmatched']:>8}  {s['dunning_candidates']:>8}  {s['exported']:>8}",
+            file=out,
+        )
         if s["files_quarantined"] or s["rows_quarantined"]:
-            print(f"{'':<10}  quarantined: {s['files_quarantined']} file(s), "
-                  f"{s['rows_quarantined']} row(s) — see quarantine.rejected_rows", file=out)
+            print(
+                f"{'':<10}  quarantined: {s['files_quarantined']} file(s), "
+                f"{s['rows_quarantined']} row(s) — see quarantine.rejected_rows",
+                file=out,
+            )
         day += dt.timedelta(days=1)
     return 0
 
@@ -105,7 +115,9 @@ def status(settings: Settings, as_of: dt.date | None, out=sys.stdout) -> int:
     from recon_pipeline import packaged
 
     if not settings.warehouse.exists():
-        print(f"recon: no warehouse at {settings.warehouse}; run `recon run` first", file=sys.stderr)
+        print(
+            f"recon: no warehouse at {settings.warehouse}; run `recon run` first", file=sys.stderr
+        )
         return 1
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
@@ -136,13 +148,19 @@ def demo(settings: Settings, out=sys.stdout) -> int:
     from recon_pipeline.demo import generate_month
 
     summary = generate_month(settings.landing_dir)
-    print(f"demo landing zone: {settings.landing_dir} ({summary.files} files, "
-          f"{summary.start} … {summary.end})", file=out)
+    print(
+        f"demo landing zone: {settings.landing_dir} ({summary.files} files, "
+        f"{summary.start} … {summary.end})",
+        file=out,
+    )
     code = run_days(settings, summary.start, summary.end, out=out)
     if code == 0:
         status(settings, summary.end, out=out)
-        print(f"\nwarehouse: {settings.warehouse}\nexports:   {settings.export_dir}\n"
-              "open the UI with `make ui` (http://127.0.0.1:3000)", file=out)
+        print(
+            f"\nwarehouse: {settings.warehouse}\nexports:   {settings.export_dir}\n"
+            "open the UI with `make ui` (http://127.0.0.1:3000)",
+            file=out,
+        )
     return code
 
 

@@ -27,9 +27,7 @@ daily_reconciliation = dg.define_asset_job(
 def make_source(settings: Settings) -> InboundSource:
     if settings.source == "local":
         return LocalSource(root=str(settings.landing_dir), landed_dir=str(settings.landed_dir))
-    raise ValueError(
-        f"RECON_SOURCE={settings.source} is not available in this version; use local"
-    )
+    raise ValueError(f"RECON_SOURCE={settings.source} is not available in this version; use local")
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:

@@ -14,7 +14,9 @@ daily_partitions = dg.DailyPartitionsDefinition(
 )
 
 
-def partition_days(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[dt.date]:
+def partition_days(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> list[dt.date]:
     """The days of the run's partition window, in order (one, or many in a ranged backfill)."""
     window = context.partition_time_window
     first, end = window.start.date(), window.end.date()

@@ -119,9 +119,12 @@ def load_policy(path: Path | None = None) -> Policy:
         raise PolicyError(f"{path}: unknown payment methods {sorted(unknown)}")
     lags = dict(spec.get("settlement_lag_days") or {})
     if unknown := set(lags) - set(PAYMENT_METHODS):
-        raise PolicyError(f"{path}: unknown payment methods in settlement_lag_days {sorted(unknown)}")
+        raise PolicyError(
+            f"{path}: unknown payment methods in settlement_lag_days {sorted(unknown)}"
+        )
     minimum = spec.get("minimum_amount", 1)
     if not isinstance(minimum, int) or minimum < 0:
         raise PolicyError(f"{path}: minimum_amount must be a whole number of yen >= 0")
-    return Policy(minimum_amount=minimum, dunned_methods=methods,
-                  settlement_lag_days=lags, stages=stages)
+    return Policy(
+        minimum_amount=minimum, dunned_methods=methods, settlement_lag_days=lags, stages=stages
+    )

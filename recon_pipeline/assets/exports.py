@@ -1,6 +1,5 @@
 """Exports: files other systems consume, each request sent exactly once."""
 
-
 import datetime as dt
 
 import dagster as dg
@@ -21,8 +20,20 @@ from recon_pipeline.resources.exports import (
 from recon_pipeline.resources.warehouse import WarehouseResource
 
 SLIP_REQUESTS = dg.AssetKey(["exports", "slip_requests"])
-SLIP_COLUMNS = ["request_id", "issue_type", "form_type", "slip_number", "name", "postal_code",
-                "address", "amount", "due_date", "reissue_no", "barcode", "message"]
+SLIP_COLUMNS = [
+    "request_id",
+    "issue_type",
+    "form_type",
+    "slip_number",
+    "name",
+    "postal_code",
+    "address",
+    "amount",
+    "due_date",
+    "reissue_no",
+    "barcode",
+    "message",
+]
 TEXT_FIELDS = ("name", "postal_code", "address", "message")
 
 
@@ -60,10 +71,16 @@ def _with_barcodes(due: pd.DataFrame, target: ExportTarget) -> tuple[pd.DataFram
     barcodes, unissuable = [], []
     for request in due.itertuples(index=False):
         try:
-            barcodes.append(konbini.build(
-                company_code=target.company_code, shop_code=target.shop_code,
-                payment_ref=request.slip_number, reissue_no=int(request.reissue_no),
-                due_date=pd.Timestamp(request.due_date).date(), amount=int(request.amount)))
+            barcodes.append(
+                konbini.build(
+                    company_code=target.company_code,
+                    shop_code=target.shop_code,
+                    payment_ref=request.slip_number,
+                    reissue_no=int(request.reissue_no),
+                    due_date=pd.Timestamp(request.due_date).date(),
+                    amount=int(request.amount),
+                )
+            )
         except ValueError as error:
             barcodes.append(None)
             unissuable.append(f"{request.request_id}: {error}")
@@ -72,14 +89,23 @@ def _with_barcodes(due: pd.DataFrame, target: ExportTarget) -> tuple[pd.DataFram
 
 
 @dg.asset(
-    key=SLIP_REQUESTS, group_name="exports", partitions_def=daily_partitions, pool="duckdb",
+    key=SLIP_REQUESTS,
+    group_name="exports",
+    partitions_def=daily_partitions,
+    pool="duckdb",
     kinds={"duckdb", "csv"},
-    deps=[RECEIVABLES, DUNNING_CANDIDATES,
-          dg.AssetDep(SLIP_REQUESTS, partition_mapping=dg.TimeWindowPartitionMapping(
-              start_offset=-1, end_offset=-1))],
+    deps=[
+        RECEIVABLES,
+        DUNNING_CANDIDATES,
+        dg.AssetDep(
+            SLIP_REQUESTS,
+            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1),
+        ),
+    ],
 )
-def slip_requests(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                  exporter: ExportTarget) -> dg.MaterializeResult:
+def slip_requests(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, exporter: ExportTarget
+) -> dg.MaterializeResult:
     """Payment-slip issuance requests (払込票発行依頼データ) sent to the collection agent:
     a NEW slip per new konbini receivable, a REISSUE per dunning re-issue. Every request
     ever sent is recorded with its file; a re-run rewrites the same file, sends nothing new."""
@@ -88,14 +114,16 @@ def slip_requests(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         for day in partition_days(context):
             due = con.execute(sql("exports/slip_requests"), {"as_of": day}).df()
             sent_today = con.execute(
-                "SELECT * FROM exports.slip_requests WHERE partition_date = $d", {"d": day}).df()
+                "SELECT * FROM exports.slip_requests WHERE partition_date = $d", {"d": day}
+            ).df()
             due = due[~due["request_id"].isin(sent_today["request_id"])]
             due, held = _with_barcodes(due, exporter)
             unissuable += held
             file_name = slip_file_name(day)
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             fresh = due.assign(partition_date=day, file_name=file_name, sent_at=now)
-            everything = pd.concat([sent_today, fresh], ignore_index=True) if len(sent_today) else fresh
+            parts = [frame for frame in (sent_today, fresh) if len(frame)]
+            everything = pd.concat(parts, ignore_index=True) if parts else fresh
             if everything.empty:
                 continue
             rows, touched = slip_file_rows(everything)
@@ -110,11 +138,13 @@ def slip_requests(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
                 new_requests += len(fresh)
     for problem in unissuable:
         context.log.warning(f"slip request not issuable: {problem}")
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": new_requests,
-        "new_requests": new_requests,
-        "files": ", ".join(files) or "none",
-        "files_written": written,
-        "unissuable": dg.MetadataValue.md("\n".join(f"- {p}" for p in unissuable) or "_none_"),
-        "rows_with_replaced_characters": ", ".join(replaced) or "none",
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": new_requests,
+            "new_requests": new_requests,
+            "files": ", ".join(files) or "none",
+            "files_written": written,
+            "unissuable": dg.MetadataValue.md("\n".join(f"- {p}" for p in unissuable) or "_none_"),
+            "rows_with_replaced_characters": ", ".join(replaced) or "none",
+        }
+    )

@@ -1,6 +1,5 @@
 """Ingest: land every file of the day from the configured source, fingerprinted."""
 
-
 import datetime as dt
 
 import dagster as dg
@@ -12,8 +11,18 @@ from recon_pipeline.resources.sources import InboundSource, unsafe_name_reason
 from recon_pipeline.resources.warehouse import WarehouseResource, fetch_dicts
 
 LANDED_FILES = dg.AssetKey(["audit", "landed_files"])
-LANDED_COLUMNS = ["partition_date", "source", "file_name", "path", "sha256", "bytes", "status",
-                  "reason", "duplicate_of", "landed_at"]
+LANDED_COLUMNS = [
+    "partition_date",
+    "source",
+    "file_name",
+    "path",
+    "sha256",
+    "bytes",
+    "status",
+    "reason",
+    "duplicate_of",
+    "landed_at",
+]
 
 
 def _land_day(source: InboundSource, con, day: dt.date) -> pd.DataFrame:
@@ -30,7 +39,8 @@ def _land_day(source: InboundSource, con, day: dt.date) -> pd.DataFrame:
         (row["source"], row["file_name"]): row["landed_at"]
         for row in fetch_dicts(
             con,
-            "SELECT source, file_name, landed_at FROM audit.landed_files WHERE partition_date = $day",
+            "SELECT source, file_name, landed_at FROM audit.landed_files "
+            "WHERE partition_date = $day",
             {"day": day},
         )
     }
@@ -41,16 +51,40 @@ def _land_day(source: InboundSource, con, day: dt.date) -> pd.DataFrame:
             relative = f"{source_name}/{day.isoformat()}/{remote.name}"
             landed_at = previously.get((source_name, remote.name), now)
             if reason := unsafe_name_reason(remote.name):
-                rows.append([day, source_name, remote.name, relative, None, remote.size,
-                             "REFUSED", reason, None, landed_at])
+                rows.append(
+                    [
+                        day,
+                        source_name,
+                        remote.name,
+                        relative,
+                        None,
+                        remote.size,
+                        "REFUSED",
+                        reason,
+                        None,
+                        landed_at,
+                    ]
+                )
                 continue
             _, sha256, size = source.land(remote)
             first = known.get(sha256)
             status = "DUPLICATE" if first else "LANDED"
             reason = f"same bytes as {first}" if first else None
             known.setdefault(sha256, relative)
-            rows.append([day, source_name, remote.name, relative, sha256, size, status, reason,
-                         first, landed_at])
+            rows.append(
+                [
+                    day,
+                    source_name,
+                    remote.name,
+                    relative,
+                    sha256,
+                    size,
+                    status,
+                    reason,
+                    first,
+                    landed_at,
+                ]
+            )
     return pd.DataFrame(rows, columns=LANDED_COLUMNS)
 
 
@@ -59,8 +93,12 @@ def _land_day(source: InboundSource, con, day: dt.date) -> pd.DataFrame:
     group_name="ingest",
     partitions_def=daily_partitions,
     pool="duckdb",
-    deps=[dg.AssetDep(LANDED_FILES, partition_mapping=dg.TimeWindowPartitionMapping(
-        start_offset=-1, end_offset=-1))],
+    deps=[
+        dg.AssetDep(
+            LANDED_FILES,
+            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1),
+        )
+    ],
     kinds={"duckdb"},
 )
 def landed_files(
@@ -91,7 +129,8 @@ def landed_files(
             "refused": counts.get("REFUSED", 0),
             "files": dg.MetadataValue.md(
                 landed[["source", "file_name", "status", "reason"]].to_markdown(index=False)
-                if len(landed) else "_no files_"
+                if len(landed)
+                else "_no files_"
             ),
         }
     )

@@ -1,6 +1,5 @@
 """Marts: what finance operations read — exceptions, aging, fees, whom to dun today."""
 
-
 import dagster as dg
 
 from recon_pipeline.assets.reconcile import RECEIVABLES, SETTLEMENT_STATUS
@@ -17,66 +16,117 @@ DUNNING_CANDIDATES = dg.AssetKey(["marts", "dunning_candidates"])
 AGING_BUCKETS = ("NOT_DUE", "1-30", "31-60", "61-90", "91-180", "181-365", "365+")
 
 
-@dg.asset(key=UNMATCHED_ITEMS, group_name="marts", partitions_def=daily_partitions, pool="duckdb",
-          deps=[RECEIVABLES, SETTLEMENT_STATUS], kinds={"duckdb"})
-def unmatched_items(context: dg.AssetExecutionContext,
-                    warehouse: WarehouseResource) -> dg.MaterializeResult:
+@dg.asset(
+    key=UNMATCHED_ITEMS,
+    group_name="marts",
+    partitions_def=daily_partitions,
+    pool="duckdb",
+    deps=[RECEIVABLES, SETTLEMENT_STATUS],
+    kinds={"duckdb"},
+)
+def unmatched_items(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     """Open exceptions to work on: overdue or wrongly paid receivables, and payments that
     found no receivable (不明入金), with amount, age and reason."""
-    rows, day = materialize_snapshot(context, warehouse, "marts.unmatched_items",
-                                     "marts/unmatched_items")
+    rows, day = materialize_snapshot(
+        context, warehouse, "marts.unmatched_items", "marts/unmatched_items"
+    )
     with warehouse.connect() as con:
         preview = markdown_preview(
-            con, "SELECT side, reason, count(*) AS items, sum(amount) AS amount "
-            "FROM marts.unmatched_items WHERE as_of = $d GROUP BY ALL ORDER BY ALL", {"d": day})
+            con,
+            "SELECT side, reason, count(*) AS items, sum(amount) AS amount "
+            "FROM marts.unmatched_items WHERE as_of = $d GROUP BY ALL ORDER BY ALL",
+            {"d": day},
+        )
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "by_reason": preview})
 
 
-@dg.asset(key=AGING, group_name="marts", partitions_def=daily_partitions, pool="duckdb",
-          deps=[RECEIVABLES], kinds={"duckdb"})
+@dg.asset(
+    key=AGING,
+    group_name="marts",
+    partitions_def=daily_partitions,
+    pool="duckdb",
+    deps=[RECEIVABLES],
+    kinds={"duckdb"},
+)
 def aging(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Outstanding receivables by payment method and aging bucket (original due date)."""
     rows, day = materialize_snapshot(context, warehouse, "marts.aging", "marts/aging")
     with warehouse.connect() as con:
         frame = con.execute("SELECT * FROM marts.aging WHERE as_of = $d", {"d": day}).df()
-    table = frame.pivot_table(index="payment_method", columns="aging_bucket",
-                              values="outstanding_amount", aggfunc="sum", fill_value=0)
+    table = frame.pivot_table(
+        index="payment_method",
+        columns="aging_bucket",
+        values="outstanding_amount",
+        aggfunc="sum",
+        fill_value=0,
+    )
     table = table.reindex(columns=[b for b in AGING_BUCKETS if b in table.columns])
     preview = table.to_markdown() if len(table) else "_nothing outstanding_"
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows,
-        "outstanding_amount": int(frame["outstanding_amount"].sum()) if len(frame) else 0,
-        "outstanding_by_bucket": dg.MetadataValue.md(preview),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "outstanding_amount": int(frame["outstanding_amount"].sum()) if len(frame) else 0,
+            "outstanding_by_bucket": dg.MetadataValue.md(preview),
+        }
+    )
 
 
-@dg.asset(key=FEES, group_name="marts", partitions_def=daily_partitions, pool="duckdb",
-          deps=[SETTLEMENT_LINES], kinds={"duckdb"})
+@dg.asset(
+    key=FEES,
+    group_name="marts",
+    partitions_def=daily_partitions,
+    pool="duckdb",
+    deps=[SETTLEMENT_LINES],
+    kinds={"duckdb"},
+)
 def fees(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Provider fees per source for the day's settlement lines (never counted as shortfall)."""
-    rows, day = materialize_snapshot(context, warehouse, "marts.fees", "marts/fees",
-                                     key_column="partition_date")
+    rows, day = materialize_snapshot(
+        context, warehouse, "marts.fees", "marts/fees", key_column="partition_date"
+    )
     with warehouse.connect() as con:
         preview = markdown_preview(
-            con, "SELECT source, lines, fee_amount FROM marts.fees WHERE partition_date = $d "
-            "ORDER BY source", {"d": day})
+            con,
+            "SELECT source, lines, fee_amount FROM marts.fees WHERE partition_date = $d "
+            "ORDER BY source",
+            {"d": day},
+        )
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "fees": preview})
 
 
 @dg.asset(
-    key=DUNNING_CANDIDATES, group_name="marts", partitions_def=daily_partitions, pool="duckdb",
+    key=DUNNING_CANDIDATES,
+    group_name="marts",
+    partitions_def=daily_partitions,
+    pool="duckdb",
     kinds={"duckdb"},
-    deps=[RECEIVABLES, dg.AssetDep(DUNNING_CANDIDATES, partition_mapping=dg.TimeWindowPartitionMapping(
-        start_offset=-1, end_offset=-1))],
+    deps=[
+        RECEIVABLES,
+        dg.AssetDep(
+            DUNNING_CANDIDATES,
+            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1),
+        ),
+    ],
 )
-def dunning_candidates(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                       policy: PolicyResource) -> dg.MaterializeResult:
+def dunning_candidates(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
+) -> dg.MaterializeResult:
     """Receivables that get a dunning action today (督促): the next policy stage after the
     one last issued. Reads what earlier days issued, so days run in date order."""
-    rows, day = materialize_snapshot(context, warehouse, "marts.dunning_candidates",
-                                     "marts/dunning_candidates", prepare=policy.write_tables)
+    rows, day = materialize_snapshot(
+        context,
+        warehouse,
+        "marts.dunning_candidates",
+        "marts/dunning_candidates",
+        prepare=policy.write_tables,
+    )
     with warehouse.connect() as con:
         preview = markdown_preview(
-            con, "SELECT stage, action, count(*) AS receivables, sum(outstanding_amount) AS amount "
-            "FROM marts.dunning_candidates WHERE as_of = $d GROUP BY ALL ORDER BY ALL", {"d": day})
+            con,
+            "SELECT stage, action, count(*) AS receivables, sum(outstanding_amount) AS amount "
+            "FROM marts.dunning_candidates WHERE as_of = $d GROUP BY ALL ORDER BY ALL",
+            {"d": day},
+        )
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "by_stage": preview})

@@ -1,6 +1,5 @@
 """The write every mart shares: replace one day's snapshot with one SQL file's result."""
 
-
 import datetime as dt
 from collections.abc import Callable
 

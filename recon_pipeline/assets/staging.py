@@ -6,7 +6,6 @@ covers a day's files: rows in raw tables, rejected rows in quarantine, the count
 manifest. Adding a contract file adds its ``raw/<family>`` asset here without code.
 """
 
-
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,8 +64,10 @@ def _unique_keys(contract: Contract, rows: pd.DataFrame) -> pd.Series:
 
 def _reject_frame(day, contract, path, items: list[tuple[int, str, str]]) -> pd.DataFrame:
     return pd.DataFrame(
-        [[day, contract.source, contract.layout, path, line, raw, reason]
-         for line, raw, reason in items],
+        [
+            [day, contract.source, contract.layout, path, line, raw, reason]
+            for line, raw, reason in items
+        ],
         columns=REJECT_COLUMNS,
     )
 
@@ -88,26 +89,40 @@ def _already_loaded(con, contract: Contract, day: dt.date, keys: pd.DataFrame) -
     return {row["unique_key"]: row["place"] for row in found}
 
 
-def _read_one(con, contract: Contract, day: dt.date, landed: dict, local: Path,
-              seen_today: dict[str, str]) -> FileOutcome:
+def _read_one(
+    con, contract: Contract, day: dt.date, landed: dict, local: Path, seen_today: dict[str, str]
+) -> FileOutcome:
     path = landed["path"]
-    base = {"partition_date": day, "source": contract.source, "layout": contract.layout,
-            "path": path, "sha256": landed["sha256"], "duplicate_of": None}
+    base = {
+        "partition_date": day,
+        "source": contract.source,
+        "layout": contract.layout,
+        "path": path,
+        "sha256": landed["sha256"],
+        "duplicate_of": None,
+    }
     try:
         parsed = read_file(contract, local.read_bytes())
     except FileRejected as rejected:
-        manifest = base | {"status": "QUARANTINED", "reason": rejected.reason,
-                           "rows_total": rejected.rows_total, "rows_loaded": 0,
-                           "rows_quarantined": rejected.rows_total}
-        return FileOutcome(manifest, None,
-                           _reject_frame(day, contract, path, [(0, None, rejected.reason)]))
+        manifest = base | {
+            "status": "QUARANTINED",
+            "reason": rejected.reason,
+            "rows_total": rejected.rows_total,
+            "rows_loaded": 0,
+            "rows_quarantined": rejected.rows_total,
+        }
+        return FileOutcome(
+            manifest, None, _reject_frame(day, contract, path, [(0, None, rejected.reason)])
+        )
     frame = pd.DataFrame(parsed.rows, columns=contract.canonical_columns, dtype=object)
     frame["line_no"] = parsed.line_nos
     result = validate(contract, frame)
     raws = dict(zip(parsed.line_nos, parsed.raws, strict=True))
     rejects = list(parsed.malformed)
-    rejects += [(int(r.line_no), raws[int(r.line_no)], r.reason)
-                for r in result.rejected.itertuples(index=False)]
+    rejects += [
+        (int(r.line_no), raws[int(r.line_no)], r.reason)
+        for r in result.rejected.itertuples(index=False)
+    ]
     rows = result.rows
     rows["unique_key"] = _unique_keys(contract, rows)
     if contract.unique and len(rows):
@@ -118,40 +133,65 @@ def _read_one(con, contract: Contract, day: dt.date, landed: dict, local: Path,
             place = earlier.get(key) or seen_today.get(key)
             if place:
                 line = int(rows.at[position, "line_no"])
-                rejects.append((line, raws[line], f"already loaded from {place} "
-                                f"({', '.join(contract.unique)} must be unique)"))
+                rejects.append(
+                    (
+                        line,
+                        raws[line],
+                        f"already loaded from {place} "
+                        f"({', '.join(contract.unique)} must be unique)",
+                    )
+                )
                 repeated.append(position)
         rows = rows.drop(index=repeated)
         for key, line in zip(rows["unique_key"], rows["line_no"], strict=True):
             seen_today[key] = f"{path} line {line}"
     for name, _ in RAW_FIXED_COLUMNS:
         if name not in rows:
-            rows[name] = {"partition_date": day, "source": contract.source,
-                          "layout": contract.layout, "path": path}.get(name)
+            rows[name] = {
+                "partition_date": day,
+                "source": contract.source,
+                "layout": contract.layout,
+                "path": path,
+            }.get(name)
     rejects.sort()
-    manifest = base | {"status": "LOADED", "reason": None, "rows_total": parsed.rows_total,
-                       "rows_loaded": len(rows), "rows_quarantined": len(rejects)}
+    manifest = base | {
+        "status": "LOADED",
+        "reason": None,
+        "rows_total": parsed.rows_total,
+        "rows_loaded": len(rows),
+        "rows_quarantined": len(rejects),
+    }
     return FileOutcome(manifest, rows, _reject_frame(day, contract, path, rejects))
 
 
 def _skipped(day: dt.date, contract: Contract | None, landed: dict) -> FileOutcome:
     reason = landed["reason"] if contract else f"no data contract for source {landed['source']!r}"
-    manifest = {"partition_date": day, "source": landed["source"],
-                "layout": contract.layout if contract else None, "path": landed["path"],
-                "sha256": landed["sha256"], "duplicate_of": landed["duplicate_of"],
-                "status": landed["status"] if landed["status"] != "LANDED" else "QUARANTINED",
-                "reason": reason, "rows_total": 0, "rows_loaded": 0, "rows_quarantined": 0}
+    manifest = {
+        "partition_date": day,
+        "source": landed["source"],
+        "layout": contract.layout if contract else None,
+        "path": landed["path"],
+        "sha256": landed["sha256"],
+        "duplicate_of": landed["duplicate_of"],
+        "status": landed["status"] if landed["status"] != "LANDED" else "QUARANTINED",
+        "reason": reason,
+        "rows_total": 0,
+        "rows_loaded": 0,
+        "rows_quarantined": 0,
+    }
     rejected = pd.DataFrame(columns=REJECT_COLUMNS)
     if landed["status"] == "REFUSED" or contract is None:
-        rejected = pd.DataFrame([[day, landed["source"], None, landed["path"], 0, None, reason]],
-                                columns=REJECT_COLUMNS)
+        rejected = pd.DataFrame(
+            [[day, landed["source"], None, landed["path"], 0, None, reason]], columns=REJECT_COLUMNS
+        )
     return FileOutcome(manifest, None, rejected)
 
 
 def _stage_day(con, source: InboundSource, day: dt.date) -> list[FileOutcome]:
     contracts = {c.source: c for c in load_contracts()}
     landed_rows = fetch_dicts(
-        con, "SELECT * FROM audit.landed_files WHERE partition_date = $day ORDER BY source, path",
+        con,
+        "SELECT * FROM audit.landed_files WHERE partition_date = $day ORDER BY source, path",
         {"day": day},
     )
     outcomes = []
@@ -162,8 +202,9 @@ def _stage_day(con, source: InboundSource, day: dt.date) -> list[FileOutcome]:
             outcomes.append(_skipped(day, contract, landed))
             continue
         local = Path(source.landed_dir) / landed["path"]
-        outcomes.append(_read_one(con, contract, day, landed, local,
-                                  seen_today.setdefault(contract.layout, {})))
+        outcomes.append(
+            _read_one(con, contract, day, landed, local, seen_today.setdefault(contract.layout, {}))
+        )
     return outcomes
 
 
@@ -200,27 +241,44 @@ def _previous_loaded_at(con, day: dt.date) -> dt.datetime:
 
 def _validated_specs() -> list[dg.AssetSpec]:
     specs = [
-        dg.AssetSpec(FILE_MANIFEST, group_name="staging", deps=[LANDED_FILES], kinds={"duckdb"},
-                     description="One row per delivered file: status, reason, rows total / "
-                     "loaded / quarantined. Completeness is checked on it."),
-        dg.AssetSpec(REJECTED_ROWS, group_name="staging", deps=[LANDED_FILES], kinds={"duckdb"},
-                     description="Every rejected row with its file, line, raw text and reason; "
-                     "line 0 means the whole file was quarantined."),
+        dg.AssetSpec(
+            FILE_MANIFEST,
+            group_name="staging",
+            deps=[LANDED_FILES],
+            kinds={"duckdb"},
+            description="One row per delivered file: status, reason, rows total / "
+            "loaded / quarantined. Completeness is checked on it.",
+        ),
+        dg.AssetSpec(
+            REJECTED_ROWS,
+            group_name="staging",
+            deps=[LANDED_FILES],
+            kinds={"duckdb"},
+            description="Every rejected row with its file, line, raw text and reason; "
+            "line 0 means the whole file was quarantined.",
+        ),
     ]
     for family, members in families().items():
         layouts = ", ".join(c.layout for c in members)
-        specs.append(dg.AssetSpec(
-            raw_key(family), group_name="staging", deps=[LANDED_FILES], kinds={"duckdb", "pandera"},
-            description=f"Rows of the {family} layouts ({layouts}) that passed their data "
-            f"contract, typed, with file and line.",
-        ))
+        specs.append(
+            dg.AssetSpec(
+                raw_key(family),
+                group_name="staging",
+                deps=[LANDED_FILES],
+                kinds={"duckdb", "pandera"},
+                description=f"Rows of the {family} layouts ({layouts}) that passed their data "
+                f"contract, typed, with file and line.",
+            )
+        )
     return specs
 
 
-@dg.multi_asset(specs=_validated_specs(), partitions_def=daily_partitions, pool="duckdb",
-                name="validated_files")
-def validated_files(context: dg.AssetExecutionContext, source: InboundSource,
-                    warehouse: WarehouseResource):
+@dg.multi_asset(
+    specs=_validated_specs(), partitions_def=daily_partitions, pool="duckdb", name="validated_files"
+)
+def validated_files(
+    context: dg.AssetExecutionContext, source: InboundSource, warehouse: WarehouseResource
+):
     """Read each landed file with its contract: decode, header, pandera row checks."""
     all_outcomes: list[FileOutcome] = []
     with warehouse.connect() as con:
@@ -231,7 +289,9 @@ def validated_files(context: dg.AssetExecutionContext, source: InboundSource,
             all_outcomes += outcomes
     manifest = pd.DataFrame([o.manifest for o in all_outcomes])
     quarantined_files = [o.manifest for o in all_outcomes if o.manifest["status"] == "QUARANTINED"]
-    rejected = pd.concat([o.rejected for o in all_outcomes] or [pd.DataFrame(columns=REJECT_COLUMNS)])
+    rejected = pd.concat(
+        [o.rejected for o in all_outcomes] or [pd.DataFrame(columns=REJECT_COLUMNS)]
+    )
     for file in quarantined_files:
         context.log.warning(f"file quarantined: {file['path']}: {file['reason']}")
     yield dg.MaterializeResult(
@@ -243,8 +303,12 @@ def validated_files(context: dg.AssetExecutionContext, source: InboundSource,
             "rows_quarantined": int(manifest["rows_quarantined"].sum()) if len(manifest) else 0,
             "files_quarantined": len(quarantined_files),
             "preview": dg.MetadataValue.md(
-                manifest[["path", "status", "rows_total", "rows_loaded", "rows_quarantined"]]
-                .to_markdown(index=False) if len(manifest) else "_no files_"),
+                manifest[
+                    ["path", "status", "rows_total", "rows_loaded", "rows_quarantined"]
+                ].to_markdown(index=False)
+                if len(manifest)
+                else "_no files_"
+            ),
         },
     )
     yield dg.MaterializeResult(
@@ -253,15 +317,21 @@ def validated_files(context: dg.AssetExecutionContext, source: InboundSource,
             "dagster/row_count": len(rejected),
             "preview": dg.MetadataValue.md(
                 rejected[["path", "line_no", "reason"]].head(20).to_markdown(index=False)
-                if len(rejected) else "_nothing rejected_"),
+                if len(rejected)
+                else "_nothing rejected_"
+            ),
         },
     )
     layouts = {c.layout: c.family for c in load_contracts()}
     for family in families():
-        loaded = sum(o.manifest["rows_loaded"] for o in all_outcomes
-                     if layouts.get(o.manifest["layout"]) == family)
-        yield dg.MaterializeResult(asset_key=raw_key(family),
-                                   metadata={"dagster/row_count": int(loaded)})
+        loaded = sum(
+            o.manifest["rows_loaded"]
+            for o in all_outcomes
+            if layouts.get(o.manifest["layout"]) == family
+        )
+        yield dg.MaterializeResult(
+            asset_key=raw_key(family), metadata={"dagster/row_count": int(loaded)}
+        )
 
 
 def _map_target(context: dg.AssetExecutionContext, warehouse: WarehouseResource, target: str):
@@ -274,8 +344,10 @@ def _map_target(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                 if members[0].target != target:
                     continue
                 mapping = packaged_dir("sql") / "staging" / target / f"{family}.sql"
-                con.execute(f"INSERT INTO staging.{target} BY NAME {mapping.read_text('utf-8')}",
-                            {"partition_date": day})
+                con.execute(
+                    f"INSERT INTO staging.{target} BY NAME {mapping.read_text('utf-8')}",
+                    {"partition_date": day},
+                )
             counted = con.execute(
                 f"SELECT count(*) FROM staging.{target} WHERE partition_date = $day", {"day": day}
             ).fetchone()
@@ -284,23 +356,37 @@ def _map_target(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     return total
 
 
-@dg.asset(key=RECEIVABLE_EVENTS, group_name="staging", partitions_def=daily_partitions,
-          pool="duckdb", kinds={"duckdb"},
-          deps=[raw_key(f) for f, m in families().items() if m[0].target == "receivable_events"])
-def receivable_events(context: dg.AssetExecutionContext,
-                      warehouse: WarehouseResource) -> dg.MaterializeResult:
+@dg.asset(
+    key=RECEIVABLE_EVENTS,
+    group_name="staging",
+    partitions_def=daily_partitions,
+    pool="duckdb",
+    kinds={"duckdb"},
+    deps=[raw_key(f) for f, m in families().items() if m[0].target == "receivable_events"],
+)
+def receivable_events(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     """Order events (SHIP/CANCEL/RETURN) with the amount each adds to or takes off the
     receivable (expected_delta), one row per valid shipment-file row."""
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": _map_target(context, warehouse, "receivable_events")})
+        metadata={"dagster/row_count": _map_target(context, warehouse, "receivable_events")}
+    )
 
 
-@dg.asset(key=SETTLEMENT_LINES, group_name="staging", partitions_def=daily_partitions,
-          pool="duckdb", kinds={"duckdb"},
-          deps=[raw_key(f) for f, m in families().items() if m[0].target == "settlement_lines"])
-def settlement_lines(context: dg.AssetExecutionContext,
-                     warehouse: WarehouseResource) -> dg.MaterializeResult:
+@dg.asset(
+    key=SETTLEMENT_LINES,
+    group_name="staging",
+    partitions_def=daily_partitions,
+    pool="duckdb",
+    kinds={"duckdb"},
+    deps=[raw_key(f) for f, m in families().items() if m[0].target == "settlement_lines"],
+)
+def settlement_lines(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     """Payments from every channel in one shape: key, customer-side gross, provider fee,
     paid date, with a settlement_line_id derived from the file's content."""
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": _map_target(context, warehouse, "settlement_lines")})
+        metadata={"dagster/row_count": _map_target(context, warehouse, "settlement_lines")}
+    )

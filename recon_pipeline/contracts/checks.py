@@ -26,7 +26,7 @@ def expression(frame: pd.DataFrame, args: dict[str, Any]) -> pd.Series:
 
 
 def pattern_for(frame: pd.DataFrame, args: dict[str, Any]) -> pd.Series:
-    """``column`` matches ``pattern`` on the rows where ``when_column`` is one of ``when_values``."""
+    """``column`` matches ``pattern`` where ``when_column`` is one of ``when_values``."""
     values = frame[args["column"]]
     applies = frame[args["when_column"]].isin(args["when_values"]) & values.notna()
     matches = values.astype("string").str.fullmatch(args["pattern"]).fillna(False).astype(bool)
@@ -90,7 +90,9 @@ INTEGER = re.compile(r"^-?[0-9]+$")
 
 ROW_CHECK_DETAILS: dict[str, Callable[[pd.Series, dict[str, Any]], str]] = {
     "konbini_barcode": lambda row, args: konbini_barcode_reason(
-        row[args["barcode"]], row[args["amount"]], row[args["user_field_1"]],
+        row[args["barcode"]],
+        row[args["amount"]],
+        row[args["user_field_1"]],
         row[args["user_field_2"]],
     ),
 }

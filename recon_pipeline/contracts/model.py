@@ -98,11 +98,25 @@ def _column(path: Path, spec: dict[str, Any]) -> Column:
         raise _fail(path, f"column {name!r}: canonical name {canonical!r} must be snake_case")
     column_type = spec.get("type", "text")
     if column_type not in COLUMN_TYPES:
-        raise _fail(path, f"column {name!r}: type {column_type!r} is not one of {list(COLUMN_TYPES)}")
+        raise _fail(
+            path, f"column {name!r}: type {column_type!r} is not one of {list(COLUMN_TYPES)}"
+        )
     if column_type == "date" and not spec.get("format"):
         raise _fail(path, f"column {name!r}: a date needs a format")
-    known = {"name", "as", "type", "required", "required_when", "allowed", "pattern", "format",
-             "min", "max", "max_length", "strip_prefix"}
+    known = {
+        "name",
+        "as",
+        "type",
+        "required",
+        "required_when",
+        "allowed",
+        "pattern",
+        "format",
+        "min",
+        "max",
+        "max_length",
+        "strip_prefix",
+    }
     if unknown := set(spec) - known:
         raise _fail(path, f"column {name!r}: unknown keys {sorted(unknown)}")
     if spec.get("pattern"):
@@ -154,7 +168,9 @@ def load_contract(path: Path) -> Contract:
     if missing := [name for name in unique if name not in canonical]:
         raise _fail(path, f"unique names unknown columns {missing}")
     checks = tuple(
-        RowCheck(check=str(item["check"]), reason=str(item["reason"]), args=dict(item.get("args") or {}))
+        RowCheck(
+            check=str(item["check"]), reason=str(item["reason"]), args=dict(item.get("args") or {})
+        )
         for item in spec.get("row_checks") or ()
     )
     from recon_pipeline.contracts.checks import ROW_CHECKS

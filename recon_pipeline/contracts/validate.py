@@ -49,32 +49,48 @@ def _integer_column(values: pd.Series) -> pd.Series:
 def _column_checks(column: Column) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if column.type == "integer":
-        checks.append(pa.Check.str_matches(INTEGER.pattern, error="is not an integer (digits only)"))
+        checks.append(
+            pa.Check.str_matches(INTEGER.pattern, error="is not an integer (digits only)")
+        )
         if column.min is not None:
-            checks.append(pa.Check(
-                lambda s, low=column.min: _integer_column(s).fillna(low) >= low,
-                error=f"is below the minimum {column.min}",
-            ))
+            checks.append(
+                pa.Check(
+                    lambda s, low=column.min: _integer_column(s).fillna(low) >= low,
+                    error=f"is below the minimum {column.min}",
+                )
+            )
         if column.max is not None:
-            checks.append(pa.Check(
-                lambda s, high=column.max: _integer_column(s).fillna(high) <= high,
-                error=f"is above the maximum {column.max}",
-            ))
+            checks.append(
+                pa.Check(
+                    lambda s, high=column.max: _integer_column(s).fillna(high) <= high,
+                    error=f"is above the maximum {column.max}",
+                )
+            )
     elif column.type == "date":
-        checks.append(pa.Check(_parses_as_date(column.format or ""),
-                               error=f"is not a date in the form {column.format}"))
+        checks.append(
+            pa.Check(
+                _parses_as_date(column.format or ""),
+                error=f"is not a date in the form {column.format}",
+            )
+        )
     elif column.type == "timestamp":
-        checks.append(pa.Check(_parses_as_timestamp,
-                               error="is not an ISO 8601 timestamp with a UTC offset"))
+        checks.append(
+            pa.Check(_parses_as_timestamp, error="is not an ISO 8601 timestamp with a UTC offset")
+        )
     if column.allowed:
-        checks.append(pa.Check.isin(list(column.allowed),
-                                    error=f"is not one of {', '.join(column.allowed)}"))
+        checks.append(
+            pa.Check.isin(list(column.allowed), error=f"is not one of {', '.join(column.allowed)}")
+        )
     if column.pattern:
-        checks.append(pa.Check.str_matches(column.pattern,
-                                           error=f"does not match {column.pattern}"))
+        checks.append(
+            pa.Check.str_matches(column.pattern, error=f"does not match {column.pattern}")
+        )
     if column.max_length:
-        checks.append(pa.Check.str_length(max_value=column.max_length,
-                                          error=f"is longer than {column.max_length} characters"))
+        checks.append(
+            pa.Check.str_length(
+                max_value=column.max_length, error=f"is longer than {column.max_length} characters"
+            )
+        )
     return checks
 
 
@@ -94,8 +110,11 @@ def _required_when(column: Column) -> pa.Check:
         return ~applies | frame[column.canonical].notna()
 
     conditions = "; ".join(f"{k} is {'/'.join(v)}" for k, v in column.required_when.items())
-    return pa.Check(check, name=f"required:{column.canonical}",
-                    error=f"{column.name}: required when {conditions}")
+    return pa.Check(
+        check,
+        name=f"required:{column.canonical}",
+        error=f"{column.name}: required when {conditions}",
+    )
 
 
 def _row_check(contract: Contract, row_check: RowCheck) -> pa.Check:
@@ -122,8 +141,9 @@ def schema_for(contract: Contract) -> pa.DataFrameSchema:
     }
     frame_checks = [_required_when(c) for c in contract.columns if c.required_when]
     frame_checks += [_row_check(contract, rc) for rc in contract.row_checks]
-    return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, coerce=False,
-                              name=contract.layout)
+    return pa.DataFrameSchema(
+        columns, checks=frame_checks, strict=False, coerce=False, name=contract.layout
+    )
 
 
 def _reasons(contract: Contract, frame: pd.DataFrame, error: SchemaErrors) -> dict[int, list[str]]:
@@ -184,7 +204,9 @@ def validate(contract: Contract, frame: pd.DataFrame) -> Validated:
     if contract.unique and not passing.empty:
         repeated = passing.duplicated(subset=list(contract.unique), keep="first")
         if repeated.any():
-            first_line = passing.groupby(list(contract.unique), dropna=False)["line_no"].transform("min")
+            first_line = passing.groupby(list(contract.unique), dropna=False)["line_no"].transform(
+                "min"
+            )
             for position in passing.index[repeated]:
                 key = ", ".join(f"{k}={passing.at[position, k]}" for k in contract.unique)
                 reasons[position] = [

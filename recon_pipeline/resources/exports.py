@@ -39,11 +39,13 @@ def cp932_safe(value: str) -> tuple[str, bool]:
         return "".join(chars), True
 
 
-def csv_bytes(header: list[str], rows: list[list[str]], encoding: str, line_end: str,
-              quote_all: bool) -> bytes:
+def csv_bytes(
+    header: list[str], rows: list[list[str]], encoding: str, line_end: str, quote_all: bool
+) -> bytes:
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator=line_end,
-                        quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+    writer = csv.writer(
+        buffer, lineterminator=line_end, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    )
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue().encode(encoding)

@@ -115,8 +115,11 @@ class LocalSource(InboundSource):
         for entry in sorted(os.scandir(folder), key=lambda e: e.name):
             if entry.is_file(follow_symlinks=False) or entry.is_symlink():
                 stat = entry.stat(follow_symlinks=False)
-                files.append(RemoteFile(source, day, entry.name, stat.st_size,
-                                        f"{stat.st_mtime_ns}-{stat.st_size}"))
+                files.append(
+                    RemoteFile(
+                        source, day, entry.name, stat.st_size, f"{stat.st_mtime_ns}-{stat.st_size}"
+                    )
+                )
         return files
 
     def open_file(self, remote: RemoteFile) -> BinaryIO:
@@ -124,4 +127,3 @@ class LocalSource(InboundSource):
         if path.is_symlink():
             raise UnsafeName(f"{remote.name!r} is a symbolic link")
         return path.open("rb")
-
