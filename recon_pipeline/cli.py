@@ -12,7 +12,7 @@ from pathlib import Path
 
 from recon_pipeline.settings import Settings, load_settings
 
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def _date(text: str) -> dt.date:
@@ -67,8 +67,9 @@ def _failure_reason(result) -> str:
     return "run failed"
 
 
-def run_days(settings: Settings, first: dt.date, last: dt.date, out=sys.stdout) -> int:
+def run_days(settings: Settings, first: dt.date, last: dt.date, out=None) -> int:
     """Materialize every asset for each day in order; stop at the first failing day."""
+    out = out or sys.stdout
     from recon_pipeline.definitions import DAILY_JOB, build_definitions
 
     if last < first:
@@ -109,11 +110,12 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, out=sys.stdout) 
     return 0
 
 
-def status(settings: Settings, as_of: dt.date | None, out=sys.stdout) -> int:
+def status(settings: Settings, as_of: dt.date | None, out=None) -> int:
     import duckdb
 
     from recon_pipeline import packaged
 
+    out = out or sys.stdout
     if not settings.warehouse.exists():
         print(
             f"recon: no warehouse at {settings.warehouse}; run `recon run` first", file=sys.stderr
@@ -144,9 +146,10 @@ def status(settings: Settings, as_of: dt.date | None, out=sys.stdout) -> int:
     return 0
 
 
-def demo(settings: Settings, out=sys.stdout) -> int:
+def demo(settings: Settings, out=None) -> int:
     from recon_pipeline.demo import generate_month
 
+    out = out or sys.stdout
     summary = generate_month(settings.landing_dir)
     print(
         f"demo landing zone: {settings.landing_dir} ({summary.files} files, "

@@ -72,6 +72,7 @@ def konbini_barcode_reason(barcode: str, amount: Any, field_1: Any, field_2: Any
     if problem := konbini.barcode_problem(barcode):
         return problem
     parsed = konbini.parse(barcode)
+    amount = pd.to_numeric(amount, errors="coerce")
     if not pd.isna(amount) and parsed.amount != amount:
         return f"barcode amount {parsed.amount} differs from 金額 {amount}"
     if isinstance(field_1, str) and parsed.user_field_1 != field_1:

@@ -3,7 +3,7 @@
 WITH matched AS (
     SELECT receivable_id, sum(matched_amount) AS matched_amount
     FROM marts.matches
-    WHERE as_of = $as_of
+    WHERE as_of = $day
     GROUP BY receivable_id
 ),
 per_receivable AS (
@@ -11,20 +11,20 @@ per_receivable AS (
         r.outstanding_amount, coalesce(m.matched_amount, 0) AS matched_amount
     FROM marts.receivables AS r
     LEFT JOIN matched AS m USING (receivable_id)
-    WHERE r.as_of = $as_of
+    WHERE r.as_of = $day
         AND (r.expected_amount - r.paid_amount - r.written_off_amount <> r.outstanding_amount
             OR r.paid_amount <> coalesce(m.matched_amount, 0))
 ),
 orphans AS (
     SELECT m.receivable_id, NULL, NULL, NULL, NULL, m.matched_amount
     FROM matched AS m
-    WHERE m.receivable_id NOT IN (SELECT receivable_id FROM marts.receivables WHERE as_of = $as_of)
+    WHERE m.receivable_id NOT IN (SELECT receivable_id FROM marts.receivables WHERE as_of = $day)
 ),
 totals AS (
     SELECT 'TOTAL' AS receivable_id, sum(expected_amount), sum(paid_amount),
         sum(written_off_amount), sum(outstanding_amount), NULL
     FROM marts.receivables
-    WHERE as_of = $as_of
+    WHERE as_of = $day
     HAVING sum(expected_amount) - sum(paid_amount) - sum(written_off_amount)
         <> sum(outstanding_amount)
 )

@@ -8,7 +8,7 @@ quarantined AS (
     SELECT path, count(*) FILTER (WHERE line_no > 0) AS rows_rejected,
         count(*) FILTER (WHERE line_no = 0) AS whole_file
     FROM quarantine.rejected_rows
-    WHERE partition_date = $partition_date
+    WHERE partition_date = $day
     GROUP BY path
 )
 SELECT m.path, m.status, m.rows_total, coalesce(r.rows_in_raw, 0) AS rows_in_raw,
@@ -16,7 +16,7 @@ SELECT m.path, m.status, m.rows_total, coalesce(r.rows_in_raw, 0) AS rows_in_raw
 FROM audit.file_manifest AS m
 LEFT JOIN raw_rows AS r USING (path)
 LEFT JOIN quarantined AS q USING (path)
-WHERE m.partition_date = $partition_date
+WHERE m.partition_date = $day
     AND (
         (m.status = 'LOADED'
             AND m.rows_total <> coalesce(r.rows_in_raw, 0) + coalesce(q.rows_rejected, 0))

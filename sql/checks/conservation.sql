@@ -1,19 +1,19 @@
 -- Settlement lines not in exactly one status, MATCHED lines without match links (or linked
 -- lines not MATCHED), and matched lines whose links do not add up to the line's gross.
 WITH known AS (
-    SELECT settlement_line_id, gross_amount FROM staging.settlement_lines_as_of($as_of)
+    SELECT settlement_line_id, gross_amount FROM staging.settlement_lines_as_of($day)
 ),
 statuses AS (
     SELECT settlement_line_id, count(*) AS statuses,
         count(*) FILTER (WHERE status = 'MATCHED') AS matched_statuses
     FROM marts.settlement_status
-    WHERE as_of = $as_of
+    WHERE as_of = $day
     GROUP BY settlement_line_id
 ),
 links AS (
     SELECT settlement_line_id, count(*) AS links, sum(matched_amount) AS matched_amount
     FROM marts.matches
-    WHERE as_of = $as_of
+    WHERE as_of = $day
     GROUP BY settlement_line_id
 )
 SELECT

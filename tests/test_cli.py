@@ -1,0 +1,73 @@
+"""The `recon` command: run prints a per-day summary through the Dagster job, status prints
+headline figures, failures exit non-zero with a one-line reason."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from recon_pipeline.cli import main
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+
+
+@pytest.fixture
+def recon_home(tmp_path: Path, monkeypatch) -> Path:
+    home = tmp_path / "home"
+    shutil.copytree(SAMPLES, home / "landing")
+    monkeypatch.setenv("RECON_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+def test_run_then_status_on_the_shared_samples(recon_home, capsys):
+    assert main(["run", "--from", "2026-10-01", "--to", "2026-10-14"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == [
+        "day",
+        "rows",
+        "in",
+        "quarant.",
+        "matched",
+        "unmatch.",
+        "dunning",
+        "exported",
+    ]
+    first = out[1].split()
+    assert first[0] == "2026-10-01" and first[1] == "10" and first[-1] == "1"
+    assert (recon_home / "exports" / "slip_requests" / "slip_requests_20261001.csv").exists()
+    assert main(["status", "--as-of", "2026-10-14"]) == 0
+    status = capsys.readouterr().out
+    assert "as of 2026-10-14" in status
+    assert "NO_RECEIVABLE_FOR_KEY" in status
+    runs = list((recon_home / "dagster").iterdir())
+    assert runs, "runs are recorded in the Dagster instance the UI reads"
+
+
+def test_a_failing_day_exits_non_zero_with_a_one_line_reason(
+    recon_home, tmp_path, monkeypatch, capsys
+):
+    broken = tmp_path / "policy.yaml"
+    broken.write_text("stages: []\n", encoding="utf-8")
+    monkeypatch.setenv("RECON_DUNNING_POLICY", str(broken))
+    assert main(["run", "--from", "2026-10-01"]) == 1
+    captured = capsys.readouterr()
+    assert "2026-10-01  FAILED" in captured.out
+    error_lines = captured.err.strip().splitlines()
+    assert len(error_lines) == 1
+    assert error_lines[0].startswith("recon: 2026-10-01: step ")
+    assert "needs a list of stages" in error_lines[0]
+
+
+def test_status_without_a_warehouse_says_what_to_do(recon_home, capsys):
+    assert main(["status"]) == 1
+    assert "run `recon run` first" in capsys.readouterr().err
+
+
+def test_a_bad_source_setting_is_refused(recon_home, monkeypatch, capsys):
+    monkeypatch.setenv("RECON_SOURCE", "ftp")
+    assert main(["run", "--from", "2026-10-01"]) == 2
+    assert "RECON_SOURCE must be one of" in capsys.readouterr().err

@@ -1,0 +1,69 @@
+"""The Definitions load, lay assets out by stage, put every writer in the duckdb pool and make
+the invariant checks blocking."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from recon_pipeline.definitions import DAILY_JOB, build_definitions
+
+STAGES = {
+    "ingest": {"audit/landed_files"},
+    "staging": {
+        "audit/file_manifest",
+        "quarantine/rejected_rows",
+        "raw/card",
+        "raw/konbini",
+        "raw/shipments",
+        "staging/receivable_events",
+        "staging/settlement_lines",
+    },
+    "reconcile": {"marts/matches", "marts/settlement_status", "marts/receivables"},
+    "marts": {"marts/unmatched_items", "marts/aging", "marts/fees", "marts/dunning_candidates"},
+    "exports": {"exports/slip_requests"},
+}
+
+
+def test_assets_are_grouped_by_stage_and_partitioned_daily(settings):
+    defs = build_definitions(settings)
+    graph = defs.resolve_asset_graph()
+    groups: dict[str, set[str]] = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        groups.setdefault(node.group_name, set()).add(key.to_user_string())
+        assert node.partitions_def is not None
+        assert node.partitions_def.timezone == "Asia/Tokyo"
+    for stage, keys in STAGES.items():
+        assert keys <= groups[stage], stage
+
+
+def test_every_asset_writes_through_the_single_duckdb_pool(settings):
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(DAILY_JOB)
+    pools = {node.name: node.definition.pool for node in job.graph.node_dict.values()}
+    assert len(pools) > 10 and set(pools.values()) == {"duckdb"}
+
+
+def test_invariant_checks_are_blocking(settings):
+    defs = build_definitions(settings)
+    checks = {
+        spec.name: spec.blocking
+        for checks_def in defs.asset_checks
+        for spec in checks_def.check_specs
+    }
+    assert checks == {
+        "every_input_row_staged_or_quarantined": True,
+        "balance_expected_paid_written_off_outstanding": True,
+        "every_settlement_line_in_one_status": True,
+    }
+
+
+def test_self_dependent_assets_read_the_previous_day(settings):
+    graph = build_definitions(settings).resolve_asset_graph()
+    for key in (
+        ["marts", "dunning_candidates"],
+        ["exports", "slip_requests"],
+        ["audit", "landed_files"],
+    ):
+        asset_key = dg.AssetKey(key)
+        assert asset_key in graph.get(asset_key).parent_keys
