@@ -24,7 +24,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 ui: $(STAMP)
-	RECON_HOME=$${RECON_HOME:-$(CURDIR)/.recon} DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.recon/dagster} \
+	mkdir -p $${DAGSTER_HOME:-.recon/dagster}
+	test -f $${DAGSTER_HOME:-.recon/dagster}/dagster.yaml || \
+		cp recon_pipeline/dagster.yaml $${DAGSTER_HOME:-.recon/dagster}/dagster.yaml
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.recon/dagster} \
 		$(BIN)/dagster dev -m recon_pipeline.definitions -h 127.0.0.1 -p 3000
 
 bench: $(STAMP)
