@@ -37,7 +37,8 @@ def test_run_then_status_on_the_shared_samples(recon_home, capsys):
         "exported",
     ]
     first = out[1].split()
-    assert first[0] == "2026-10-01" and first[1] == "10" and first[-1] == "1"
+    # 7 shipment rows + 3 card + 5 Amazon items + 1 COD + 1 BNPL; one NEW slip request
+    assert first[0] == "2026-10-01" and first[1] == "17" and first[-1] == "1"
     assert (recon_home / "exports" / "slip_requests" / "slip_requests_20261001.csv").exists()
     assert main(["status", "--as-of", "2026-10-14"]) == 0
     status = capsys.readouterr().out

@@ -7,6 +7,7 @@ manifest. Adding a contract file adds its ``raw/<family>`` asset here without co
 """
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,6 +161,7 @@ def _read_one(
         "rows_total": parsed.rows_total,
         "rows_loaded": len(rows),
         "rows_quarantined": len(rejects),
+        "control": json.dumps(parsed.control, ensure_ascii=False) if parsed.control else None,
     }
     return FileOutcome(manifest, rows, _reject_frame(day, contract, path, rejects))
 

@@ -67,6 +67,7 @@ class Contract:
     reader: str
     encoding: str
     delimiter: str
+    quoting: str
     columns: tuple[Column, ...]
     unique: tuple[str, ...]
     row_checks: tuple[RowCheck, ...]
@@ -153,6 +154,9 @@ def load_contract(path: Path) -> Contract:
     reader = spec.get("reader", "csv")
     if reader not in READERS:
         raise _fail(path, f"reader {reader!r} is not one of {list(READERS)}")
+    quoting = spec.get("quoting", "rfc4180")
+    if quoting not in ("rfc4180", "none"):
+        raise _fail(path, f"quoting {quoting!r} is not rfc4180 or none")
     family = spec.get("family", spec["layout"])
     if not IDENTIFIER.match(family):
         raise _fail(path, f"family {family!r} must be snake_case")
@@ -187,6 +191,7 @@ def load_contract(path: Path) -> Contract:
         reader=reader,
         encoding=str(spec.get("encoding", "utf-8-sig")),
         delimiter=str(spec.get("delimiter", ",")),
+        quoting=quoting,
         columns=columns,
         unique=unique,
         row_checks=checks,

@@ -25,6 +25,8 @@ class ParsedFile:
     rows: list[list[str]] = field(default_factory=list)
     malformed: list[tuple[int, str, str]] = field(default_factory=list)
     """(line_no, raw, reason) of records the reader itself could not split into fields."""
+    control: dict[str, str] = field(default_factory=dict)
+    """What the file says about itself (summary/trailer totals), kept in the manifest."""
 
     @property
     def rows_total(self) -> int:
@@ -49,4 +51,12 @@ def read_file(contract: Contract, data: bytes) -> ParsedFile:
         from recon_pipeline.layouts.delimited import read_delimited
 
         return read_delimited(contract, data)
+    if contract.reader == "amazon_v2":
+        from recon_pipeline.layouts.amazon import read_amazon_v2
+
+        return read_amazon_v2(contract, data)
+    if contract.reader == "zengin":
+        from recon_pipeline.layouts.zengin import read_zengin
+
+        return read_zengin(contract, data)
     raise FileRejected(f"no reader {contract.reader!r} for layout {contract.layout}")

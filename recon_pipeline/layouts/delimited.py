@@ -28,7 +28,10 @@ def read_delimited(contract: Contract, data: bytes) -> ParsedFile:
         raise FileRejected("file is empty")
     text = decode(data, contract.encoding)
     lines = [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=contract.delimiter, strict=True)
+    quoting = csv.QUOTE_NONE if contract.quoting == "none" else csv.QUOTE_MINIMAL
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=contract.delimiter, quoting=quoting, strict=True
+    )
     parsed = ParsedFile()
     expected = contract.header
     width = len(expected)

@@ -10,5 +10,6 @@ CREATE TABLE IF NOT EXISTS audit.file_manifest (
     rows_total BIGINT NOT NULL,
     rows_loaded BIGINT NOT NULL,
     rows_quarantined BIGINT NOT NULL,
+    control VARCHAR,                  -- JSON: what the file says about itself (summary, trailer)
     loaded_at TIMESTAMP NOT NULL
 )
