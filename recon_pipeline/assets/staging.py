@@ -31,6 +31,7 @@ FILE_MANIFEST = dg.AssetKey(["audit", "file_manifest"])
 REJECTED_ROWS = dg.AssetKey(["quarantine", "rejected_rows"])
 RECEIVABLE_EVENTS = dg.AssetKey(["staging", "receivable_events"])
 SETTLEMENT_LINES = dg.AssetKey(["staging", "settlement_lines"])
+DISPOSITIONS = dg.AssetKey(["staging", "dispositions"])
 LANDED_FILES = dg.AssetKey(["audit", "landed_files"])
 REJECT_COLUMNS = ["partition_date", "source", "layout", "path", "line_no", "raw", "reason"]
 
@@ -391,4 +392,22 @@ def settlement_lines(
     paid date, with a settlement_line_id derived from the file's content."""
     return dg.MaterializeResult(
         metadata={"dagster/row_count": _map_target(context, warehouse, "settlement_lines")}
+    )
+
+
+@dg.asset(
+    key=DISPOSITIONS,
+    group_name="staging",
+    partitions_def=daily_partitions,
+    pool="duckdb",
+    kinds={"duckdb"},
+    deps=[raw_key(f) for f, m in families().items() if m[0].target == "dispositions"],
+)
+def dispositions(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Operators' resolutions of exceptions (顛末管理): manual matches, write-offs, disputes,
+    releases, refunds, ignored lines, each with who decided it and from which day."""
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": _map_target(context, warehouse, "dispositions")}
     )

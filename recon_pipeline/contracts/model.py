@@ -68,6 +68,8 @@ class Contract:
     encoding: str
     delimiter: str
     quoting: str
+    record_length: int | None
+    record_map: dict[str, dict[str, tuple[int, int]]]
     columns: tuple[Column, ...]
     unique: tuple[str, ...]
     row_checks: tuple[RowCheck, ...]
@@ -192,6 +194,11 @@ def load_contract(path: Path) -> Contract:
         encoding=str(spec.get("encoding", "utf-8-sig")),
         delimiter=str(spec.get("delimiter", ",")),
         quoting=quoting,
+        record_length=spec.get("record_length"),
+        record_map={
+            kind: {name: (int(at[0]), int(at[1])) for name, at in fields.items()}
+            for kind, fields in (spec.get("record_map") or {}).items()
+        },
         columns=columns,
         unique=unique,
         row_checks=checks,

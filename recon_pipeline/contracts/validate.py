@@ -29,9 +29,24 @@ class Validated:
     """``line_no`` and ``reason`` of every row that failed."""
 
 
+REIWA = "reiwa-yymmdd"
+REIWA_OFFSET = 2018
+
+
+def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
+    """Dates in ``fmt``; ``reiwa-yymmdd`` is the 和暦 of Zengin files (Reiwa year + 2018)."""
+    if fmt == REIWA:
+        text = values.astype("string")
+        western = pd.to_numeric(text.str[:2], errors="coerce") + REIWA_OFFSET
+        values = western.astype("Int64").astype("string") + text.str[2:]
+        values = values.where(text.str.fullmatch(r"[0-9]{6}").fillna(False).astype(bool))
+        fmt = "%Y%m%d"
+    return pd.to_datetime(values, format=fmt, errors="coerce")
+
+
 def _parses_as_date(fmt: str):
     def check(values: pd.Series) -> pd.Series:
-        return pd.to_datetime(values, format=fmt, errors="coerce").notna()
+        return parse_dates(values, fmt).notna()
 
     return check
 
@@ -178,7 +193,7 @@ def _convert(contract: Contract, rows: pd.DataFrame) -> pd.DataFrame:
         if column.type == "integer":
             converted[column.canonical] = pd.to_numeric(values).astype("Int64")
         elif column.type == "date":
-            converted[column.canonical] = pd.to_datetime(values, format=column.format)
+            converted[column.canonical] = parse_dates(values, column.format or "")
         elif column.type == "timestamp":
             stamps = pd.to_datetime(values, format="ISO8601", utc=True)
             converted[column.canonical] = stamps.dt.tz_convert(TOKYO).dt.tz_localize(None)

@@ -15,7 +15,7 @@ keyed AS (
     SELECT l.settlement_line_id, k.receivable_id, l.gross_amount, k.candidates
     FROM staging.settlement_lines_as_of($as_of) AS l
     JOIN keys AS k ON k.payment_method = l.payment_method AND k.match_key = l.match_key
-    WHERE l.line_type NOT IN ('FEE', 'KONBINI_CANCEL') AND k.candidates = 1
+    WHERE l.line_type NOT IN ('FEE', 'KONBINI_CANCEL', 'BANK_CANCEL') AND k.candidates = 1
 ),
 totals AS (
     SELECT receivable_id, sum(gross_amount) AS paid_amount

@@ -21,14 +21,14 @@ SELECT
     l.fee_amount,
     l.paid_date,
     CASE
-        WHEN l.line_type = 'KONBINI_CANCEL' THEN 'REVERSED'
+        WHEN l.line_type IN ('KONBINI_CANCEL', 'BANK_CANCEL') THEN 'REVERSED'
         WHEN l.line_type = 'FEE' THEN 'FEE'
         WHEN m.settlement_line_id IS NOT NULL THEN 'MATCHED'
         ELSE 'UNMATCHED'
     END AS status,
     m.receivable_id,
     CASE
-        WHEN l.line_type IN ('KONBINI_CANCEL', 'FEE') OR m.settlement_line_id IS NOT NULL THEN NULL
+        WHEN l.line_type IN ('KONBINI_CANCEL', 'BANK_CANCEL', 'FEE') OR m.settlement_line_id IS NOT NULL THEN NULL
         WHEN l.match_key IS NULL THEN 'NO_KEY'
         WHEN l.payment_method = 'BANK_TRANSFER' THEN 'NOT_ALLOCATED'
         WHEN k.candidates > 1 THEN 'AMBIGUOUS_KEY'

@@ -1,0 +1,119 @@
+"""Zengin 振込入金通知: fixed-length records in header/data/trailer groups (layouts.md § 7).
+
+Fields are cut by byte offset from the contract's ``record_map`` (half-width katakana is one
+byte in CP932, so a record is 200 bytes and 200 characters). A file whose structure breaks
+(a record of the wrong length, an unknown データ区分, a group without trailer, no end record)
+or whose trailer totals differ from its data records is rejected whole. Each data record
+becomes one row, with its group's account, and the record number as its line.
+"""
+
+from __future__ import annotations
+
+from recon_pipeline.contracts.model import Contract
+from recon_pipeline.layouts.base import FileRejected, ParsedFile
+
+HEADER, DATA, TRAILER, END = "1", "2", "8", "9"
+EOF_MARK = b"\x1a"
+
+
+def split_records(data: bytes, length: int) -> list[bytes]:
+    """Records with or without CRLF/LF after each; a trailing EOF mark is ignored."""
+    data = data.rstrip(EOF_MARK)
+    if b"\n" in data:
+        records = [line.rstrip(b"\r") for line in data.split(b"\n")]
+        while records and not records[-1].strip():
+            records.pop()
+    else:
+        if len(data) % length:
+            raise FileRejected(
+                f"file is {len(data)} bytes, not a multiple of {length}-byte records"
+            )
+        records = [data[i : i + length] for i in range(0, len(data), length)]
+    for number, record in enumerate(records, start=1):
+        if len(record) != length:
+            raise FileRejected(f"record {number} is {len(record)} bytes, expected {length}")
+    return records
+
+
+def _fields(record: bytes, fields: dict[str, tuple[int, int]], number: int) -> dict[str, str]:
+    values = {}
+    for name, (offset, size) in fields.items():
+        try:
+            values[name] = record[offset : offset + size].decode("cp932").rstrip(" ")
+        except UnicodeDecodeError as error:
+            raise FileRejected(
+                f"record {number} field {name} does not decode as cp932 "
+                f"(bytes {record[offset : offset + size].hex(' ')})"
+            ) from error
+    return values
+
+
+def _number(value: str, what: str, number: int) -> int:
+    if not value.isdigit():
+        raise FileRejected(f"record {number}: {what} {value!r} is not a number")
+    return int(value)
+
+
+def _check_trailer(trailer: dict[str, str], group: list[dict[str, str]], number: int) -> None:
+    counted = len(group)
+    summed = sum(int(r["amount"]) if r["amount"].isdigit() else 0 for r in group)
+    cancels = [r for r in group if r["cancel_flag"] == "1"]
+    cancel_sum = sum(int(r["amount"]) if r["amount"].isdigit() else 0 for r in cancels)
+    expected = {
+        "件数": (_number(trailer["count"], "件数", number), counted),
+        "合計金額": (_number(trailer["total_amount"], "合計金額", number), summed),
+        "取消件数": (_number(trailer["cancel_count"], "取消件数", number), len(cancels)),
+        "取消金額": (_number(trailer["cancel_amount"], "取消金額", number), cancel_sum),
+    }
+    for label, (stated, actual) in expected.items():
+        if stated != actual:
+            raise FileRejected(
+                f"control totals differ in the group ending at record {number}: trailer "
+                f"{label} {stated}, data records {actual}"
+            )
+
+
+def read_zengin(contract: Contract, data: bytes) -> ParsedFile:
+    if not data.strip():
+        raise FileRejected("file is empty")
+    records = split_records(data, contract.record_length or 200)
+    layout = contract.record_map
+    parsed = ParsedFile()
+    account: dict[str, str] | None = None
+    group: list[dict[str, str]] = []
+    groups = 0
+    ended = False
+    for number, record in enumerate(records, start=1):
+        kind = chr(record[0])
+        if ended:
+            raise FileRejected(f"record {number} follows the end record")
+        if kind == HEADER:
+            if account is not None:
+                raise FileRejected(f"record {number}: header before the trailer of the last group")
+            account = _fields(record, layout["header"], number)
+            group = []
+        elif kind == DATA:
+            if account is None:
+                raise FileRejected(f"record {number}: data record outside a header…trailer group")
+            row = account | _fields(record, layout["data"], number)
+            group.append(row)
+            parsed.line_nos.append(number)
+            parsed.raws.append(record.decode("cp932", errors="replace"))
+            parsed.rows.append([row.get(name, "") for name in contract.canonical_columns])
+        elif kind == TRAILER:
+            if account is None:
+                raise FileRejected(f"record {number}: trailer without a header")
+            _check_trailer(_fields(record, layout["trailer"], number), group, number)
+            account, groups = None, groups + 1
+        elif kind == END:
+            if account is not None:
+                raise FileRejected(f"record {number}: end record inside a group (no trailer)")
+            ended = True
+        else:
+            raise FileRejected(f"record {number}: unknown データ区分 {kind!r}")
+    if not ended:
+        raise FileRejected("file ends without an end record (データ区分 9)")
+    if not groups:
+        raise FileRejected("file has no header…trailer group")
+    parsed.control = {"groups": str(groups), "records": str(len(records))}
+    return parsed
