@@ -199,3 +199,149 @@ def collection(
 def konbini_file(root: Path, day: str, rows: list[list[object]], name: str | None = None) -> Path:
     data = csv_text(KONBINI_HEADER, rows, line_end="\r\n").encode("cp932")
     return write(root, "konbini", day, name or f"cvs_{day}.csv", data)
+
+
+COD_HEADER = ["伝票番号", "お届け日", "代引金額", "決済手数料", "入金額", "入金予定日"]
+BNPL_HEADER = [
+    "加盟店取引ID",
+    "決済事業者取引ID",
+    "取引区分",
+    "請求金額",
+    "決済手数料",
+    "入金額",
+    "入金予定日",
+]
+DISPOSITION_HEADER = [
+    "disposition_id",
+    "action",
+    "receivable_id",
+    "settlement_line_id",
+    "amount",
+    "note",
+    "decided_by",
+    "decided_at",
+]
+AMAZON_HEADER = [
+    "settlement-id",
+    "settlement-start-date",
+    "settlement-end-date",
+    "deposit-date",
+    "total-amount",
+    "currency",
+    "transaction-type",
+    "order-id",
+    "merchant-order-id",
+    "adjustment-id",
+    "shipment-id",
+    "marketplace-name",
+    "amount-type",
+    "amount-description",
+    "amount",
+    "fulfillment-id",
+    "posted-date",
+    "posted-date-time",
+    "order-item-code",
+    "merchant-order-item-id",
+    "merchant-adjustment-item-id",
+    "sku",
+    "quantity-purchased",
+    "promotion-id",
+]
+
+
+def cp932_csv(
+    root: Path, source: str, day: str, name: str, header: list[str], rows: list[list[object]]
+) -> Path:
+    return write(root, source, day, name, csv_text(header, rows, "\r\n").encode("cp932"))
+
+
+def amazon_item(
+    order_id: str,
+    kind: str,
+    amount_type: str,
+    description: str,
+    amount: int,
+    posted: str = "2026-09-30",
+    settlement: str = "1234567890",
+) -> list[object]:
+    row = dict.fromkeys(AMAZON_HEADER, "")
+    row |= {
+        "settlement-id": settlement,
+        "transaction-type": kind,
+        "order-id": order_id,
+        "marketplace-name": "Amazon.co.jp",
+        "amount-type": amount_type,
+        "amount-description": description,
+        "amount": amount,
+        "posted-date": posted,
+        "posted-date-time": f"{posted} 12:00:00 UTC",
+    }
+    return [row[c] for c in AMAZON_HEADER]
+
+
+def amazon(
+    root: Path,
+    day: str,
+    items: list[list[object]],
+    name: str,
+    total: int | None = None,
+    settlement: str = "1234567890",
+) -> Path:
+    summary = dict.fromkeys(AMAZON_HEADER, "")
+    amounts = sum(
+        int(i[AMAZON_HEADER.index("amount")])
+        for i in items
+        if str(i[AMAZON_HEADER.index("amount")]).lstrip("-").isdigit()
+    )
+    summary |= {
+        "settlement-id": settlement,
+        "settlement-start-date": "2026-09-17 07:00:00 UTC",
+        "settlement-end-date": "2026-10-01 07:00:00 UTC",
+        "deposit-date": "2026-10-03 07:00:00 UTC",
+        "total-amount": amounts if total is None else total,
+        "currency": "JPY",
+    }
+    lines = ["\t".join(AMAZON_HEADER), "\t".join(str(summary[c]) for c in AMAZON_HEADER)]
+    lines += ["\t".join(str(v) for v in item) for item in items]
+    return write(root, "amazon", day, name, ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def zengin_header(bank: str = "0005", branch: str = "001", account: str = "1234567") -> bytes:
+    text = (
+        "1"
+        + "01"
+        + "0"
+        + "081005" * 3
+        + bank
+        + "ﾐﾂﾋﾞｼ".ljust(15)
+        + branch
+        + "ﾎﾝﾃﾝ".ljust(15)
+        + "1"
+        + account
+        + "ｶ)ﾚｺﾝ".ljust(40)
+    )
+    return text.ljust(200).encode("cp932")
+
+
+def zengin_data(
+    reference: int, amount: int, payer: str, *, cancel: str = "0", date: str = "081005"
+) -> bytes:
+    text = (
+        f"2{reference:06d}{date}{date}{amount:010d}{0:010d}{0:010d}"
+        + payer.ljust(48)
+        + "ﾐｽﾞﾎ".ljust(15)
+        + "ｼﾌﾞﾔ".ljust(15)
+        + cancel
+    )
+    return text.ljust(200).encode("cp932")
+
+
+def zengin_trailer(count: int, total: int, cancels: int = 0, cancel_total: int = 0) -> bytes:
+    return f"8{count:06d}{total:012d}{cancels:06d}{cancel_total:012d}".ljust(200).encode("cp932")
+
+
+ZENGIN_END = "9".ljust(200).encode("cp932")
+
+
+def zengin_file(records: list[bytes], newline: bytes = b"\r\n") -> bytes:
+    return b"".join(record + newline for record in records)
