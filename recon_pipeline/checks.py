@@ -8,9 +8,11 @@ import dagster as dg
 import pandas as pd
 
 from recon_pipeline.assets.reconcile import RECEIVABLES, SETTLEMENT_STATUS
-from recon_pipeline.assets.staging import FILE_MANIFEST, families
+from recon_pipeline.assets.staging import FILE_MANIFEST
+from recon_pipeline.contracts import ContractSet
 from recon_pipeline.packaged import sql
 from recon_pipeline.partitions import partition_days
+from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.warehouse import WarehouseResource, quote
 
 COMPLETENESS = "every_input_row_staged_or_quarantined"
@@ -18,31 +20,35 @@ BALANCE = "balance_expected_paid_written_off_outstanding"
 CONSERVATION = "every_settlement_line_in_one_status"
 
 
-def _raw_counts(con, day) -> pd.DataFrame:
+def _raw_counts(con, day, contracts: ContractSet) -> pd.DataFrame:
     frames = [
         con.execute(
             f"SELECT path, count(*) AS rows_in_raw FROM raw.{quote(family)} "
             "WHERE partition_date = $d GROUP BY path",
             {"d": day},
         ).df()
-        for family in families()
+        for family in contracts.families()
     ]
     return pd.concat(frames) if frames else pd.DataFrame(columns=["path", "rows_in_raw"])
 
 
-def offending_rows(con, statement: str, day) -> pd.DataFrame:
+def offending_rows(con, statement: str, day, contracts: ContractSet) -> pd.DataFrame:
     """Rows of ``sql/<statement>.sql`` for a day; an empty frame means the invariant holds."""
-    raw_counts = _raw_counts(con, day)  # noqa: F841 - read by the completeness SQL
+    raw_counts = _raw_counts(con, day, contracts)  # noqa: F841 - read by the completeness SQL
     return con.execute(sql(statement), {"day": day}).df()
 
 
 def _run(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, statement: str
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    contracts: ContractsResource,
+    statement: str,
 ) -> dg.AssetCheckResult:
     failures = []
     with warehouse.connect() as con:
+        contracts.ensure_raw_tables(con)
         for day in partition_days(context):
-            frame = offending_rows(con, statement, day)
+            frame = offending_rows(con, statement, day, contracts.load())
             if len(frame):
                 failures.append(frame.assign(day=str(day)))
     if not failures:
@@ -66,9 +72,11 @@ def _run(
     "in quarantine; a quarantined file has its reason in quarantine.",
 )
 def completeness(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    contracts: ContractsResource,
 ) -> dg.AssetCheckResult:
-    return _run(context, warehouse, "checks/completeness")
+    return _run(context, warehouse, contracts, "checks/completeness")
 
 
 @dg.asset_check(
@@ -80,9 +88,11 @@ def completeness(
     "gross per receivable = its paid amount.",
 )
 def balance(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    contracts: ContractsResource,
 ) -> dg.AssetCheckResult:
-    return _run(context, warehouse, "checks/balance")
+    return _run(context, warehouse, contracts, "checks/balance")
 
 
 @dg.asset_check(
@@ -94,9 +104,11 @@ def balance(
     "and a line is matched to at most one receivable.",
 )
 def conservation(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    contracts: ContractsResource,
 ) -> dg.AssetCheckResult:
-    return _run(context, warehouse, "checks/conservation")
+    return _run(context, warehouse, contracts, "checks/conservation")
 
 
 CHECKS = [completeness, balance, conservation]

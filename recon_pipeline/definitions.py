@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from recon_pipeline.assets import exports, ingest, marts, reconcile, staging
+from recon_pipeline.assets import exports, ingest, marts, reconcile
+from recon_pipeline.assets.staging import build_staging_assets
 from recon_pipeline.checks import CHECKS
+from recon_pipeline.contracts import load_contracts
 from recon_pipeline.partitions import daily_partitions
+from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.exports import ExportTarget
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.sources import InboundSource, LocalSource
@@ -33,13 +36,19 @@ def make_source(settings: Settings) -> InboundSource:
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Definitions wired to ``settings`` (the environment by default); tests pass their own."""
     settings = settings or load_settings()
+    contracts_dir = str(settings.contracts_dir) if settings.contracts_dir else ""
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([ingest, staging, reconcile, marts, exports]),
+        assets=[
+            *dg.load_assets_from_modules([ingest]),
+            *build_staging_assets(load_contracts(contracts_dir)),
+            *dg.load_assets_from_modules([reconcile, marts, exports]),
+        ],
         asset_checks=CHECKS,
         jobs=[daily_reconciliation],
         resources={
             "source": make_source(settings),
             "warehouse": WarehouseResource(database=str(settings.warehouse)),
+            "contracts": ContractsResource(extra_dir=contracts_dir),
             "exporter": ExportTarget(export_dir=str(settings.export_dir)),
             "policy": PolicyResource(
                 path=str(settings.dunning_policy) if settings.dunning_policy else ""

@@ -24,6 +24,7 @@ class Settings:
     warehouse: Path
     export_dir: Path
     dunning_policy: Path | None
+    contracts_dir: Path | None
     s3_bucket: str | None
     s3_prefix: str
     s3_endpoint_url: str | None
@@ -53,6 +54,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if source not in SOURCES:
         raise ValueError(f"RECON_SOURCE must be one of {', '.join(SOURCES)}, not {source!r}")
     policy = environ.get("RECON_DUNNING_POLICY")
+    contracts_dir = environ.get("RECON_CONTRACTS_DIR")
     return Settings(
         home=home,
         source=source,
@@ -61,6 +63,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         warehouse=_path(environ.get("RECON_WAREHOUSE"), home / "recon.duckdb"),
         export_dir=_path(environ.get("RECON_EXPORT_DIR"), home / "exports"),
         dunning_policy=Path(policy).expanduser().resolve() if policy else None,
+        contracts_dir=Path(contracts_dir).expanduser().resolve() if contracts_dir else None,
         s3_bucket=environ.get("RECON_S3_BUCKET"),
         s3_prefix=environ.get("RECON_S3_PREFIX", ""),
         s3_endpoint_url=environ.get("RECON_S3_ENDPOINT_URL"),

@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 
 from recon_pipeline.checks import offending_rows
+from recon_pipeline.contracts import load_contracts
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
 from tests.conftest import QUIET, run_job
 
@@ -57,9 +58,13 @@ def test_completeness_names_a_file_that_lost_a_row(settings, instance):
     shutil.copytree(SAMPLES, settings.landing_dir)
     run_job(settings, instance, "2026-10-01")
     with duckdb.connect(str(settings.warehouse)) as con:
-        assert offending_rows(con, "checks/completeness", dt.date(2026, 10, 1)).empty
+        assert offending_rows(
+            con, "checks/completeness", dt.date(2026, 10, 1), load_contracts()
+        ).empty
         con.execute("DELETE FROM raw.card WHERE line_no = 3")
-        offending = offending_rows(con, "checks/completeness", dt.date(2026, 10, 1))
+        offending = offending_rows(
+            con, "checks/completeness", dt.date(2026, 10, 1), load_contracts()
+        )
     assert offending[["path", "rows_total", "rows_in_raw"]].values.tolist() == [
         ["card/2026-10-01/balance_transactions_20261001.csv", 3, 2]
     ]
@@ -73,5 +78,7 @@ def test_conservation_names_a_line_in_two_statuses(settings, instance):
             "INSERT INTO marts.settlement_status SELECT * REPLACE ('UNMATCHED' AS status) "
             "FROM marts.settlement_status WHERE settlement_line_id = 'card:txn_0001'"
         )
-        offending = offending_rows(con, "checks/conservation", dt.date(2026, 10, 1))
+        offending = offending_rows(
+            con, "checks/conservation", dt.date(2026, 10, 1), load_contracts()
+        )
     assert offending["settlement_line_id"].tolist() == ["card:txn_0001"]

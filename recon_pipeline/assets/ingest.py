@@ -5,8 +5,8 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
-from recon_pipeline.contracts import load_contracts
 from recon_pipeline.partitions import daily_partitions, partition_days
+from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.sources import InboundSource, unsafe_name_reason
 from recon_pipeline.resources.warehouse import WarehouseResource, fetch_dicts
 
@@ -25,7 +25,7 @@ LANDED_COLUMNS = [
 ]
 
 
-def _land_day(source: InboundSource, con, day: dt.date) -> pd.DataFrame:
+def _land_day(source: InboundSource, con, day: dt.date, sources: list[str]) -> pd.DataFrame:
     known = {
         row["sha256"]: row["path"]
         for row in fetch_dicts(
@@ -46,7 +46,7 @@ def _land_day(source: InboundSource, con, day: dt.date) -> pd.DataFrame:
     }
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = []
-    for source_name in sorted({c.source for c in load_contracts()}):
+    for source_name in sources:
         for remote in source.list_files(source_name, day):
             relative = f"{source_name}/{day.isoformat()}/{remote.name}"
             landed_at = previously.get((source_name, remote.name), now)
@@ -102,7 +102,10 @@ def _land_day(source: InboundSource, con, day: dt.date) -> pd.DataFrame:
     kinds={"duckdb"},
 )
 def landed_files(
-    context: dg.AssetExecutionContext, source: InboundSource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    source: InboundSource,
+    warehouse: WarehouseResource,
+    contracts: ContractsResource,
 ) -> dg.MaterializeResult:
     """Every file delivered for the day, copied into the landing copy with its sha256.
 
@@ -113,7 +116,7 @@ def landed_files(
     frames = []
     with warehouse.connect() as con:
         for day in partition_days(context):
-            frame = _land_day(source, con, day)
+            frame = _land_day(source, con, day, sorted(contracts.load().by_source()))
             con.begin()
             con.execute("DELETE FROM audit.landed_files WHERE partition_date = $day", {"day": day})
             con.execute("INSERT INTO audit.landed_files BY NAME SELECT * FROM frame")

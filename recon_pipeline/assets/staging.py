@@ -14,11 +14,12 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from recon_pipeline.contracts import Contract, load_contracts
+from recon_pipeline.contracts import Contract, ContractSet
 from recon_pipeline.contracts.validate import validate
 from recon_pipeline.layouts import FileRejected, read_file
 from recon_pipeline.packaged import packaged_dir
 from recon_pipeline.partitions import daily_partitions, partition_days
+from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.sources import InboundSource
 from recon_pipeline.resources.warehouse import (
     RAW_FIXED_COLUMNS,
@@ -38,13 +39,6 @@ REJECT_COLUMNS = ["partition_date", "source", "layout", "path", "line_no", "raw"
 
 def raw_key(family: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", family])
-
-
-def families() -> dict[str, list[Contract]]:
-    grouped: dict[str, list[Contract]] = {}
-    for contract in load_contracts():
-        grouped.setdefault(contract.family, []).append(contract)
-    return grouped
 
 
 @dataclass
@@ -190,8 +184,10 @@ def _skipped(day: dt.date, contract: Contract | None, landed: dict) -> FileOutco
     return FileOutcome(manifest, None, rejected)
 
 
-def _stage_day(con, source: InboundSource, day: dt.date) -> list[FileOutcome]:
-    contracts = {c.source: c for c in load_contracts()}
+def _stage_day(
+    con, source: InboundSource, day: dt.date, contract_set: ContractSet
+) -> list[FileOutcome]:
+    contracts = contract_set.by_source()
     landed_rows = fetch_dicts(
         con,
         "SELECT * FROM audit.landed_files WHERE partition_date = $day ORDER BY source, path",
@@ -211,20 +207,26 @@ def _stage_day(con, source: InboundSource, day: dt.date) -> list[FileOutcome]:
     return outcomes
 
 
-def _write_day(con, day: dt.date, outcomes: list[FileOutcome], loaded_at: dt.datetime) -> None:
+def _write_day(
+    con,
+    day: dt.date,
+    outcomes: list[FileOutcome],
+    loaded_at: dt.datetime,
+    contract_set: ContractSet,
+) -> None:
     manifest = pd.DataFrame([o.manifest | {"loaded_at": loaded_at} for o in outcomes])
     rejected = pd.concat([o.rejected for o in outcomes] or [pd.DataFrame(columns=REJECT_COLUMNS)])
     rejected = rejected.astype({"line_no": "int64"})
     con.begin()
     con.execute("DELETE FROM audit.file_manifest WHERE partition_date = $day", {"day": day})
     con.execute("DELETE FROM quarantine.rejected_rows WHERE partition_date = $day", {"day": day})
-    for family in families():
+    for family in contract_set.families():
         con.execute(f"DELETE FROM raw.{quote(family)} WHERE partition_date = $day", {"day": day})
     if len(manifest):
         con.execute("INSERT INTO audit.file_manifest BY NAME SELECT * FROM manifest")
     if len(rejected):
         con.execute("INSERT INTO quarantine.rejected_rows BY NAME SELECT * FROM rejected")
-    contracts = {c.layout: c for c in load_contracts()}
+    contracts = contract_set.by_layout()
     for outcome in outcomes:
         if outcome.rows is not None and len(outcome.rows):
             rows = outcome.rows  # noqa: F841 - read by DuckDB's replacement scan
@@ -242,7 +244,7 @@ def _previous_loaded_at(con, day: dt.date) -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _validated_specs() -> list[dg.AssetSpec]:
+def _validated_specs(contract_set: ContractSet) -> list[dg.AssetSpec]:
     specs = [
         dg.AssetSpec(
             FILE_MANIFEST,
@@ -261,7 +263,7 @@ def _validated_specs() -> list[dg.AssetSpec]:
             "line 0 means the whole file was quarantined.",
         ),
     ]
-    for family, members in families().items():
+    for family, members in contract_set.families().items():
         layouts = ", ".join(c.layout for c in members)
         specs.append(
             dg.AssetSpec(
@@ -276,20 +278,113 @@ def _validated_specs() -> list[dg.AssetSpec]:
     return specs
 
 
-@dg.multi_asset(
-    specs=_validated_specs(), partitions_def=daily_partitions, pool="duckdb", name="validated_files"
-)
-def validated_files(
-    context: dg.AssetExecutionContext, source: InboundSource, warehouse: WarehouseResource
-):
-    """Read each landed file with its contract: decode, header, pandera row checks."""
-    all_outcomes: list[FileOutcome] = []
+def _mapping_sql(target: str, family: str, members: list[Contract]) -> str:
+    """The family's mapping: a contract may name its own (``mapping``, next to it), else
+    ``sql/staging/<target>/<family>.sql``."""
+    for contract in members:
+        if contract.mapping:
+            return (contract.path.parent / contract.mapping).read_text("utf-8")
+    return (packaged_dir("sql") / "staging" / target / f"{family}.sql").read_text("utf-8")
+
+
+def _map_target(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    contracts: ContractsResource,
+    target: str,
+) -> int:
+    total = 0
     with warehouse.connect() as con:
+        contracts.ensure_raw_tables(con)
         for day in partition_days(context):
-            loaded_at = _previous_loaded_at(con, day)
-            outcomes = _stage_day(con, source, day)
-            _write_day(con, day, outcomes, loaded_at)
-            all_outcomes += outcomes
+            con.begin()
+            con.execute(f"DELETE FROM staging.{target} WHERE partition_date = $day", {"day": day})
+            for family, members in contracts.load().families(target).items():
+                mapping = _mapping_sql(target, family, members)
+                con.execute(
+                    f"INSERT INTO staging.{target} BY NAME {mapping}", {"partition_date": day}
+                )
+            counted = con.execute(
+                f"SELECT count(*) FROM staging.{target} WHERE partition_date = $day", {"day": day}
+            ).fetchone()
+            con.commit()
+            total += int(counted[0]) if counted else 0
+    return total
+
+
+STAGED_TABLES = {
+    RECEIVABLE_EVENTS: (
+        "receivable_events",
+        "Order events (SHIP/CANCEL/RETURN) with the amount each adds to or takes off the "
+        "receivable (expected_delta), one row per valid shipment-file row.",
+    ),
+    SETTLEMENT_LINES: (
+        "settlement_lines",
+        "Payments from every channel in one shape: key, customer-side gross, provider fee, "
+        "paid date, with a settlement_line_id derived from the file's content.",
+    ),
+    DISPOSITIONS: (
+        "dispositions",
+        "Operators' resolutions of exceptions (顛末管理): manual matches, write-offs, disputes, "
+        "releases, refunds, ignored lines, each with who decided it and from which day.",
+    ),
+}
+
+
+def _staged_table(key: dg.AssetKey, contract_set: ContractSet) -> dg.AssetsDefinition:
+    target, description = STAGED_TABLES[key]
+
+    @dg.asset(
+        key=key,
+        group_name="staging",
+        partitions_def=daily_partitions,
+        pool="duckdb",
+        kinds={"duckdb"},
+        description=description,
+        deps=[raw_key(family) for family in contract_set.families(target)],
+    )
+    def staged(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        contracts: ContractsResource,
+    ) -> dg.MaterializeResult:
+        rows = _map_target(context, warehouse, contracts, target)
+        return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+
+    return staged
+
+
+def build_staging_assets(contract_set: ContractSet) -> list[dg.AssetsDefinition]:
+    """The staging stage for the contracts in force: one ``raw/<family>`` per family."""
+
+    @dg.multi_asset(
+        specs=_validated_specs(contract_set),
+        partitions_def=daily_partitions,
+        pool="duckdb",
+        name="validated_files",
+    )
+    def validated_files(
+        context: dg.AssetExecutionContext,
+        source: InboundSource,
+        warehouse: WarehouseResource,
+        contracts: ContractsResource,
+    ):
+        """Read each landed file with its contract: decode, header, pandera row checks."""
+        in_force = contracts.load()
+        all_outcomes: list[FileOutcome] = []
+        with warehouse.connect() as con:
+            contracts.ensure_raw_tables(con)
+            for day in partition_days(context):
+                loaded_at = _previous_loaded_at(con, day)
+                outcomes = _stage_day(con, source, day, in_force)
+                _write_day(con, day, outcomes, loaded_at, in_force)
+                all_outcomes += outcomes
+        yield from _validated_results(context, all_outcomes, in_force)
+
+    return [validated_files, *(_staged_table(key, contract_set) for key in STAGED_TABLES)]
+
+
+def _validated_results(context, all_outcomes: list[FileOutcome], in_force: ContractSet):
     manifest = pd.DataFrame([o.manifest for o in all_outcomes])
     quarantined_files = [o.manifest for o in all_outcomes if o.manifest["status"] == "QUARANTINED"]
     rejected = pd.concat(
@@ -325,8 +420,8 @@ def validated_files(
             ),
         },
     )
-    layouts = {c.layout: c.family for c in load_contracts()}
-    for family in families():
+    layouts = {c.layout: c.family for c in in_force}
+    for family in in_force.families():
         loaded = sum(
             o.manifest["rows_loaded"]
             for o in all_outcomes
@@ -335,79 +430,3 @@ def validated_files(
         yield dg.MaterializeResult(
             asset_key=raw_key(family), metadata={"dagster/row_count": int(loaded)}
         )
-
-
-def _map_target(context: dg.AssetExecutionContext, warehouse: WarehouseResource, target: str):
-    total = 0
-    with warehouse.connect() as con:
-        for day in partition_days(context):
-            con.begin()
-            con.execute(f"DELETE FROM staging.{target} WHERE partition_date = $day", {"day": day})
-            for family, members in families().items():
-                if members[0].target != target:
-                    continue
-                mapping = packaged_dir("sql") / "staging" / target / f"{family}.sql"
-                con.execute(
-                    f"INSERT INTO staging.{target} BY NAME {mapping.read_text('utf-8')}",
-                    {"partition_date": day},
-                )
-            counted = con.execute(
-                f"SELECT count(*) FROM staging.{target} WHERE partition_date = $day", {"day": day}
-            ).fetchone()
-            con.commit()
-            total += int(counted[0]) if counted else 0
-    return total
-
-
-@dg.asset(
-    key=RECEIVABLE_EVENTS,
-    group_name="staging",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    kinds={"duckdb"},
-    deps=[raw_key(f) for f, m in families().items() if m[0].target == "receivable_events"],
-)
-def receivable_events(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Order events (SHIP/CANCEL/RETURN) with the amount each adds to or takes off the
-    receivable (expected_delta), one row per valid shipment-file row."""
-    return dg.MaterializeResult(
-        metadata={"dagster/row_count": _map_target(context, warehouse, "receivable_events")}
-    )
-
-
-@dg.asset(
-    key=SETTLEMENT_LINES,
-    group_name="staging",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    kinds={"duckdb"},
-    deps=[raw_key(f) for f, m in families().items() if m[0].target == "settlement_lines"],
-)
-def settlement_lines(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Payments from every channel in one shape: key, customer-side gross, provider fee,
-    paid date, with a settlement_line_id derived from the file's content."""
-    return dg.MaterializeResult(
-        metadata={"dagster/row_count": _map_target(context, warehouse, "settlement_lines")}
-    )
-
-
-@dg.asset(
-    key=DISPOSITIONS,
-    group_name="staging",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    kinds={"duckdb"},
-    deps=[raw_key(f) for f, m in families().items() if m[0].target == "dispositions"],
-)
-def dispositions(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Operators' resolutions of exceptions (顛末管理): manual matches, write-offs, disputes,
-    releases, refunds, ignored lines, each with who decided it and from which day."""
-    return dg.MaterializeResult(
-        metadata={"dagster/row_count": _map_target(context, warehouse, "dispositions")}
-    )

@@ -42,6 +42,8 @@ class Column:
     max: int | None = None
     max_length: int | None = None
     strip_prefix: str | None = None
+    values: dict[str, str] | None = None
+    """Provider value → canonical value (``売上: charge``); the keys are the allowed values."""
 
     @property
     def sql_type(self) -> str:
@@ -74,6 +76,8 @@ class Contract:
     unique: tuple[str, ...]
     row_checks: tuple[RowCheck, ...]
     path: Path
+    mapping: str | None = None
+    """A staging SQL file next to the contract, for a new family outside the package."""
 
     @property
     def header(self) -> list[str]:
@@ -119,6 +123,7 @@ def _column(path: Path, spec: dict[str, Any]) -> Column:
         "max",
         "max_length",
         "strip_prefix",
+        "values",
     }
     if unknown := set(spec) - known:
         raise _fail(path, f"column {name!r}: unknown keys {sorted(unknown)}")
@@ -130,13 +135,14 @@ def _column(path: Path, spec: dict[str, Any]) -> Column:
         type=column_type,
         required=bool(spec.get("required", False)),
         required_when={k: tuple(map(str, v)) for k, v in (spec.get("required_when") or {}).items()},
-        allowed=tuple(map(str, spec["allowed"])) if spec.get("allowed") else None,
+        allowed=tuple(map(str, spec.get("allowed") or spec.get("values") or ())) or None,
         pattern=spec.get("pattern"),
         format=spec.get("format"),
         min=spec.get("min"),
         max=spec.get("max"),
         max_length=spec.get("max_length"),
         strip_prefix=spec.get("strip_prefix"),
+        values={str(k): str(v) for k, v in spec["values"].items()} if spec.get("values") else None,
     )
 
 
@@ -203,14 +209,43 @@ def load_contract(path: Path) -> Contract:
         unique=unique,
         row_checks=checks,
         path=path,
+        mapping=spec.get("mapping"),
     )
 
 
+@dataclass(frozen=True, eq=False)
+class ContractSet:
+    """The contracts in force: the packaged ones plus any in ``RECON_CONTRACTS_DIR``."""
+
+    contracts: tuple[Contract, ...]
+
+    def __iter__(self):
+        return iter(self.contracts)
+
+    def by_source(self) -> dict[str, Contract]:
+        return {c.source: c for c in self.contracts}
+
+    def by_layout(self) -> dict[str, Contract]:
+        return {c.layout: c for c in self.contracts}
+
+    def families(self, target: str | None = None) -> dict[str, list[Contract]]:
+        grouped: dict[str, list[Contract]] = {}
+        for contract in self.contracts:
+            if target is None or contract.target == target:
+                grouped.setdefault(contract.family, []).append(contract)
+        return grouped
+
+
 @cache
-def load_contracts(directory: Path | None = None) -> tuple[Contract, ...]:
-    """Every contract in ``data_contracts/``; a family's layouts must agree on their columns."""
-    directory = directory or packaged_dir("data_contracts")
-    contracts = tuple(load_contract(path) for path in sorted(directory.glob("*.yaml")))
+def load_contracts(extra_dir: str = "") -> ContractSet:
+    """Every packaged contract, plus those in ``extra_dir``; families must agree on columns,
+    and each source folder has one layout."""
+    directories = [packaged_dir("data_contracts")] + ([Path(extra_dir)] if extra_dir else [])
+    contracts = tuple(
+        load_contract(path)
+        for directory in directories
+        for path in sorted(directory.glob("*.yaml"))
+    )
     families: dict[str, Contract] = {}
     for contract in contracts:
         first = families.setdefault(contract.family, contract)
@@ -221,7 +256,10 @@ def load_contracts(directory: Path | None = None) -> tuple[Contract, ...]:
                 f"family {contract.family!r} must have the same canonical columns and types "
                 f"as {first.path.name}",
             )
-    layouts = [contract.layout for contract in contracts]
-    if len(set(layouts)) != len(layouts):
-        raise ContractError("two contracts declare the same layout name")
-    return contracts
+        if contract.target != first.target:
+            raise _fail(contract.path, f"family {contract.family!r} has one target, {first.target}")
+    for key in ("layout", "source"):
+        values = [getattr(contract, key) for contract in contracts]
+        if repeated := sorted({v for v in values if values.count(v) > 1}):
+            raise ContractError(f"two contracts declare the same {key}: {', '.join(repeated)}")
+    return ContractSet(contracts)

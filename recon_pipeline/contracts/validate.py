@@ -197,6 +197,8 @@ def _convert(contract: Contract, rows: pd.DataFrame) -> pd.DataFrame:
         elif column.type == "timestamp":
             stamps = pd.to_datetime(values, format="ISO8601", utc=True)
             converted[column.canonical] = stamps.dt.tz_convert(TOKYO).dt.tz_localize(None)
+        elif column.values:
+            converted[column.canonical] = values.map(column.values).astype(object)
         else:
             converted[column.canonical] = values.astype(object)
     return converted.reset_index(drop=True)

@@ -11,7 +11,7 @@ import duckdb
 from dagster._utils.backoff import backoff
 from dagster_duckdb import DuckDBResource
 
-from recon_pipeline.contracts import Contract, load_contracts
+from recon_pipeline.contracts import Contract
 from recon_pipeline.packaged import packaged_dir, sql
 
 SCHEMAS = ("audit", "quarantine", "raw", "staging", "config", "marts", "exports")
@@ -37,14 +37,13 @@ def raw_table_ddl(contract: Contract) -> str:
     return f"CREATE TABLE IF NOT EXISTS raw.{quote(contract.family)} ({body})"
 
 
-def create_tables(con: duckdb.DuckDBPyConnection, contracts: tuple[Contract, ...]) -> None:
-    """Idempotent: schemas, every ``sql/ddl`` table, the raw tables, then the macros."""
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Idempotent: schemas, every ``sql/ddl`` table, then the macros (raw tables come with
+    the contracts resource)."""
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for path in sorted((packaged_dir("sql") / "ddl").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
-    for contract in contracts:
-        con.execute(raw_table_ddl(contract))
     for path in sorted((packaged_dir("sql") / "macros").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
 
@@ -62,7 +61,7 @@ class WarehouseResource(DuckDBResource):
             max_retries=10,
         )
         try:
-            create_tables(con, load_contracts())
+            create_tables(con)
             yield con
         finally:
             con.close()
