@@ -10,6 +10,7 @@ import pandas as pd
 from recon_pipeline.assets.reconcile import RECEIVABLES, SETTLEMENT_STATUS
 from recon_pipeline.assets.staging import FILE_MANIFEST
 from recon_pipeline.contracts import ContractSet
+from recon_pipeline.expectations import Suite, validate_day
 from recon_pipeline.packaged import sql
 from recon_pipeline.partitions import partition_days
 from recon_pipeline.resources.contracts import ContractsResource
@@ -112,3 +113,40 @@ def conservation(
 
 
 CHECKS = [completeness, balance, conservation]
+
+
+def build_expectation_checks(suites: tuple[Suite, ...]) -> list[dg.AssetChecksDefinition]:
+    """One asset check per Great Expectations suite; blocking suites fail with ERROR and stop
+    the exports, the others warn."""
+    return [_expectation_check(suite) for suite in suites]
+
+
+def _expectation_check(suite: Suite) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(list(suite.asset)),
+        name=suite.name,
+        blocking=suite.blocking,
+        pool="duckdb",
+        description=f"Great Expectations: {suite.description}",
+    )
+    def expectations(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        failures = []
+        with warehouse.connect() as con:
+            for day in partition_days(context):
+                failures += validate_day(con, suite, day)
+        severity = dg.AssetCheckSeverity.ERROR if suite.blocking else dg.AssetCheckSeverity.WARN
+        return dg.AssetCheckResult(
+            passed=not failures,
+            severity=severity,
+            metadata={
+                "expectations": len(suite.expectations),
+                "failed_expectations": len(failures),
+                "failures": dg.MetadataValue.md(
+                    pd.DataFrame(failures).to_markdown(index=False) if failures else "_none_"
+                ),
+            },
+        )
+
+    return expectations

@@ -6,8 +6,9 @@ import dagster as dg
 
 from recon_pipeline.assets import exports, ingest, marts, reconcile
 from recon_pipeline.assets.staging import build_staging_assets
-from recon_pipeline.checks import CHECKS
+from recon_pipeline.checks import CHECKS, build_expectation_checks
 from recon_pipeline.contracts import load_contracts
+from recon_pipeline.expectations import load_suites
 from recon_pipeline.partitions import daily_partitions
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.exports import ExportTarget
@@ -43,7 +44,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             *build_staging_assets(load_contracts(contracts_dir)),
             *dg.load_assets_from_modules([reconcile, marts, exports]),
         ],
-        asset_checks=CHECKS,
+        asset_checks=[*CHECKS, *build_expectation_checks(load_suites())],
         jobs=[daily_reconciliation],
         resources={
             "source": make_source(settings),

@@ -273,6 +273,9 @@ def test_checks_pass_on_every_day(month):
         "every_input_row_staged_or_quarantined",
         "balance_expected_paid_written_off_outstanding",
         "every_settlement_line_in_one_status",
+        "settlement_lines_integrity",
+        "settlement_lines_sanity",
+        "receivable_events_sanity",
     }
     assert all(e.passed for e in evaluations)
 

@@ -1,0 +1,131 @@
+"""Dataset expectations: Great Expectations 1.x suites, as data, run as asset checks.
+
+Each ``data_contracts/datasets/<suite>.yaml`` names a staged table, GX expectations with
+their arguments, whether a failure blocks (ERROR, stops the exports) or only warns, and an
+optional row-count sanity bound against the trailing partitions. GX is called directly
+(``dagster-ge`` supports GX < 1 only) with one ephemeral context per process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from recon_pipeline.packaged import packaged_dir
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+@dataclass(frozen=True, eq=False)
+class Suite:
+    name: str
+    table: str
+    asset: tuple[str, ...]
+    blocking: bool
+    description: str
+    expectations: tuple[tuple[str, dict[str, Any]], ...]
+    row_count: dict[str, int] = field(default_factory=dict)
+
+
+def _camel(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_"))
+
+
+def load_suites(directory: Path | None = None) -> tuple[Suite, ...]:
+    directory = directory or packaged_dir("data_contracts") / "datasets"
+    suites = []
+    for path in sorted(directory.glob("*.yaml")):
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        expectations = tuple(
+            (kind, dict(kwargs or {}))
+            for item in spec["expectations"]
+            for kind, kwargs in item.items()
+        )
+        suites.append(
+            Suite(
+                name=path.stem,
+                table=spec["table"],
+                asset=tuple(spec["asset"]),
+                blocking=bool(spec.get("blocking", False)),
+                description=spec.get("description", ""),
+                expectations=expectations,
+                row_count=dict(spec.get("row_count") or {}),
+            )
+        )
+    return tuple(suites)
+
+
+@cache
+def _batch_definition(table: str):
+    """One ephemeral GX context per process; one dataframe asset per table."""
+    context = _context()
+    source = context.data_sources.add_pandas(name=f"warehouse_{table}")
+    return source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe("day")
+
+
+@cache
+def _context():
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    return context
+
+
+def _row_count_bounds(con, suite: Suite, day: dt.date) -> tuple[int, int] | None:
+    if not suite.row_count:
+        return None
+    trailing = con.execute(
+        f"SELECT count(*) AS n FROM {suite.table} WHERE partition_date < $day "
+        "AND partition_date >= $day - CAST($days AS INTEGER) GROUP BY partition_date",
+        {"day": day, "days": suite.row_count.get("trailing_partitions", 7)},
+    ).fetchall()
+    if not trailing:
+        return None
+    average = sum(n for (n,) in trailing) / len(trailing)
+    ratio = suite.row_count.get("max_ratio", 10)
+    return 0, int(max(average * ratio, suite.row_count.get("min_rows", 0)))
+
+
+def validate_day(con: duckdb.DuckDBPyConnection, suite: Suite, day: dt.date) -> list[dict]:
+    """Failed expectations of one day's rows (empty: the suite passed)."""
+    import great_expectations as gx
+
+    batch_definition = _batch_definition(suite.table)
+    frame = con.execute(
+        f"SELECT * FROM {suite.table} WHERE partition_date = $day", {"day": day}
+    ).df()
+    gx_suite = gx.ExpectationSuite(name=f"{suite.name}_{day}")
+    for kind, kwargs in suite.expectations:
+        gx_suite.add_expectation(getattr(gx.expectations, _camel(kind))(**kwargs))
+    if bounds := _row_count_bounds(con, suite, day):
+        gx_suite.add_expectation(
+            gx.expectations.ExpectTableRowCountToBeBetween(min_value=bounds[0], max_value=bounds[1])
+        )
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(gx_suite)
+    failed = []
+    for outcome in result.results:
+        if outcome.success:
+            continue
+        config = outcome.expectation_config
+        details = outcome.result or {}
+        failed.append(
+            {
+                "day": str(day),
+                "expectation": config.type,
+                "column": config.kwargs.get("column")
+                or ",".join(config.kwargs.get("column_list", [])),
+                "observed": details.get("observed_value"),
+                "unexpected_count": details.get("unexpected_count"),
+                "examples": ", ".join(map(str, (details.get("partial_unexpected_list") or [])[:5])),
+            }
+        )
+    return failed

@@ -1,0 +1,65 @@
+"""Great Expectations suites as asset checks: every suite resolves to GX expectations, an
+advisory suite warns without stopping the day, a blocking suite catches a double-counted
+line."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import great_expectations as gx
+
+from recon_pipeline.expectations import _camel, load_suites, validate_day
+from tests import landing as lz
+from tests.conftest import run_job
+
+
+def test_every_suite_names_real_gx_expectations():
+    suites = load_suites()
+    assert {s.name for s in suites} == {
+        "settlement_lines_integrity",
+        "settlement_lines_sanity",
+        "receivable_events_sanity",
+    }
+    for suite in suites:
+        for kind, kwargs in suite.expectations:
+            getattr(gx.expectations, _camel(kind))(**kwargs)
+
+
+def test_a_volume_spike_warns_but_the_day_goes_on(settings, instance):
+    lz.card(
+        settings.landing_dir,
+        "2026-10-01",
+        [lz.charge(f"txn_{n}", f"ORD-{n:07d}", 1000) for n in range(5)],
+    )
+    lz.card(
+        settings.landing_dir,
+        "2026-10-02",
+        [
+            lz.charge(f"txn_b{n}", f"ORD-{n:07d}", 1000, created="2026-10-02T09:00:00+09:00")
+            for n in range(1200)
+        ],
+    )
+    first, second = run_job(settings, instance, "2026-10-01", "2026-10-02")
+    assert first.success and second.success
+    sanity = [
+        e for e in second.get_asset_check_evaluations() if e.check_name == "settlement_lines_sanity"
+    ]
+    assert len(sanity) == 1 and not sanity[0].passed
+    assert sanity[0].severity == dg.AssetCheckSeverity.WARN
+    failures = sanity[0].metadata["failures"].value
+    assert "expect_table_row_count_to_be_between" in failures and "1200" in failures
+
+
+def test_a_repeated_line_version_fails_the_blocking_suite(settings, instance):
+    lz.card(settings.landing_dir, "2026-10-01", [lz.charge("txn_1", "ORD-0000001", 1000)])
+    run_job(settings, instance, "2026-10-01")
+    integrity = next(s for s in load_suites() if s.name == "settlement_lines_integrity")
+    assert integrity.blocking
+    with duckdb.connect(str(settings.warehouse)) as con:
+        assert validate_day(con, integrity, dt.date(2026, 10, 1)) == []
+        con.execute("INSERT INTO staging.settlement_lines SELECT * FROM staging.settlement_lines")
+        failed = validate_day(con, integrity, dt.date(2026, 10, 1))
+    assert [f["expectation"] for f in failed] == ["expect_compound_columns_to_be_unique"]
+    assert failed[0]["unexpected_count"] == 2
