@@ -147,7 +147,7 @@ def status(settings: Settings, as_of: dt.date | None, out=None) -> int:
 
 
 def demo(settings: Settings, out=None) -> int:
-    from recon_pipeline.demo import generate_month
+    from recon_pipeline.demo_month import generate_month
 
     out = out or sys.stdout
     summary = generate_month(settings.landing_dir)

@@ -1,0 +1,735 @@
+"""A realistic demo month for every inbound layout, with every exception the pipeline handles.
+
+Deterministic (seeded): the same call writes the same bytes. Files land in
+``<landing>/<source>/<YYYY-MM-DD>/<name>`` exactly as providers deliver them (CP932 where
+they use it, Zengin fixed-length records, Amazon's TSV). ``DemoSummary.scenarios`` names the
+orders or ids that show each case, so the README and the tests can point at them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from recon_pipeline import konbini
+from recon_pipeline.contracts import load_contracts
+
+START = dt.date(2026, 10, 1)
+COMPANY, SHOP = "929023", "12345"
+FAMILY = ["山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村", "小林", "加藤"]
+FAMILY_KANA = [
+    "ヤマダ",
+    "サトウ",
+    "スズキ",
+    "タカハシ",
+    "タナカ",
+    "イトウ",
+    "ワタナベ",
+    "ナカムラ",
+    "コバヤシ",
+    "カトウ",
+]
+FAMILY_HALF = ["ﾔﾏﾀﾞ", "ｻﾄｳ", "ｽｽﾞｷ", "ﾀｶﾊｼ", "ﾀﾅｶ", "ｲﾄｳ", "ﾜﾀﾅﾍﾞ", "ﾅｶﾑﾗ", "ｺﾊﾞﾔｼ", "ｶﾄｳ"]
+GIVEN = ["太郎", "花子", "京子", "一郎", "美咲", "健", "由美", "翔", "直子", "大輔"]
+GIVEN_KANA = [
+    "タロウ",
+    "ハナコ",
+    "キョウコ",
+    "イチロウ",
+    "ミサキ",
+    "ケン",
+    "ユミ",
+    "ショウ",
+    "ナオコ",
+    "ダイスケ",
+]
+GIVEN_HALF = ["ﾀﾛｳ", "ﾊﾅｺ", "ｷﾖｳｺ", "ｲﾁﾛｳ", "ﾐｻｷ", "ｹﾝ", "ﾕﾐ", "ｼﾖｳ", "ﾅｵｺ", "ﾀﾞｲｽｹ"]
+PLACES = [
+    ("150-0001", "東京都渋谷区神宮前1-2-3"),
+    ("530-0001", "大阪府大阪市北区梅田2-4-9"),
+    ("460-0008", "愛知県名古屋市中区栄3-1-1"),
+    ("812-0011", "福岡県福岡市博多区博多駅前1-1"),
+    ("060-0001", "北海道札幌市中央区北一条西2"),
+]
+CHAINS = [
+    ("010", "セブン－イレブン"),
+    ("020", "ローソン"),
+    ("030", "ファミリーマート"),
+    ("080", "ミニストップ"),
+    ("820", "PayPay"),
+]
+METHODS = (
+    ["CARD"] * 45
+    + ["KONBINI"] * 30
+    + ["BANK_TRANSFER"] * 8
+    + ["COD"] * 7
+    + ["BNPL"] * 5
+    + ["MALL"] * 5
+)
+CARD_CASES = [
+    "short_payment",
+    "over_payment",
+    "double_payment",
+    "coupon_mismatch",
+    "refund_due",
+    "card_refund",
+    "cancelled",
+    "card_dispute",
+]
+KONBINI_CASES = ["konbini_prelim_cancelled", "konbini_reissued_slip_paid", "short_payment"]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    start: dt.date
+    end: dt.date
+    files: int
+    scenarios: dict[str, list[str]]
+
+
+@dataclass
+class Order:
+    number: int
+    order_id: str
+    customer: int
+    method: str
+    shipped: dt.date
+    item: int
+    shipping: int
+    cod_fee: int
+    coupon: int
+    points: int
+    payment_ref: str = ""
+    due: dt.date | None = None
+    events: list[tuple[str, dt.date, int]] = field(default_factory=list)
+
+    @property
+    def expected(self) -> int:
+        return self.item + self.shipping + self.cod_fee - self.coupon - self.points
+
+    @property
+    def tracking(self) -> str:
+        return f"4{self.number:011d}"
+
+
+class Landing:
+    """Collects rows per file and writes each file in its provider's encoding."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.rows: dict[tuple[str, dt.date, str], list[list[object]]] = defaultdict(list)
+        self.raw: dict[tuple[str, dt.date, str], bytes] = {}
+        self.headers = {c.source: c.header for c in load_contracts()}
+
+    def add(self, source: str, day: dt.date, name: str, row: list[object]) -> None:
+        self.rows[(source, day, name)].append(row)
+
+    def write(self) -> int:
+        encodings = {
+            "shipments": ("utf-8-sig", "\n"),
+            "card": ("utf-8", "\n"),
+            "dispositions": ("utf-8", "\n"),
+            "konbini": ("cp932", "\r\n"),
+            "cod": ("cp932", "\r\n"),
+            "bnpl": ("cp932", "\r\n"),
+        }
+        for (source, day, name), rows in sorted(self.rows.items(), key=lambda i: str(i[0])):
+            encoding, line_end = encodings[source]
+            buffer = io.StringIO(newline="")
+            writer = csv.writer(buffer, lineterminator=line_end)
+            writer.writerow(self.headers[source])
+            writer.writerows(["" if v is None else str(v) for v in row] for row in rows)
+            self._put(source, day, name, buffer.getvalue().encode(encoding))
+        for (source, day, name), data in sorted(self.raw.items(), key=lambda i: str(i[0])):
+            self._put(source, day, name, data)
+        return len(self.rows) + len(self.raw)
+
+    def _put(self, source: str, day: dt.date, name: str, data: bytes) -> None:
+        path = self.root / source / day.isoformat() / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _ship_row(order: Order, kind: str, day: dt.date, amount: int, event_no: int) -> list[object]:
+    family, given = order.customer % 10, (order.customer // 10) % 10
+    postal, address = PLACES[order.customer % len(PLACES)]
+    is_ship = kind == "SHIP"
+    return [
+        f"EV-{day:%Y%m%d}-{event_no:06d}",
+        kind,
+        order.order_id,
+        day.isoformat(),
+        f"C{order.customer:06d}",
+        f"{FAMILY[family]} {GIVEN[given]}",
+        f"{FAMILY_KANA[family]} {GIVEN_KANA[given]}",
+        postal,
+        address,
+        f"03-{order.customer:04d}-{order.number % 10000:04d}",
+        "AMAZON" if order.method == "MALL" else "OWN_SITE",
+        order.method,
+        order.payment_ref,
+        "" if order.method == "MALL" else order.tracking,
+        order.item if is_ship else amount,
+        order.shipping if is_ship else 0,
+        order.cod_fee if is_ship else 0,
+        order.coupon if is_ship else 0,
+        order.points if is_ship else 0,
+        order.due.isoformat() if order.due else "",
+    ]
+
+
+def _card(txn: str, order_id: str, category: str, gross: int, at: dt.datetime) -> list[object]:
+    fee = abs(gross) * 36 // 1000 if category == "charge" else 0
+    payout = at.date() + dt.timedelta(days=7)
+    return [
+        txn,
+        at.strftime("%Y-%m-%dT%H:%M:%S+09:00"),
+        category,
+        order_id,
+        gross,
+        fee,
+        gross - fee,
+        "jpy",
+        f"po_{payout:%Y%m%d}",
+        payout.isoformat(),
+    ]
+
+
+def _konbini_row(
+    kind: str,
+    order: Order,
+    amount: int,
+    collected: dt.date,
+    minute: int,
+    reissue: int = 0,
+    due: dt.date | None = None,
+    ean: bool = False,
+    chain: int = 0,
+) -> list[object]:
+    code = konbini.build(
+        company_code=COMPANY,
+        shop_code=SHOP,
+        payment_ref=order.payment_ref,
+        reissue_no=reissue,
+        due_date=due or order.due,
+        amount=amount,
+    )
+    parsed = konbini.parse(code)
+    confirmed = collected + dt.timedelta(days=10)
+    created = collected if kind != "02" else collected + dt.timedelta(days=8)
+    chain_code, chain_name = CHAINS[chain % len(CHAINS)]
+    return [
+        kind,
+        f"{collected:%Y%m%d}",
+        str(900 + minute),
+        ("EAN" if ean else "") + code,
+        parsed.user_field_1,
+        parsed.user_field_2,
+        parsed.stamp_flag,
+        amount,
+        chain_code,
+        chain_name,
+        f"{100000 + minute:06d}",
+        "0" if kind == "01" else f"{confirmed:%Y%m%d}",
+        f"{created:%Y%m%d}",
+    ]
+
+
+def _zengin(day: dt.date, transfers: list[tuple[int, int, str]]) -> bytes:
+    def wareki(value: dt.date) -> str:
+        return f"{value.year - 2018:02d}{value:%m%d}"
+
+    def record(text: str) -> bytes:
+        return text.ljust(200).encode("cp932") + b"\r\n"
+
+    stamp = wareki(day - dt.timedelta(days=1))
+    out = [
+        record(
+            f"1010{stamp}{stamp}{stamp}0005{'ﾐﾂﾋﾞｼﾕｰｴﾌｼﾞｴｲ':<15}001{'ﾎﾝﾃﾝ':<15}1"
+            f"1234567{'ｶ)ﾚｺﾝｼﾖｳｼﾞ':<40}"
+        )
+    ]
+    for reference, amount, payer in transfers:
+        out.append(
+            record(
+                f"2{reference:06d}{stamp}{stamp}{amount:010d}{0:010d}{0:010d}"
+                f"{payer:<48}{'ﾐｽﾞﾎ':<15}{'ｼﾌﾞﾔ':<15}0"
+            )
+        )
+    total = sum(amount for _, amount, _ in transfers)
+    out.append(record(f"8{len(transfers):06d}{total:012d}{0:06d}{0:012d}"))
+    out.append(record("9"))
+    return b"".join(out)
+
+
+def _amazon(settlement: str, posted_until: dt.date, orders: list[Order]) -> bytes:
+    header = load_contracts().by_source()["amazon"].header
+    items = []
+
+    def item(
+        order_id: str,
+        kind: str,
+        amount_type: str,
+        description: str,
+        amount: int,
+        posted: dt.date,
+        promotion: str = "",
+    ) -> None:
+        row = dict.fromkeys(header, "")
+        row |= {
+            "settlement-id": settlement,
+            "transaction-type": kind,
+            "order-id": order_id,
+            "marketplace-name": "Amazon.co.jp",
+            "amount-type": amount_type,
+            "amount-description": description,
+            "amount": str(amount),
+            "fulfillment-id": "AFN" if order_id else "",
+            "posted-date": posted.isoformat(),
+            "posted-date-time": f"{posted.isoformat()} 12:00:00 UTC",
+            "promotion-id": promotion,
+        }
+        items.append(row)
+
+    for order in orders:
+        item(order.order_id, "Order", "ItemPrice", "Principal", order.item, order.shipped)
+        if order.coupon:
+            item(
+                order.order_id,
+                "Order",
+                "Promotion",
+                "Principal",
+                -order.coupon,
+                order.shipped,
+                "PROMO-DEMO",
+            )
+        item(
+            order.order_id,
+            "Order",
+            "ItemFees",
+            "Commission",
+            -(order.item * 8 // 100),
+            order.shipped,
+        )
+        item(order.order_id, "Order", "ItemFees", "FBAPerUnitFulfillmentFee", -421, order.shipped)
+    item("", "other-transaction", "other-transaction", "Subscription Fee", -4900, posted_until)
+    summary = dict.fromkeys(header, "")
+    start = posted_until - dt.timedelta(days=14)
+    summary |= {
+        "settlement-id": settlement,
+        "settlement-start-date": f"{start.isoformat()} 07:00:00 UTC",
+        "settlement-end-date": f"{posted_until.isoformat()} 07:00:00 UTC",
+        "deposit-date": f"{(posted_until + dt.timedelta(days=2)).isoformat()} 07:00:00 UTC",
+        "total-amount": str(sum(int(r["amount"]) for r in items)),
+        "currency": "JPY",
+    }
+    lines = ["\t".join(header)] + ["\t".join(r[c] for c in header) for r in [summary, *items]]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def generate_month(
+    landing_dir: Path,
+    *,
+    start: dt.date = START,
+    days: int = 31,
+    orders_per_day: int = 60,
+    seed: int = 20261001,
+) -> DemoSummary:
+    """Write the demo landing zone (replacing the demo's own folders) and say what is in it."""
+    rng = random.Random(seed)
+    for source in {c.source for c in load_contracts()}:
+        shutil.rmtree(landing_dir / source, ignore_errors=True)
+    land = Landing(landing_dir)
+    end = start + dt.timedelta(days=days - 1)
+    scenarios: dict[str, list[str]] = defaultdict(list)
+    orders: list[Order] = []
+    event_no = 0
+    number = 0
+    card_case = konbini_case = 0
+    mall_orders: list[Order] = []
+
+    def note(case: str, item: str) -> None:
+        scenarios[case].append(item)
+
+    for offset in range(days):
+        day = start + dt.timedelta(days=offset)
+        for _ in range(orders_per_day):
+            number += 1
+            method = rng.choice(METHODS)
+            customer = rng.randrange(1, 401)
+            item = rng.randrange(10, 300) * 100
+            coupon = rng.choice([0, 0, 0, 300, 500])
+            points = rng.choice([0, 0, 0, 0, 100]) if method != "MALL" else 0
+            order = Order(
+                number=number,
+                order_id=(
+                    f"249-{rng.randrange(10**7):07d}-{number:07d}"
+                    if method == "MALL"
+                    else f"ORD-{number:07d}"
+                ),
+                customer=customer,
+                method=method,
+                shipped=day,
+                item=item,
+                shipping=rng.choice([0, 600]) if method != "MALL" else 0,
+                cod_fee=330 if method == "COD" else 0,
+                coupon=coupon,
+                points=points,
+            )
+            if method == "KONBINI":
+                order.payment_ref = f"1{number:015d}"
+                late = offset < 3 and number % 4 == 0
+                order.due = day + dt.timedelta(days=7 if late else 14)
+            elif method == "BANK_TRANSFER":
+                order.payment_ref = f"{customer:07d}"
+                order.due = day + dt.timedelta(days=14)
+            elif method == "BNPL":
+                order.due = day + dt.timedelta(days=30)
+            orders.append(order)
+            event_no += 1
+            land.add(
+                "shipments",
+                day,
+                f"shipments_{day:%Y%m%d}.csv",
+                _ship_row(order, "SHIP", day, 0, event_no),
+            )
+            at = dt.datetime.combine(day, dt.time(10)) + dt.timedelta(minutes=number % 600)
+
+            def ship_event(kind: str, when: dt.date, amount: int, order: Order = order) -> None:
+                nonlocal event_no
+                event_no += 1
+                if when <= end:
+                    land.add(
+                        "shipments",
+                        when,
+                        f"shipments_{when:%Y%m%d}.csv",
+                        _ship_row(order, kind, when, amount, event_no),
+                    )
+
+            if method == "CARD":
+                case = CARD_CASES[card_case // 2] if card_case < 2 * len(CARD_CASES) else "exact"
+                card_case += 1
+                gross = order.expected
+                txn = f"txn_{number:07d}"
+                name = f"balance_transactions_{day:%Y%m%d}.csv"
+                if case == "short_payment":
+                    gross -= 500
+                elif case == "over_payment":
+                    gross += 700
+                elif case == "coupon_mismatch" and order.coupon + order.points == 0:
+                    order.coupon = 500
+                    gross = order.expected + 500
+                    land.rows[("shipments", day, f"shipments_{day:%Y%m%d}.csv")][-1][17] = 500
+                elif case == "coupon_mismatch":
+                    gross = order.expected + order.coupon + order.points
+                land.add("card", day, name, _card(txn, order.order_id, "charge", gross, at))
+                later = day + dt.timedelta(days=2)
+                if case == "double_payment":
+                    land.add(
+                        "card",
+                        day,
+                        name,
+                        _card(
+                            txn + "b", order.order_id, "charge", gross, at + dt.timedelta(minutes=3)
+                        ),
+                    )
+                elif case == "refund_due":
+                    ship_event("RETURN", later, order.item // 2)
+                elif case in ("card_refund", "cancelled"):
+                    amount = order.item // 2 if case == "card_refund" else order.item
+                    kind = "RETURN" if case == "card_refund" else "CANCEL"
+                    if case == "cancelled":
+                        amount = order.expected
+                    ship_event(kind, later, amount)
+                    if later <= end:
+                        back = order.item // 2 if case == "card_refund" else order.expected
+                        land.add(
+                            "card",
+                            later,
+                            f"balance_transactions_{later:%Y%m%d}.csv",
+                            _card(
+                                txn + "r",
+                                order.order_id,
+                                "refund",
+                                -back,
+                                dt.datetime.combine(later, dt.time(15)),
+                            ),
+                        )
+                elif case == "card_dispute" and later <= end:
+                    land.add(
+                        "card",
+                        later,
+                        f"balance_transactions_{later:%Y%m%d}.csv",
+                        _card(
+                            txn + "d",
+                            order.order_id,
+                            "dispute",
+                            -gross,
+                            dt.datetime.combine(later, dt.time(16)),
+                        ),
+                    )
+                note(case if case != "exact" else "card_exact", order.order_id)
+            elif method == "KONBINI":
+                late = order.due and order.due - day == dt.timedelta(days=7)
+                if late:
+                    note("konbini_unpaid_dunned", order.order_id)
+                    continue
+                case = (
+                    KONBINI_CASES[konbini_case // 2]
+                    if konbini_case < 2 * len(KONBINI_CASES)
+                    else "konbini_exact"
+                )
+                konbini_case += 1
+                if rng.random() < 0.1 and case == "konbini_exact":
+                    note("konbini_unpaid", order.order_id)
+                    continue
+                collected = day + dt.timedelta(days=rng.randrange(1, 12))
+                amount = order.expected - (300 if case == "short_payment" else 0)
+                reissue = 1 if case == "konbini_reissued_slip_paid" else 0
+                due = order.due + dt.timedelta(days=14) if reissue else order.due
+                row = _konbini_row(
+                    "01",
+                    order,
+                    amount,
+                    collected,
+                    number % 60,
+                    reissue,
+                    due,
+                    ean=number % 2 == 0,
+                    chain=number,
+                )
+                prelim_day = collected + dt.timedelta(days=1)
+                if prelim_day > end:
+                    continue
+                land.add("konbini", prelim_day, f"cvs_sokuho_{prelim_day:%Y%m%d}.csv", row)
+                if case == "konbini_prelim_cancelled":
+                    cancel_day = prelim_day + dt.timedelta(days=1)
+                    if cancel_day <= end:
+                        land.add(
+                            "konbini",
+                            cancel_day,
+                            f"cvs_torikeshi_{cancel_day:%Y%m%d}.csv",
+                            ["03", *row[1:11], "0", row[12]],
+                        )
+                    note(case, order.order_id)
+                    continue
+                confirm_day = prelim_day + dt.timedelta(days=7)
+                if confirm_day <= end:
+                    land.add(
+                        "konbini",
+                        confirm_day,
+                        f"cvs_kakuho_{confirm_day:%Y%m%d}.csv",
+                        [
+                            "02",
+                            *row[1:11],
+                            f"{confirm_day + dt.timedelta(days=3):%Y%m%d}",
+                            f"{confirm_day:%Y%m%d}",
+                        ],
+                    )
+                    note(
+                        case if case != "konbini_exact" else "konbini_prelim_then_confirmed",
+                        order.order_id,
+                    )
+                else:
+                    note("konbini_prelim_only", order.order_id)
+            elif method == "COD":
+                delivered = day + dt.timedelta(days=2)
+                remit = delivered + dt.timedelta(days=3)
+                if remit <= end:
+                    fee = 330
+                    land.add(
+                        "cod",
+                        remit,
+                        f"cod_remittance_{remit:%Y%m%d}.csv",
+                        [
+                            order.tracking,
+                            f"{delivered:%Y/%m/%d}",
+                            order.expected,
+                            fee,
+                            order.expected - fee,
+                            f"{remit + dt.timedelta(days=7):%Y/%m/%d}",
+                        ],
+                    )
+                    note("cod_paid", order.order_id)
+            elif method == "BNPL":
+                report = day + dt.timedelta(days=1)
+                if report > end:
+                    note("bnpl_not_yet_reported", order.order_id)
+                    continue
+                fee = order.expected * 3 // 100
+                land.add(
+                    "bnpl",
+                    report,
+                    f"bnpl_settlement_{report:%Y%m%d}.csv",
+                    [
+                        order.order_id,
+                        f"NP{number:09d}",
+                        "売上",
+                        order.expected,
+                        fee,
+                        order.expected - fee,
+                        f"{report + dt.timedelta(days=30):%Y/%m/%d}",
+                    ],
+                )
+                if number % 7 == 0 and report + dt.timedelta(days=3) <= end:
+                    cancel = report + dt.timedelta(days=3)
+                    ship_event("CANCEL", cancel - dt.timedelta(days=1), order.expected)
+                    land.add(
+                        "bnpl",
+                        cancel,
+                        f"bnpl_settlement_{cancel:%Y%m%d}.csv",
+                        [
+                            order.order_id,
+                            f"NP{number:09d}C",
+                            "取消",
+                            -order.expected,
+                            -fee,
+                            -order.expected + fee,
+                            f"{cancel + dt.timedelta(days=30):%Y/%m/%d}",
+                        ],
+                    )
+                    note("bnpl_cancelled", order.order_id)
+                else:
+                    note("bnpl_paid", order.order_id)
+            elif method == "MALL":
+                mall_orders.append(order)
+            elif method == "BANK_TRANSFER":
+                note("bank_transfer_open", order.order_id)
+
+    _bank_transfers(land, orders, end, rng, note)
+    for settled_until, settlement in (
+        (start + dt.timedelta(days=13), "7000000001"),
+        (start + dt.timedelta(days=27), "7000000002"),
+    ):
+        batch = [
+            o
+            for o in mall_orders
+            if settled_until - dt.timedelta(days=14) < o.shipped <= settled_until
+        ]
+        deposit = settled_until + dt.timedelta(days=2)
+        if batch and deposit <= end:
+            land.raw[("amazon", deposit, f"settlement_{settlement}.tsv")] = _amazon(
+                settlement, settled_until, batch
+            )
+            scenarios["mall_paid"] += [o.order_id for o in batch]
+    _exceptions(land, start, end, note)
+    files = land.write()
+    _duplicate_delivery(landing_dir, start, note)
+    return DemoSummary(start=start, end=end, files=files + 1, scenarios=dict(scenarios))
+
+
+def _bank_transfers(
+    land: Landing, orders: list[Order], end: dt.date, rng: random.Random, note
+) -> None:
+    by_day: dict[dt.date, list[tuple[int, int, str]]] = defaultdict(list)
+    reference = 0
+    for order in (o for o in orders if o.method == "BANK_TRANSFER"):
+        paid = order.shipped + dt.timedelta(days=rng.randrange(2, 12))
+        if paid > end or rng.random() < 0.15:
+            continue
+        reference += 1
+        family, given = order.customer % 10, (order.customer // 10) % 10
+        name = f"{FAMILY_HALF[family]} {GIVEN_HALF[given]}"
+        payer = f"{order.payment_ref} {name}" if reference % 5 else name
+        by_day[paid].append((reference, order.expected, payer))
+        note(
+            "bank_transfer_with_customer_number" if reference % 5 else "bank_transfer_name_only",
+            order.order_id,
+        )
+    for day, transfers in by_day.items():
+        land.raw[("bank", day, f"furikomi_{day:%Y%m%d}.txt")] = _zengin(day, transfers)
+
+
+def _exceptions(land: Landing, start: dt.date, end: dt.date, note) -> None:
+    """Unknown payments, fee lines, a late file, bad rows and bad files, a disposition."""
+    for n, day in enumerate((start + dt.timedelta(days=4), start + dt.timedelta(days=18))):
+        name = f"balance_transactions_{day:%Y%m%d}.csv"
+        at = dt.datetime.combine(day, dt.time(9))
+        land.add("card", day, name, _card(f"txn_unknown{n}", f"ORD-99{n:05d}", "charge", 3000, at))
+        note("unknown_card_payment", f"card:txn_unknown{n}")
+        land.add(
+            "card",
+            day,
+            name,
+            [
+                f"txn_fee{n}",
+                at.strftime("%Y-%m-%dT%H:%M:%S+09:00"),
+                "fee",
+                "",
+                0,
+                250,
+                -250,
+                "jpy",
+                "po_fee",
+                day.isoformat(),
+            ],
+        )
+        note("card_fee_line", f"card:txn_fee{n}")
+        land.add(
+            "card",
+            day,
+            name,
+            [
+                f"txn_bad{n}",
+                at.strftime("%Y-%m-%dT%H:%M:%S+09:00"),
+                "charge",
+                "ORD-0000001",
+                1000,
+                36,
+                900,
+                "jpy",
+                "po",
+                "",
+            ],
+        )
+        note("bad_card_row", f"card/{day}/{name}")
+    late_day = start + dt.timedelta(days=9)
+    arrival = late_day + dt.timedelta(days=3)
+    at = dt.datetime.combine(late_day, dt.time(23))
+    for n in range(2):
+        land.add(
+            "card",
+            arrival,
+            f"balance_transactions_late_{late_day:%Y%m%d}.csv",
+            _card(f"txn_late{n}", f"ORD-98{n:05d}", "charge", 1200, at),
+        )
+    note("late_file", f"card/{arrival}/balance_transactions_late_{late_day:%Y%m%d}.csv")
+    bad_day = start + dt.timedelta(days=6)
+    land.raw[("konbini", bad_day, "cvs_sokuho_broken.csv")] = b"\x8e\xed\x95\xca\x82\xff\r\n01"
+    note("undecodable_file", f"konbini/{bad_day}/cvs_sokuho_broken.csv")
+    header = ",".join("amount" if h == "gross" else h for h in land.headers["card"])
+    land.raw[("card", bad_day, "balance_transactions_v2.csv")] = (header + "\n").encode()
+    note("wrong_header_file", f"card/{bad_day}/balance_transactions_v2.csv")
+    decided = start + dt.timedelta(days=7)
+    land.add(
+        "dispositions",
+        decided,
+        f"dispositions_{decided:%Y%m%d}.csv",
+        [
+            "D-0001",
+            "IGNORE",
+            "",
+            "card:txn_unknown0",
+            "",
+            "test charge by the gateway",
+            "keiri01",
+            decided.isoformat(),
+        ],
+    )
+    note("disposition", "D-0001")
+
+
+def _duplicate_delivery(landing_dir: Path, start: dt.date, note) -> None:
+    first = start + dt.timedelta(days=1)
+    again = start + dt.timedelta(days=5)
+    source = landing_dir / "card" / first.isoformat() / f"balance_transactions_{first:%Y%m%d}.csv"
+    target = landing_dir / "card" / again.isoformat() / "resend_of_earlier_file.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    note("duplicate_delivery", f"card/{again}/resend_of_earlier_file.csv")
