@@ -1,26 +1,21 @@
-"""The demo month generator: determinism, landing layout, encodings, barcodes, scenarios.
-
-The demo is what `recon demo`, the README and later end-to-end tests rely on, so these tests
-check that its files follow layouts.md and that every planted exception is really there.
-"""
+"""`recon demo`'s month: deterministic, every layout and scenario present, and — run through
+the real job — each scenario lands where the domain says."""
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import hashlib
-import io
-import re
 from pathlib import Path
 
+import dagster as dg
+import duckdb
 import pytest
 
-from recon_pipeline import konbini
-from recon_pipeline.demo import DemoSummary, generate_month
+from recon_pipeline.demo_month import generate_month
+from recon_pipeline.settings import load_settings
+from tests.conftest import run_job
 
-SCENARIO_KEYS = (
+SCENARIOS = {
     "card_exact",
-    "konbini_exact",
     "short_payment",
     "over_payment",
     "double_payment",
@@ -29,230 +24,156 @@ SCENARIO_KEYS = (
     "card_refund",
     "cancelled",
     "card_dispute",
-    "card_fee_line",
-    "unknown_card_payment",
     "konbini_prelim_then_confirmed",
-    "konbini_prelim_only",
     "konbini_prelim_cancelled",
     "konbini_reissued_slip_paid",
     "konbini_unpaid_dunned",
+    "konbini_prelim_only",
+    "bank_transfer_with_customer_number",
+    "bank_transfer_name_only",
+    "cod_paid",
+    "bnpl_paid",
+    "bnpl_cancelled",
+    "mall_paid",
+    "unknown_card_payment",
+    "card_fee_line",
     "bad_card_row",
-    "bad_konbini_row",
-    "bad_shipment_row",
+    "late_file",
     "undecodable_file",
     "wrong_header_file",
     "duplicate_delivery",
+    "disposition",
+}
+SINGLE = {
+    "disposition",
     "late_file",
-)
-SHIPMENTS_HEADER = (
-    "event_id,event_type,order_id,event_date,customer_id,customer_name,customer_kana,"
-    "postal_code,address,phone,channel,payment_method,payment_ref,tracking_no,item_amount,"
-    "shipping_fee,cod_fee,coupon_discount,points_used,due_date"
-)
-CARD_HEADER = (
-    "balance_transaction_id,created,reporting_category,order_id,gross,fee,net,currency,"
-    "payout_id,payout_date"
-)
-KONBINI_HEADER = (
-    "種別,収納日,収納時刻,バーコード情報,ユーザー使用欄１,ユーザー使用欄２,印紙フラグ,金額,"
-    "コンビニ本部コード,コンビニ名,コンビニ店舗コード,振込日,データ作成日"
-)
-LANDING_PATH = re.compile(r"^(shipments|card|konbini)/(\d{4}-\d{2}-\d{2})/[A-Za-z0-9_.-]+$")
+    "undecodable_file",
+    "wrong_header_file",
+    "duplicate_delivery",
+    "konbini_reissued_slip_paid",
+    "konbini_prelim_cancelled",
+}
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoSummary]:
-    root = tmp_path_factory.mktemp("landing")
-    return root, generate_month(root)
-
-
-def tree_digest(root: Path) -> dict[str, str]:
+def _tree(root: Path) -> dict[str, str]:
     return {
-        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }
 
 
-def files_of(root: Path, source: str) -> list[Path]:
-    return sorted((root / source).rglob("*.csv"))
+def test_same_seed_same_bytes_and_every_layout(tmp_path):
+    first = generate_month(tmp_path / "a", orders_per_day=10)
+    generate_month(tmp_path / "b", orders_per_day=10)
+    tree = _tree(tmp_path / "a")
+    assert tree == _tree(tmp_path / "b")
+    assert {path.split("/")[0] for path in tree} == {
+        "shipments",
+        "card",
+        "amazon",
+        "cod",
+        "bnpl",
+        "konbini",
+        "bank",
+        "dispositions",
+    }
+    assert first.files == len(tree)
 
 
-def relative(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
+def test_every_scenario_is_in_the_month(tmp_path):
+    summary = generate_month(tmp_path, orders_per_day=60)
+    assert set(summary.scenarios) >= SCENARIOS
+    for case in SCENARIOS - SINGLE:
+        assert len(summary.scenarios[case]) >= 2, case
 
 
-def card_rows(root: Path, summary: DemoSummary) -> list[dict[str, str]]:
-    wrong_header = set(summary.scenarios["wrong_header_file"])
-    rows = []
-    for path in files_of(root, "card"):
-        if relative(root, path) not in wrong_header:
-            rows += list(csv.DictReader(io.StringIO(path.read_text("utf-8"), newline="")))
-    return rows
+@pytest.fixture(scope="module")
+def demo_month(tmp_path_factory):
+    settings = load_settings({"RECON_HOME": str(tmp_path_factory.mktemp("demo") / "home")})
+    summary = generate_month(settings.landing_dir, orders_per_day=60)
+    with dg.instance_for_test() as instance:
+        results = run_job(settings, instance, str(summary.start), str(summary.end))
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    yield summary, con, results
+    con.close()
 
 
-def konbini_rows(root: Path, summary: DemoSummary) -> list[dict[str, str]]:
-    undecodable = set(summary.scenarios["undecodable_file"])
-    rows = []
-    for path in files_of(root, "konbini"):
-        if relative(root, path) not in undecodable:
-            text = path.read_bytes().decode("cp932")
-            rows += list(csv.DictReader(io.StringIO(text, newline="")))
-    return rows
+@pytest.mark.parametrize(
+    ("scenario", "status", "reason"),
+    [
+        ("card_exact", "PAID", None),
+        ("short_payment", "PARTIALLY_PAID", "SHORT_PAYMENT"),
+        ("over_payment", "OVERPAID", "OVER_PAYMENT"),
+        ("double_payment", "OVERPAID", "DOUBLE_PAYMENT"),
+        ("coupon_mismatch", "OVERPAID", "COUPON_MISMATCH"),
+        ("refund_due", "OVERPAID", "REFUND_DUE"),
+        ("card_refund", "PAID", None),
+        ("cancelled", "CANCELLED", None),
+        ("card_dispute", "IN_DISPUTE", "SHORT_PAYMENT"),
+        ("konbini_prelim_then_confirmed", "PAID", None),
+        ("konbini_prelim_only", "PAID", None),
+        ("konbini_reissued_slip_paid", "PAID", None),
+        ("konbini_prelim_cancelled", "UNPAID", None),
+        ("konbini_unpaid_dunned", "UNPAID", None),
+        ("cod_paid", "PAID", None),
+        ("bnpl_paid", "PAID", None),
+        ("bnpl_cancelled", "CANCELLED", None),
+        ("mall_paid", "PAID", None),
+    ],
+)
+def test_scenario_outcomes_at_month_end(demo_month, scenario, status, reason):
+    summary, con, _ = demo_month
+    rows = con.execute(
+        "SELECT receivable_id, status, difference_reason FROM marts.receivables "
+        "WHERE as_of = $d AND list_contains($ids, receivable_id)",
+        {"d": summary.end, "ids": summary.scenarios[scenario]},
+    ).fetchall()
+    assert len(rows) == len(set(summary.scenarios[scenario]))
+    assert {(s, r) for _, s, r in rows} == {(status, reason)}, rows
 
 
-def test_same_seed_writes_byte_identical_trees(tmp_path: Path):
-    first = generate_month(tmp_path / "a")
-    second = generate_month(tmp_path / "b")
-    assert first == second
-    assert tree_digest(tmp_path / "a") == tree_digest(tmp_path / "b")
-    assert len(tree_digest(tmp_path / "a")) == first.files
-
-
-def test_another_seed_writes_other_data(tmp_path: Path):
-    generate_month(tmp_path / "a", days=3, orders_per_day=10)
-    generate_month(tmp_path / "b", days=3, orders_per_day=10, seed=7)
-    assert tree_digest(tmp_path / "a") != tree_digest(tmp_path / "b")
-
-
-def test_every_file_lands_in_a_source_and_date_folder_of_the_month(demo):
-    root, summary = demo
-    assert (summary.start, summary.end) == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
-    paths = [relative(root, path) for path in root.rglob("*") if path.is_file()]
-    assert len(paths) == summary.files
-    for path in paths:
-        match = LANDING_PATH.match(path)
-        assert match, path
-        assert summary.start <= dt.date.fromisoformat(match.group(2)) <= summary.end
-
-
-def test_every_day_has_a_file_of_each_source(demo):
-    root, summary = demo
-    for offset in range((summary.end - summary.start).days + 1):
-        day = (summary.start + dt.timedelta(offset)).isoformat()
-        for source in ("shipments", "card", "konbini"):
-            assert list((root / source / day).glob("*.csv")), f"{source}/{day}"
-
-
-def test_shipments_are_utf8_with_bom_and_lf(demo):
-    root, _ = demo
-    for path in files_of(root, "shipments"):
-        data = path.read_bytes()
-        assert data.startswith(b"\xef\xbb\xbf" + SHIPMENTS_HEADER.encode() + b"\n"), path
-        assert b"\r" not in data
-
-
-def test_card_files_are_utf8_without_bom(demo):
-    root, summary = demo
-    wrong_header = set(summary.scenarios["wrong_header_file"])
-    for path in files_of(root, "card"):
-        first_line = path.read_bytes().split(b"\n", 1)[0].decode("utf-8")
-        assert (first_line == CARD_HEADER) != (relative(root, path) in wrong_header), path
-
-
-def test_konbini_files_decode_as_cp932_except_the_undecodable_ones(demo):
-    root, summary = demo
-    undecodable = set(summary.scenarios["undecodable_file"])
-    for path in files_of(root, "konbini"):
-        data = path.read_bytes()
-        assert data.startswith(KONBINI_HEADER.encode("cp932") + b"\r\n"), path
-        assert data.count(b"\n") == data.count(b"\r\n"), path
-        if relative(root, path) in undecodable:
-            with pytest.raises(UnicodeDecodeError):
-                data.decode("cp932")
-        else:
-            data.decode("cp932")
-
-
-def test_good_konbini_barcodes_are_valid_and_agree_with_their_row(demo):
-    root, summary = demo
-    bad = set(summary.scenarios["bad_konbini_row"])
-    rows = konbini_rows(root, summary)
-    assert {row["種別"] for row in rows} == {"01", "02", "03"}
-    for row in rows:
-        raw = row["バーコード情報"]
-        problem = konbini.barcode_problem(raw)
-        if raw in bad:
-            assert problem is not None and "check digit" in problem
-            continue
-        assert problem is None, (raw, problem)
-        fields = konbini.parse(raw)
-        assert fields.amount == int(row["金額"])
-        assert (fields.user_field_1, fields.user_field_2) == (
-            row["ユーザー使用欄１"],
-            row["ユーザー使用欄２"],
-        )
-        assert fields.stamp_flag == row["印紙フラグ"]
-        assert re.fullmatch(r"[0-9]{3,4}", row["収納時刻"])
-        assert (row["振込日"] == "0") == (row["種別"] != "02")
-    assert all(any(row["バーコード情報"] == raw for row in rows) for raw in bad)
-
-
-def test_every_scenario_is_planted_at_least_twice(demo):
-    _, summary = demo
-    assert tuple(summary.scenarios) == SCENARIO_KEYS
-    for key in SCENARIO_KEYS:
-        assert len(set(summary.scenarios[key])) >= 2, key
-
-
-def test_card_net_is_gross_minus_fee_except_the_bad_rows(demo):
-    root, summary = demo
-    bad = set(summary.scenarios["bad_card_row"])
-    rows = card_rows(root, summary)
-    seen_bad = set()
-    for row in rows:
-        balanced = int(row["net"]) == int(row["gross"]) - int(row["fee"])
-        if row["balance_transaction_id"] in bad:
-            seen_bad.add(row["balance_transaction_id"])
-            assert not balanced
-        else:
-            assert balanced, row
-        assert row["currency"] == "jpy"
-    assert seen_bad == bad
-
-
-def test_card_scenarios_show_in_the_card_rows(demo):
-    root, summary = demo
-    rows = card_rows(root, summary)
-    categories_by_order: dict[str, list[str]] = {}
-    for row in rows:
-        categories_by_order.setdefault(row["order_id"], []).append(row["reporting_category"])
-    for order_id in summary.scenarios["card_dispute"]:
-        assert "dispute" in categories_by_order[order_id]
-    for order_id in summary.scenarios["card_refund"] + summary.scenarios["cancelled"]:
-        assert "refund" in categories_by_order[order_id]
-    fee_lines = [row for row in rows if row["reporting_category"] == "fee"]
-    assert {row["balance_transaction_id"] for row in fee_lines} == set(
-        summary.scenarios["card_fee_line"]
+def test_dunning_reaches_the_red_reminder_and_slips_go_out_once(demo_month):
+    summary, con, _ = demo_month
+    stages = dict(
+        con.execute(
+            "SELECT stage, count(*) FROM marts.dunning_candidates WHERE list_contains($ids, "
+            "receivable_id) GROUP BY stage",
+            {"ids": summary.scenarios["konbini_unpaid_dunned"]},
+        ).fetchall()
     )
-    assert all(row["order_id"] == "" and row["gross"] == "0" for row in fee_lines)
+    assert (
+        stages["REMINDER_1"]
+        == stages["REMINDER_2"]
+        == len(summary.scenarios["konbini_unpaid_dunned"])
+    )
+    forms = dict(
+        con.execute(
+            "SELECT form_type, count(*) FROM exports.slip_requests GROUP BY form_type"
+        ).fetchall()
+    )
+    assert forms["REMINDER"] >= forms["REMINDER_RED"] >= 2 and forms["STANDARD"] > 100
+    assert con.execute(
+        "SELECT count(*) = count(DISTINCT request_id) FROM exports.slip_requests"
+    ).fetchone()[0]
 
 
-def test_shipments_know_every_order_but_the_unknown_card_payments(demo):
-    root, summary = demo
-    order_ids = set()
-    for path in files_of(root, "shipments"):
-        order_ids |= {row["order_id"] for row in csv.DictReader(path.open(encoding="utf-8-sig"))}
-    assert not order_ids & set(summary.scenarios["unknown_card_payment"])
-    paid_by_card = {row["order_id"] for row in card_rows(root, summary) if row["order_id"]}
-    assert paid_by_card - order_ids == set(summary.scenarios["unknown_card_payment"])
-
-
-def test_dunned_konbini_orders_are_never_paid(demo):
-    root, summary = demo
-    refs = {row["バーコード情報"][-31:-15] for row in konbini_rows(root, summary)}
-    for order_id in summary.scenarios["konbini_unpaid_dunned"]:
-        assert f"1{int(order_id.removeprefix('ORD-')):015d}" not in refs
-
-
-def test_duplicate_and_late_files_are_what_they_claim(demo):
-    root, summary = demo
-    digests = tree_digest(root)
-    for copy in summary.scenarios["duplicate_delivery"]:
-        originals = [p for p, d in digests.items() if d == digests[copy] and p != copy]
-        assert originals and all(original < copy for original in originals)
-    for late in summary.scenarios["late_file"]:
-        arrived = dt.date.fromisoformat(late.split("/")[1])
-        rows = list(csv.DictReader((root / late).open(encoding="utf-8")))
-        assert rows
-        assert all(dt.datetime.fromisoformat(r["created"]).date() < arrived for r in rows)
+def test_bad_input_is_quarantined_and_every_check_passes(demo_month):
+    summary, con, results = demo_month
+    statuses = dict(con.execute("SELECT path, status FROM audit.file_manifest").fetchall())
+    for path in summary.scenarios["undecodable_file"] + summary.scenarios["wrong_header_file"]:
+        assert statuses[path] == "QUARANTINED"
+    assert statuses[summary.scenarios["duplicate_delivery"][0]] == "DUPLICATE"
+    bad_rows = con.execute(
+        "SELECT path, reason FROM quarantine.rejected_rows WHERE line_no > 0"
+    ).fetchall()
+    assert sorted(p for p, _ in bad_rows) == sorted(summary.scenarios["bad_card_row"])
+    assert {r for _, r in bad_rows} == {"net must equal gross - fee"}
+    assert all(r.success for r in results)
+    blocking = [
+        e
+        for r in results
+        for e in r.get_asset_check_evaluations()
+        if e.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    assert blocking and all(e.passed for e in blocking)
