@@ -12,6 +12,7 @@ from dagster._utils.backoff import backoff
 from dagster_duckdb import DuckDBResource
 
 from recon_pipeline.contracts import Contract
+from recon_pipeline.kana import normalize_kana
 from recon_pipeline.packaged import packaged_dir, sql
 
 SCHEMAS = ("audit", "quarantine", "raw", "staging", "config", "marts", "exports")
@@ -62,6 +63,7 @@ class WarehouseResource(DuckDBResource):
         )
         try:
             create_tables(con)
+            con.create_function("normalize_kana", normalize_kana, ["VARCHAR"], "VARCHAR")
             yield con
         finally:
             con.close()

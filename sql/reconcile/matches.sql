@@ -1,9 +1,19 @@
--- Key rules of the matching waterfall as of a day. A line's key must name exactly one
--- receivable; all lines of a receivable are summed (splits, refunds, chargebacks) and the
--- sum decides key_exact or key_difference. BANK_TRANSFER keys are customer numbers, not
--- order keys, and are allocated by their own rules.
+-- The matching waterfall as of a day; every link records the rule that made it.
+-- 1. key rules: a line's key names exactly one receivable; all lines of a receivable are
+--    summed (splits, refunds, chargebacks) and the sum decides key_exact or key_difference.
+-- 2. bank transfers carry a customer number, not an order key (layouts.md § bank):
+--    bank_exact    an amount equal to one open receivable pays it (oldest due date first),
+--    customer_sum  an amount equal to all the customer's open receivables pays all of them,
+--    bank_allocation  the rest, oldest due date first; what is left beyond every open
+--                  receivable is an overpayment on the newest.
+-- A line taken by an earlier rule is never offered to a later one.
 WITH receivables AS (
     SELECT * FROM staging.receivables_as_of($as_of)
+),
+lines AS (
+    SELECT *
+    FROM staging.settlement_lines_as_of($as_of)
+    WHERE line_type NOT IN ('FEE', 'KONBINI_CANCEL', 'BANK_CANCEL') AND match_key IS NOT NULL
 ),
 keys AS (
     SELECT payment_method, match_key, count(*) AS candidates, min(receivable_id) AS receivable_id
@@ -13,23 +23,159 @@ keys AS (
 ),
 keyed AS (
     SELECT l.settlement_line_id, k.receivable_id, l.gross_amount, k.candidates
-    FROM staging.settlement_lines_as_of($as_of) AS l
+    FROM lines AS l
     JOIN keys AS k ON k.payment_method = l.payment_method AND k.match_key = l.match_key
-    WHERE l.line_type NOT IN ('FEE', 'KONBINI_CANCEL', 'BANK_CANCEL') AND k.candidates = 1
+    WHERE k.candidates = 1
 ),
-totals AS (
-    SELECT receivable_id, sum(gross_amount) AS paid_amount
-    FROM keyed
-    GROUP BY receivable_id
+keyed_totals AS (
+    SELECT receivable_id, sum(gross_amount) AS paid_amount FROM keyed GROUP BY receivable_id
+),
+key_links AS (
+    SELECT
+        k.receivable_id, k.settlement_line_id,
+        CASE WHEN t.paid_amount = r.expected_amount THEN 'key_exact' ELSE 'key_difference' END
+            AS rule,
+        k.gross_amount AS matched_amount,
+        k.candidates
+    FROM keyed AS k
+    JOIN keyed_totals AS t USING (receivable_id)
+    JOIN receivables AS r USING (receivable_id)
+),
+bank_lines AS (
+    SELECT settlement_line_id, match_key AS customer_number, gross_amount,
+        row_number() OVER (PARTITION BY match_key ORDER BY paid_date, settlement_line_id)
+            AS line_order
+    FROM lines
+    WHERE payment_method = 'BANK_TRANSFER' AND gross_amount > 0
+),
+bank_receivables AS (
+    SELECT receivable_id, match_key AS customer_number, expected_amount, due_date,
+        count(*) OVER (PARTITION BY match_key) AS candidates
+    FROM receivables
+    WHERE payment_method = 'BANK_TRANSFER' AND match_key IS NOT NULL
+),
+open_receivables AS (
+    SELECT * FROM bank_receivables WHERE expected_amount > 0
+),
+exact_lines AS (
+    SELECT *, row_number() OVER (
+        PARTITION BY customer_number, gross_amount ORDER BY line_order) AS amount_rank
+    FROM bank_lines
+),
+exact_receivables AS (
+    SELECT *, row_number() OVER (
+        PARTITION BY customer_number, expected_amount ORDER BY due_date, receivable_id)
+            AS amount_rank
+    FROM open_receivables
+),
+exact_links AS (
+    SELECT r.receivable_id, l.settlement_line_id, 'bank_exact' AS rule,
+        l.gross_amount AS matched_amount, r.candidates
+    FROM exact_lines AS l
+    JOIN exact_receivables AS r
+        ON r.customer_number = l.customer_number AND r.expected_amount = l.gross_amount
+        AND r.amount_rank = l.amount_rank
+),
+rest_lines AS (
+    SELECT * FROM bank_lines
+    WHERE settlement_line_id NOT IN (SELECT settlement_line_id FROM exact_links)
+),
+rest_receivables AS (
+    SELECT * FROM open_receivables
+    WHERE receivable_id NOT IN (SELECT receivable_id FROM exact_links)
+),
+rest_totals AS (
+    SELECT customer_number, sum(expected_amount) AS open_amount, count(*) AS open_receivables
+    FROM rest_receivables
+    GROUP BY customer_number
+),
+sum_line AS (
+    SELECT l.customer_number, arg_min(l.settlement_line_id, l.line_order) AS settlement_line_id,
+        any_value(l.gross_amount) AS gross_amount
+    FROM rest_lines AS l
+    JOIN rest_totals AS t
+        ON t.customer_number = l.customer_number AND t.open_amount = l.gross_amount
+        AND t.open_receivables > 1
+    GROUP BY l.customer_number
+),
+sum_links AS (
+    SELECT r.receivable_id, s.settlement_line_id, 'customer_sum' AS rule,
+        r.expected_amount AS matched_amount, r.candidates
+    FROM sum_line AS s
+    JOIN rest_receivables AS r USING (customer_number)
+),
+fifo_lines AS (
+    SELECT *,
+        sum(gross_amount) OVER (PARTITION BY customer_number ORDER BY line_order) AS line_end
+    FROM rest_lines
+    WHERE settlement_line_id NOT IN (SELECT settlement_line_id FROM sum_line)
+),
+fifo_receivables AS (
+    SELECT *,
+        sum(expected_amount) OVER (
+            PARTITION BY customer_number ORDER BY due_date, receivable_id) AS receivable_end,
+        row_number() OVER (
+            PARTITION BY customer_number ORDER BY due_date DESC, receivable_id DESC) = 1
+            AS newest
+    FROM rest_receivables
+    WHERE customer_number NOT IN (SELECT customer_number FROM sum_line)
+),
+fifo_totals AS (
+    SELECT customer_number, sum(expected_amount) AS open_amount
+    FROM fifo_receivables
+    GROUP BY customer_number
+),
+fifo_links AS (
+    SELECT
+        r.receivable_id, l.settlement_line_id, 'bank_allocation' AS rule,
+        least(l.line_end, r.receivable_end)
+            - greatest(l.line_end - l.gross_amount, r.receivable_end - r.expected_amount)
+            + CASE WHEN r.newest
+                THEN greatest(0, l.line_end - greatest(l.line_end - l.gross_amount, t.open_amount))
+                ELSE 0 END AS matched_amount,
+        r.candidates
+    FROM fifo_lines AS l
+    JOIN fifo_receivables AS r USING (customer_number)
+    JOIN fifo_totals AS t USING (customer_number)
+),
+leftover_lines AS (
+    SELECT l.*
+    FROM bank_lines AS l
+    WHERE l.settlement_line_id NOT IN (SELECT settlement_line_id FROM exact_links)
+        AND l.settlement_line_id NOT IN (SELECT settlement_line_id FROM sum_links)
+        AND l.settlement_line_id NOT IN (
+            SELECT settlement_line_id FROM fifo_links WHERE matched_amount > 0)
+),
+overpaid_newest AS (
+    SELECT customer_number, arg_max(receivable_id, due_date) AS receivable_id,
+        any_value(candidates) AS candidates
+    FROM bank_receivables
+    GROUP BY customer_number
+),
+overpayment_links AS (
+    SELECT n.receivable_id, l.settlement_line_id, 'bank_allocation' AS rule,
+        l.gross_amount AS matched_amount, n.candidates
+    FROM leftover_lines AS l
+    JOIN overpaid_newest AS n USING (customer_number)
+),
+links AS (
+    SELECT * FROM key_links
+    UNION ALL SELECT * FROM exact_links
+    UNION ALL SELECT * FROM sum_links
+    UNION ALL SELECT * FROM fifo_links WHERE matched_amount > 0
+    UNION ALL SELECT * FROM overpayment_links
+),
+paid AS (
+    SELECT receivable_id, sum(matched_amount) AS paid_amount FROM links GROUP BY receivable_id
 )
 SELECT
     CAST($as_of AS DATE) AS as_of,
-    k.receivable_id,
-    k.settlement_line_id,
-    CASE WHEN t.paid_amount = r.expected_amount THEN 'key_exact' ELSE 'key_difference' END AS rule,
-    k.gross_amount AS matched_amount,
-    r.expected_amount - t.paid_amount AS amount_delta,
-    k.candidates
-FROM keyed AS k
-JOIN totals AS t USING (receivable_id)
+    l.receivable_id,
+    l.settlement_line_id,
+    l.rule,
+    l.matched_amount,
+    r.expected_amount - p.paid_amount AS amount_delta,
+    l.candidates
+FROM links AS l
+JOIN paid AS p USING (receivable_id)
 JOIN receivables AS r USING (receivable_id)

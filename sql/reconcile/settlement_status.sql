@@ -1,15 +1,45 @@
 -- Every settlement line known as of a day in exactly one status, with the reason a line
--- stayed unmatched.
-WITH keys AS (
+-- stayed unmatched. A bank transfer without customer number whose normalized kana name and
+-- amount fit exactly one customer's open receivable is SUGGESTED (name_amount_suggestion):
+-- it counts nowhere until a disposition confirms it.
+WITH receivables AS (
+    SELECT * FROM staging.receivables_as_of($as_of)
+),
+keys AS (
     SELECT payment_method, match_key, count(*) AS candidates
-    FROM staging.receivables_as_of($as_of)
+    FROM receivables
     WHERE match_key IS NOT NULL
     GROUP BY payment_method, match_key
 ),
 matched AS (
-    SELECT settlement_line_id, receivable_id
+    SELECT settlement_line_id, min(receivable_id) AS receivable_id
     FROM marts.matches
     WHERE as_of = $as_of
+    GROUP BY settlement_line_id
+),
+paid AS (
+    SELECT receivable_id, sum(matched_amount) AS paid_amount
+    FROM marts.matches
+    WHERE as_of = $as_of
+    GROUP BY receivable_id
+),
+open_bank AS (
+    SELECT r.receivable_id, r.due_date, normalize_kana(r.customer_kana) AS kana,
+        r.expected_amount - coalesce(p.paid_amount, 0) AS open_amount
+    FROM receivables AS r
+    LEFT JOIN paid AS p USING (receivable_id)
+    WHERE r.payment_method = 'BANK_TRANSFER' AND r.expected_amount - coalesce(p.paid_amount, 0) > 0
+),
+lines AS (
+    SELECT * FROM staging.settlement_lines_as_of($as_of)
+),
+suggestions AS (
+    SELECT l.settlement_line_id, arg_min(o.receivable_id, o.due_date) AS receivable_id
+    FROM lines AS l
+    JOIN open_bank AS o
+        ON o.kana = normalize_kana(l.payer_name) AND o.open_amount = l.gross_amount
+    WHERE l.payment_method = 'BANK_TRANSFER' AND l.match_key IS NULL AND l.line_type = 'PAYMENT'
+    GROUP BY l.settlement_line_id
 )
 SELECT
     CAST($as_of AS DATE) AS as_of,
@@ -24,16 +54,20 @@ SELECT
         WHEN l.line_type IN ('KONBINI_CANCEL', 'BANK_CANCEL') THEN 'REVERSED'
         WHEN l.line_type = 'FEE' THEN 'FEE'
         WHEN m.settlement_line_id IS NOT NULL THEN 'MATCHED'
+        WHEN s.settlement_line_id IS NOT NULL THEN 'SUGGESTED'
         ELSE 'UNMATCHED'
     END AS status,
-    m.receivable_id,
+    coalesce(m.receivable_id, s.receivable_id) AS receivable_id,
     CASE
-        WHEN l.line_type IN ('KONBINI_CANCEL', 'BANK_CANCEL', 'FEE') OR m.settlement_line_id IS NOT NULL THEN NULL
+        WHEN l.line_type IN ('KONBINI_CANCEL', 'BANK_CANCEL', 'FEE')
+            OR m.settlement_line_id IS NOT NULL THEN NULL
+        WHEN s.settlement_line_id IS NOT NULL THEN 'NAME_AMOUNT_SUGGESTION'
+        WHEN l.match_key IS NULL AND l.payment_method = 'BANK_TRANSFER' THEN 'NO_CUSTOMER_NUMBER'
         WHEN l.match_key IS NULL THEN 'NO_KEY'
-        WHEN l.payment_method = 'BANK_TRANSFER' THEN 'NOT_ALLOCATED'
-        WHEN k.candidates > 1 THEN 'AMBIGUOUS_KEY'
+        WHEN k.candidates > 1 AND l.payment_method <> 'BANK_TRANSFER' THEN 'AMBIGUOUS_KEY'
         ELSE 'NO_RECEIVABLE_FOR_KEY'
     END AS reason
-FROM staging.settlement_lines_as_of($as_of) AS l
+FROM lines AS l
 LEFT JOIN matched AS m USING (settlement_line_id)
+LEFT JOIN suggestions AS s USING (settlement_line_id)
 LEFT JOIN keys AS k ON k.payment_method = l.payment_method AND k.match_key = l.match_key
