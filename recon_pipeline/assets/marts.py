@@ -13,6 +13,8 @@ UNMATCHED_ITEMS = dg.AssetKey(["marts", "unmatched_items"])
 AGING = dg.AssetKey(["marts", "aging"])
 FEES = dg.AssetKey(["marts", "fees"])
 DUNNING_CANDIDATES = dg.AssetKey(["marts", "dunning_candidates"])
+WRITE_OFFS = dg.AssetKey(["marts", "write_offs"])
+DISPOSITION_OUTCOMES = dg.AssetKey(["marts", "disposition_outcomes"])
 AGING_BUCKETS = ("NOT_DUE", "1-30", "31-60", "61-90", "91-180", "181-365", "365+")
 
 
@@ -130,3 +132,52 @@ def dunning_candidates(
             {"d": day},
         )
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "by_stage": preview})
+
+
+@dg.asset(
+    key=WRITE_OFFS,
+    group_name="marts",
+    partitions_def=daily_partitions,
+    pool="duckdb",
+    deps=[RECEIVABLES],
+    kinds={"duckdb"},
+)
+def write_offs(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Receivables written off (貸倒) by an operator's disposition, with who decided it."""
+    rows, day = materialize_snapshot(context, warehouse, "marts.write_offs", "marts/write_offs")
+    with warehouse.connect() as con:
+        total = con.execute(
+            "SELECT coalesce(sum(written_off_amount), 0) FROM marts.write_offs WHERE as_of = $d",
+            {"d": day},
+        ).fetchone()
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": rows, "written_off_amount": int(total[0] if total else 0)}
+    )
+
+
+@dg.asset(
+    key=DISPOSITION_OUTCOMES,
+    group_name="marts",
+    partitions_def=daily_partitions,
+    pool="duckdb",
+    deps=[RECEIVABLES],
+    kinds={"duckdb"},
+)
+def disposition_outcomes(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Every operator disposition in force, APPLIED or REJECTED with the reason (unknown id,
+    action on a closed item); a rejected one changes nothing."""
+    rows, day = materialize_snapshot(
+        context, warehouse, "marts.disposition_outcomes", "marts/disposition_outcomes"
+    )
+    with warehouse.connect() as con:
+        preview = markdown_preview(
+            con,
+            "SELECT disposition_id, action, status, reason FROM marts.disposition_outcomes "
+            "WHERE as_of = $d AND status = 'REJECTED' ORDER BY disposition_id",
+            {"d": day},
+        )
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "rejected": preview})

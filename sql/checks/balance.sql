@@ -1,5 +1,5 @@
 -- Receivables (and the day's total) breaking expected − paid − written off = outstanding,
--- or whose paid amount differs from the sum of their matches.
+-- or whose paid amount (+ what was refunded) differs from the sum of their matches.
 WITH matched AS (
     SELECT receivable_id, sum(matched_amount) AS matched_amount
     FROM marts.matches
@@ -13,7 +13,7 @@ per_receivable AS (
     LEFT JOIN matched AS m USING (receivable_id)
     WHERE r.as_of = $day
         AND (r.expected_amount - r.paid_amount - r.written_off_amount <> r.outstanding_amount
-            OR r.paid_amount <> coalesce(m.matched_amount, 0))
+            OR r.paid_amount + r.refunded_amount <> coalesce(m.matched_amount, 0))
 ),
 orphans AS (
     SELECT m.receivable_id, NULL, NULL, NULL, NULL, m.matched_amount

@@ -8,7 +8,8 @@ CREATE TABLE IF NOT EXISTS marts.receivables (
     shipped_on DATE NOT NULL,
     original_amount BIGINT NOT NULL,
     expected_amount BIGINT NOT NULL,
-    paid_amount BIGINT NOT NULL,
+    paid_amount BIGINT NOT NULL,      -- Σ matched gross − refunded (net of money paid back)
+    refunded_amount BIGINT NOT NULL,  -- overpayments paid back (REFUNDED dispositions)
     written_off_amount BIGINT NOT NULL,
     outstanding_amount BIGINT NOT NULL,
     status VARCHAR NOT NULL,

@@ -6,14 +6,40 @@
 --    customer_sum  an amount equal to all the customer's open receivables pays all of them,
 --    bank_allocation  the rest, oldest due date first; what is left beyond every open
 --                  receivable is an overpayment on the newest.
+-- Before all of them, operators' dispositions: IGNORE sets a line aside, MANUAL_MATCH links
+-- a line to a receivable (the first valid one per line wins).
 -- A line taken by an earlier rule is never offered to a later one.
 WITH receivables AS (
     SELECT * FROM staging.receivables_as_of($as_of)
 ),
-lines AS (
+all_lines AS (
     SELECT *
     FROM staging.settlement_lines_as_of($as_of)
-    WHERE line_type NOT IN ('FEE', 'KONBINI_CANCEL', 'BANK_CANCEL') AND match_key IS NOT NULL
+    WHERE line_type NOT IN ('FEE', 'KONBINI_CANCEL', 'BANK_CANCEL')
+),
+dispositions AS (
+    SELECT * FROM staging.dispositions_as_of($as_of)
+),
+manual AS (
+    SELECT d.receivable_id, d.settlement_line_id, 'manual_match' AS rule,
+        l.gross_amount AS matched_amount, 1 AS candidates
+    FROM dispositions AS d
+    JOIN all_lines AS l USING (settlement_line_id)
+    WHERE d.action = 'MANUAL_MATCH'
+        AND d.receivable_id IN (SELECT receivable_id FROM receivables)
+    QUALIFY row_number() OVER (
+        PARTITION BY d.settlement_line_id ORDER BY d.effective_on, d.disposition_id) = 1
+),
+set_aside AS (
+    SELECT settlement_line_id FROM dispositions WHERE action = 'IGNORE'
+    UNION ALL
+    SELECT settlement_line_id FROM manual
+),
+lines AS (
+    SELECT *
+    FROM all_lines
+    WHERE match_key IS NOT NULL
+        AND settlement_line_id NOT IN (SELECT settlement_line_id FROM set_aside)
 ),
 keys AS (
     SELECT payment_method, match_key, count(*) AS candidates, min(receivable_id) AS receivable_id
@@ -159,7 +185,8 @@ overpayment_links AS (
     JOIN overpaid_newest AS n USING (customer_number)
 ),
 links AS (
-    SELECT * FROM key_links
+    SELECT * FROM manual
+    UNION ALL SELECT * FROM key_links
     UNION ALL SELECT * FROM exact_links
     UNION ALL SELECT * FROM sum_links
     UNION ALL SELECT * FROM fifo_links WHERE matched_amount > 0

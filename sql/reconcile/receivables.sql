@@ -20,18 +20,67 @@ paid AS (
     WHERE m.as_of = $as_of
     GROUP BY m.receivable_id
 ),
+dispositions AS (
+    SELECT * FROM staging.dispositions_as_of($as_of)
+),
+refunds AS (
+    SELECT m.receivable_id, sum(d.amount) AS stated_amount,
+        bool_or(d.amount IS NULL) AS whole_overpayment
+    FROM dispositions AS d
+    JOIN marts.matches AS m ON m.as_of = $as_of AND m.settlement_line_id = d.settlement_line_id
+    WHERE d.action = 'REFUNDED'
+    GROUP BY m.receivable_id
+),
+disputes AS (
+    SELECT receivable_id, arg_max(action, (effective_on, disposition_id)) = 'DISPUTE' AS open_dispute
+    FROM dispositions
+    WHERE action IN ('DISPUTE', 'RELEASE')
+    GROUP BY receivable_id
+),
+write_offs AS (
+    SELECT receivable_id, arg_min(amount, (effective_on, disposition_id)) AS stated_amount
+    FROM dispositions
+    WHERE action = 'WRITE_OFF'
+    GROUP BY receivable_id
+),
+gross_paid AS (
+    SELECT r.receivable_id, coalesce(p.paid_amount, 0) AS matched_amount
+    FROM receivables AS r
+    LEFT JOIN paid AS p USING (receivable_id)
+),
+net_paid AS (
+    SELECT
+        g.receivable_id,
+        g.matched_amount,
+        g.matched_amount - CASE
+            WHEN f.receivable_id IS NULL THEN 0
+            WHEN f.whole_overpayment THEN greatest(g.matched_amount - r.expected_amount, 0)
+            ELSE least(f.stated_amount, greatest(g.matched_amount, 0))
+        END AS paid_amount
+    FROM gross_paid AS g
+    JOIN receivables AS r USING (receivable_id)
+    LEFT JOIN refunds AS f USING (receivable_id)
+),
 amounts AS (
     SELECT
         r.*,
-        coalesce(p.paid_amount, 0) AS paid_amount,
-        CAST(0 AS BIGINT) AS written_off_amount,
+        n.paid_amount,
+        n.matched_amount - n.paid_amount AS refunded_amount,
+        CASE
+            WHEN w.receivable_id IS NULL THEN CAST(0 AS BIGINT)
+            ELSE least(coalesce(w.stated_amount, r.expected_amount - n.paid_amount),
+                       greatest(r.expected_amount - n.paid_amount, 0))
+        END AS written_off_amount,
         coalesce(p.full_payments, 0) AS full_payments,
-        coalesce(p.dispute_net, 0) < 0 AS in_dispute,
+        coalesce(p.dispute_net, 0) < 0 OR coalesce(d.open_dispute, false) AS in_dispute,
         coalesce(p.paid_in_prelim, false) AS paid_in_prelim,
         p.receivable_id IS NOT NULL AS has_payments,
         CAST($as_of AS DATE) - r.due_date AS days_past_due
     FROM receivables AS r
     LEFT JOIN paid AS p USING (receivable_id)
+    JOIN net_paid AS n USING (receivable_id)
+    LEFT JOIN write_offs AS w USING (receivable_id)
+    LEFT JOIN disputes AS d USING (receivable_id)
 ),
 ledger AS (
     SELECT
@@ -50,6 +99,7 @@ SELECT
     original_amount,
     expected_amount,
     paid_amount,
+    refunded_amount,
     written_off_amount,
     outstanding_amount,
     CASE

@@ -33,6 +33,12 @@ open_bank AS (
 lines AS (
     SELECT * FROM staging.settlement_lines_as_of($as_of)
 ),
+set_aside AS (
+    SELECT settlement_line_id, arg_min(action, (effective_on, disposition_id)) AS action
+    FROM staging.dispositions_as_of($as_of)
+    WHERE action IN ('IGNORE', 'REFUNDED')
+    GROUP BY settlement_line_id
+),
 suggestions AS (
     SELECT l.settlement_line_id, arg_min(o.receivable_id, o.due_date) AS receivable_id
     FROM lines AS l
@@ -54,6 +60,7 @@ SELECT
         WHEN l.line_type IN ('KONBINI_CANCEL', 'BANK_CANCEL') THEN 'REVERSED'
         WHEN l.line_type = 'FEE' THEN 'FEE'
         WHEN m.settlement_line_id IS NOT NULL THEN 'MATCHED'
+        WHEN i.settlement_line_id IS NOT NULL THEN 'IGNORED'
         WHEN s.settlement_line_id IS NOT NULL THEN 'SUGGESTED'
         ELSE 'UNMATCHED'
     END AS status,
@@ -61,6 +68,7 @@ SELECT
     CASE
         WHEN l.line_type IN ('KONBINI_CANCEL', 'BANK_CANCEL', 'FEE')
             OR m.settlement_line_id IS NOT NULL THEN NULL
+        WHEN i.settlement_line_id IS NOT NULL THEN i.action
         WHEN s.settlement_line_id IS NOT NULL THEN 'NAME_AMOUNT_SUGGESTION'
         WHEN l.match_key IS NULL AND l.payment_method = 'BANK_TRANSFER' THEN 'NO_CUSTOMER_NUMBER'
         WHEN l.match_key IS NULL THEN 'NO_KEY'
@@ -70,4 +78,5 @@ SELECT
 FROM lines AS l
 LEFT JOIN matched AS m USING (settlement_line_id)
 LEFT JOIN suggestions AS s USING (settlement_line_id)
+LEFT JOIN set_aside AS i USING (settlement_line_id)
 LEFT JOIN keys AS k ON k.payment_method = l.payment_method AND k.match_key = l.match_key
