@@ -8,8 +8,9 @@ import pandas as pd
 from recon_pipeline import konbini
 from recon_pipeline.assets.marts import DUNNING_CANDIDATES
 from recon_pipeline.assets.reconcile import RECEIVABLES
+from recon_pipeline.assets.snapshot import daily_table, previous_day
 from recon_pipeline.packaged import sql
-from recon_pipeline.partitions import daily_partitions, partition_days
+from recon_pipeline.partitions import partition_days
 from recon_pipeline.resources.exports import (
     ExportTarget,
     cp932_safe,
@@ -88,20 +89,11 @@ def _with_barcodes(due: pd.DataFrame, target: ExportTarget) -> tuple[pd.DataFram
     return due[due["barcode"].notna()], unissuable
 
 
-@dg.asset(
-    key=SLIP_REQUESTS,
-    group_name="exports",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    kinds={"duckdb", "csv"},
-    deps=[
-        RECEIVABLES,
-        DUNNING_CANDIDATES,
-        dg.AssetDep(
-            SLIP_REQUESTS,
-            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1),
-        ),
-    ],
+@daily_table(
+    SLIP_REQUESTS,
+    "exports",
+    deps=[RECEIVABLES, DUNNING_CANDIDATES, previous_day(SLIP_REQUESTS)],
+    kinds={"csv"},
 )
 def slip_requests(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, exporter: ExportTarget

@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
+from recon_pipeline.assets.snapshot import previous_day
 from recon_pipeline.partitions import daily_partitions, partition_days
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.sources import InboundSource, unsafe_name_reason
@@ -93,12 +94,7 @@ def _land_day(source: InboundSource, con, day: dt.date, sources: list[str]) -> p
     group_name="ingest",
     partitions_def=daily_partitions,
     pool="duckdb",
-    deps=[
-        dg.AssetDep(
-            LANDED_FILES,
-            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1),
-        )
-    ],
+    deps=[previous_day(LANDED_FILES)],
     kinds={"duckdb"},
 )
 def landed_files(

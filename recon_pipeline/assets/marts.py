@@ -3,9 +3,13 @@
 import dagster as dg
 
 from recon_pipeline.assets.reconcile import RECEIVABLES, SETTLEMENT_STATUS
-from recon_pipeline.assets.snapshot import markdown_preview, materialize_snapshot
+from recon_pipeline.assets.snapshot import (
+    daily_table,
+    markdown_preview,
+    materialize_snapshot,
+    previous_day,
+)
 from recon_pipeline.assets.staging import SETTLEMENT_LINES
-from recon_pipeline.partitions import daily_partitions
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
 
@@ -18,14 +22,7 @@ DISPOSITION_OUTCOMES = dg.AssetKey(["marts", "disposition_outcomes"])
 AGING_BUCKETS = ("NOT_DUE", "1-30", "31-60", "61-90", "91-180", "181-365", "365+")
 
 
-@dg.asset(
-    key=UNMATCHED_ITEMS,
-    group_name="marts",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    deps=[RECEIVABLES, SETTLEMENT_STATUS],
-    kinds={"duckdb"},
-)
+@daily_table(UNMATCHED_ITEMS, "marts", deps=[RECEIVABLES, SETTLEMENT_STATUS])
 def unmatched_items(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -44,14 +41,7 @@ def unmatched_items(
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "by_reason": preview})
 
 
-@dg.asset(
-    key=AGING,
-    group_name="marts",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    deps=[RECEIVABLES],
-    kinds={"duckdb"},
-)
+@daily_table(AGING, "marts", deps=[RECEIVABLES])
 def aging(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Outstanding receivables by payment method and aging bucket (original due date)."""
     rows, day = materialize_snapshot(context, warehouse, "marts.aging", "marts/aging")
@@ -75,14 +65,7 @@ def aging(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg
     )
 
 
-@dg.asset(
-    key=FEES,
-    group_name="marts",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    deps=[SETTLEMENT_LINES],
-    kinds={"duckdb"},
-)
+@daily_table(FEES, "marts", deps=[SETTLEMENT_LINES])
 def fees(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Provider fees per source for the day's settlement lines (never counted as shortfall)."""
     rows, day = materialize_snapshot(
@@ -98,20 +81,7 @@ def fees(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "fees": preview})
 
 
-@dg.asset(
-    key=DUNNING_CANDIDATES,
-    group_name="marts",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    kinds={"duckdb"},
-    deps=[
-        RECEIVABLES,
-        dg.AssetDep(
-            DUNNING_CANDIDATES,
-            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1),
-        ),
-    ],
-)
+@daily_table(DUNNING_CANDIDATES, "marts", deps=[RECEIVABLES, previous_day(DUNNING_CANDIDATES)])
 def dunning_candidates(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
 ) -> dg.MaterializeResult:
@@ -134,14 +104,7 @@ def dunning_candidates(
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "by_stage": preview})
 
 
-@dg.asset(
-    key=WRITE_OFFS,
-    group_name="marts",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    deps=[RECEIVABLES],
-    kinds={"duckdb"},
-)
+@daily_table(WRITE_OFFS, "marts", deps=[RECEIVABLES])
 def write_offs(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -157,14 +120,7 @@ def write_offs(
     )
 
 
-@dg.asset(
-    key=DISPOSITION_OUTCOMES,
-    group_name="marts",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    deps=[RECEIVABLES],
-    kinds={"duckdb"},
-)
+@daily_table(DISPOSITION_OUTCOMES, "marts", deps=[RECEIVABLES])
 def disposition_outcomes(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:

@@ -2,9 +2,8 @@
 
 import dagster as dg
 
-from recon_pipeline.assets.snapshot import markdown_preview, materialize_snapshot
+from recon_pipeline.assets.snapshot import daily_table, markdown_preview, materialize_snapshot
 from recon_pipeline.assets.staging import RECEIVABLE_EVENTS, SETTLEMENT_LINES
-from recon_pipeline.partitions import daily_partitions
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
 
@@ -13,14 +12,7 @@ SETTLEMENT_STATUS = dg.AssetKey(["marts", "settlement_status"])
 RECEIVABLES = dg.AssetKey(["marts", "receivables"])
 
 
-@dg.asset(
-    key=MATCHES,
-    group_name="reconcile",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    deps=[RECEIVABLE_EVENTS, SETTLEMENT_LINES],
-    kinds={"duckdb"},
-)
+@daily_table(MATCHES, "reconcile", deps=[RECEIVABLE_EVENTS, SETTLEMENT_LINES])
 def matches(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
 ) -> dg.MaterializeResult:
@@ -39,14 +31,7 @@ def matches(
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "by_rule": preview})
 
 
-@dg.asset(
-    key=SETTLEMENT_STATUS,
-    group_name="reconcile",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    deps=[MATCHES],
-    kinds={"duckdb"},
-)
+@daily_table(SETTLEMENT_STATUS, "reconcile", deps=[MATCHES])
 def settlement_status(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -82,14 +67,7 @@ def settlement_status(
     )
 
 
-@dg.asset(
-    key=RECEIVABLES,
-    group_name="reconcile",
-    partitions_def=daily_partitions,
-    pool="duckdb",
-    deps=[MATCHES, SETTLEMENT_STATUS],
-    kinds={"duckdb"},
-)
+@daily_table(RECEIVABLES, "reconcile", deps=[MATCHES, SETTLEMENT_STATUS])
 def receivables(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:

@@ -1,15 +1,40 @@
 """The write every mart shares: replace one day's snapshot with one SQL file's result."""
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 import duckdb
 
-from recon_pipeline.partitions import partition_days
+from recon_pipeline.partitions import daily_partitions, partition_days
 from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
 
 Prepare = Callable[[duckdb.DuckDBPyConnection, dt.date], None]
+
+
+def daily_table(
+    key: dg.AssetKey,
+    group: str,
+    deps: Sequence[dg.AssetKey | dg.AssetDep] = (),
+    kinds: set[str] | None = None,
+):
+    """A warehouse table partitioned by day: every such asset writes through the one DuckDB
+    writer (pool ``duckdb``, limited to 1)."""
+    return dg.asset(
+        key=key,
+        group_name=group,
+        partitions_def=daily_partitions,
+        pool="duckdb",
+        deps=list(deps),
+        kinds={"duckdb", *(kinds or ())},
+    )
+
+
+def previous_day(key: dg.AssetKey) -> dg.AssetDep:
+    """Depend on the asset's own previous partition (what earlier days issued or landed)."""
+    return dg.AssetDep(
+        key, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+    )
 
 
 def materialize_snapshot(
