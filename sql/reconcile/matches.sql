@@ -154,8 +154,8 @@ fifo_totals AS (
 fifo_links AS (
     SELECT
         r.receivable_id, l.settlement_line_id, 'bank_allocation' AS rule,
-        least(l.line_end, r.receivable_end)
-            - greatest(l.line_end - l.gross_amount, r.receivable_end - r.expected_amount)
+        greatest(0, least(l.line_end, r.receivable_end)
+            - greatest(l.line_end - l.gross_amount, r.receivable_end - r.expected_amount))
             + CASE WHEN r.newest
                 THEN greatest(0, l.line_end - greatest(l.line_end - l.gross_amount, t.open_amount))
                 ELSE 0 END AS matched_amount,
@@ -173,7 +173,7 @@ leftover_lines AS (
             SELECT settlement_line_id FROM fifo_links WHERE matched_amount > 0)
 ),
 overpaid_newest AS (
-    SELECT customer_number, arg_max(receivable_id, due_date) AS receivable_id,
+    SELECT customer_number, arg_max(receivable_id, (due_date, receivable_id)) AS receivable_id,
         any_value(candidates) AS candidates
     FROM bank_receivables
     GROUP BY customer_number

@@ -1,0 +1,257 @@
+"""Property tests of the matching waterfall: random receivables and payments (splits,
+duplicates, refunds, cancels, consolidated bank transfers) run through the real SQL on a
+real DuckDB, and must (1) keep the invariants the pipeline checks itself and (2) agree with
+a small, obviously sequential Python reference of the rules in layouts.md § bank."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recon_pipeline.checks import offending_rows
+from recon_pipeline.contracts import load_contracts
+from recon_pipeline.resources.contracts import ContractsResource
+from recon_pipeline.resources.policy import PolicyResource
+from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
+
+DAY = dt.date(2026, 10, 20)
+AMOUNTS = [500, 1000, 1500, 2000, 3000]
+EXAMPLES = int(os.environ.get("RECON_PROPERTY_EXAMPLES", "500"))
+
+
+@dataclass(frozen=True)
+class Receivable:
+    receivable_id: str
+    customer: int
+    method: str
+    amount: int
+    cancelled: int
+    due: dt.date
+
+    @property
+    def expected(self) -> int:
+        return self.amount - self.cancelled
+
+
+@dataclass(frozen=True)
+class Line:
+    line_id: str
+    method: str
+    key: str | None
+    gross: int
+    paid: dt.date
+
+
+@st.composite
+def worlds(draw):
+    receivables = []
+    for number in range(draw(st.integers(1, 7))):
+        amount = draw(st.sampled_from(AMOUNTS))
+        cancelled = draw(st.sampled_from([0, 0, 0, amount // 2, amount]))
+        receivables.append(
+            Receivable(
+                receivable_id=f"ORD-{number:07d}",
+                customer=draw(st.integers(1, 3)),
+                method=draw(st.sampled_from(["BANK_TRANSFER", "BANK_TRANSFER", "CARD"])),
+                amount=amount,
+                cancelled=cancelled,
+                due=DAY - dt.timedelta(days=draw(st.integers(0, 9))),
+            )
+        )
+    lines = []
+    for number in range(draw(st.integers(0, 8))):
+        paid = DAY - dt.timedelta(days=draw(st.integers(0, 5)))
+        if draw(st.booleans()):
+            customer = draw(st.integers(1, 4))
+            gross = draw(st.sampled_from([*AMOUNTS, 2500, 3500, 4500, 6000]))
+            lines.append(
+                Line(f"bank:{number:03d}", "BANK_TRANSFER", f"{customer:07d}", gross, paid)
+            )
+        else:
+            order = draw(st.integers(0, 8))
+            gross = draw(st.sampled_from([*AMOUNTS, -500, -1000]))
+            lines.append(Line(f"card:{number:03d}", "CARD", f"ORD-{order:07d}", gross, paid))
+    return receivables, lines
+
+
+def reference(receivables: list[Receivable], lines: list[Line]) -> dict[tuple[str, str], int]:
+    """The rules, one customer and one step at a time."""
+    links: dict[tuple[str, str], int] = defaultdict(int)
+    cards = {r.receivable_id for r in receivables if r.method == "CARD"}
+    for line in lines:
+        if line.method == "CARD" and line.key in cards:
+            links[(line.line_id, line.key)] += line.gross
+    for customer in {int(line.key) for line in lines if line.method == "BANK_TRANSFER"}:
+        paid = sorted(
+            (
+                x
+                for x in lines
+                if x.method == "BANK_TRANSFER" and int(x.key) == customer and x.gross > 0
+            ),
+            key=lambda x: (x.paid, x.line_id),
+        )
+        every = sorted(
+            (r for r in receivables if r.method == "BANK_TRANSFER" and r.customer == customer),
+            key=lambda r: (r.due, r.receivable_id),
+        )
+        open_ = [r for r in every if r.expected > 0]
+        taken_lines, taken = set(), set()
+        for amount in sorted({x.gross for x in paid}):
+            same = [r for r in open_ if r.expected == amount]
+            for line, receivable in zip([x for x in paid if x.gross == amount], same, strict=False):
+                links[(line.line_id, receivable.receivable_id)] += amount
+                taken_lines.add(line.line_id)
+                taken.add(receivable.receivable_id)
+        rest = [x for x in paid if x.line_id not in taken_lines]
+        remaining = [r for r in open_ if r.receivable_id not in taken]
+        total = sum(r.expected for r in remaining)
+        summed = next((x for x in rest if len(remaining) > 1 and x.gross == total), None)
+        leftover = []
+        if summed:
+            for receivable in remaining:
+                links[(summed.line_id, receivable.receivable_id)] += receivable.expected
+            leftover = [x for x in rest if x is not summed]
+        elif remaining:
+            balances = [[r, r.expected] for r in remaining]
+            for line in rest:
+                left = line.gross
+                for slot in balances:
+                    take = min(left, slot[1])
+                    if take > 0:
+                        links[(line.line_id, slot[0].receivable_id)] += take
+                        slot[1] -= take
+                        left -= take
+                if left > 0:
+                    links[(line.line_id, remaining[-1].receivable_id)] += left
+        else:
+            leftover = rest
+        for line in leftover:
+            if every:
+                links[(line.line_id, every[-1].receivable_id)] += line.gross
+    return {
+        key: amount for key, amount in links.items() if amount != 0 or key[0].startswith("card")
+    }
+
+
+def run_sql(receivables: list[Receivable], lines: list[Line], tmp_path) -> tuple:
+    events = []
+    for r in receivables:
+        for kind, delta in (("SHIP", r.amount), ("CANCEL", -r.cancelled)):
+            if kind == "CANCEL" and not r.cancelled:
+                continue
+            events.append(
+                {
+                    "event_id": f"{r.receivable_id}-{kind}",
+                    "event_type": kind,
+                    "order_id": r.receivable_id,
+                    "customer_id": f"C{r.customer:06d}",
+                    "customer_kana": "ヤマダ タロウ",
+                    "payment_method": r.method,
+                    "payment_ref": f"{r.customer:07d}" if r.method == "BANK_TRANSFER" else None,
+                    "event_date": DAY - dt.timedelta(days=20),
+                    "due_date": r.due,
+                    "coupon_discount": 0,
+                    "points_used": 0,
+                    "expected_delta": delta,
+                    "source": "shipments",
+                    "path": "p",
+                    "line_no": len(events) + 2,
+                    "partition_date": DAY,
+                }
+            )
+    staged = [
+        {
+            "settlement_line_id": x.line_id,
+            "source": x.line_id.split(":")[0],
+            "payment_method": x.method,
+            "match_key": x.key,
+            "gross_amount": x.gross,
+            "fee_amount": 0,
+            "paid_date": x.paid,
+            "line_type": "PAYMENT"
+            if x.method == "BANK_TRANSFER"
+            else ("CHARGE" if x.gross > 0 else "REFUND"),
+            "version_rank": 1,
+            "payer_name": None,
+            "path": "p",
+            "line_no": n + 2,
+            "partition_date": DAY,
+        }
+        for n, x in enumerate(lines)
+    ]
+    warehouse = WarehouseResource(database=str(tmp_path / "w.duckdb"))
+    with warehouse.connect() as con:
+        for table in (
+            "staging.receivable_events",
+            "staging.settlement_lines",
+            "marts.matches",
+            "marts.settlement_status",
+            "marts.receivables",
+        ):
+            con.execute(f"DELETE FROM {table}")
+        event_frame = pd.DataFrame(events)  # noqa: F841
+        line_frame = pd.DataFrame(  # noqa: F841
+            staged,
+            columns=[
+                "settlement_line_id",
+                "source",
+                "payment_method",
+                "match_key",
+                "gross_amount",
+                "fee_amount",
+                "paid_date",
+                "line_type",
+                "version_rank",
+                "payer_name",
+                "path",
+                "line_no",
+                "partition_date",
+            ],
+        )
+        con.execute("INSERT INTO staging.receivable_events BY NAME SELECT * FROM event_frame")
+        if staged:
+            con.execute("INSERT INTO staging.settlement_lines BY NAME SELECT * FROM line_frame")
+        PolicyResource().write_tables(con)
+        ContractsResource().ensure_raw_tables(con)
+        for table, statement in (
+            ("marts.matches", "reconcile/matches"),
+            ("marts.settlement_status", "reconcile/settlement_status"),
+            ("marts.receivables", "reconcile/receivables"),
+        ):
+            replace_partition(con, table, "as_of", DAY, statement, {"as_of": DAY})
+        links = {
+            (line, receivable): amount
+            for line, receivable, amount in con.execute(
+                "SELECT settlement_line_id, receivable_id, sum(matched_amount) FROM marts.matches "
+                "GROUP BY ALL"
+            ).fetchall()
+        }
+        contracts = load_contracts()
+        broken = {
+            name: offending_rows(con, f"checks/{name}", DAY, contracts)
+            for name in ("balance", "conservation")
+        }
+        statuses = con.execute(
+            "SELECT count(*), count(DISTINCT settlement_line_id) FROM marts.settlement_status"
+        ).fetchone()
+    return links, broken, statuses
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(world=worlds())
+def test_matching_keeps_the_invariants_and_agrees_with_the_reference(world, tmp_path):
+    receivables, lines = world
+    links, broken, (statuses, distinct) = run_sql(receivables, lines, tmp_path)
+    assert all(frame.empty for frame in broken.values()), broken
+    assert statuses == distinct == len(lines)
+    assert links == reference(receivables, lines)
