@@ -6,6 +6,8 @@
 --    customer_sum  an amount equal to all the customer's open receivables pays all of them,
 --    bank_allocation  the rest, oldest due date first; what is left beyond every open
 --                  receivable is an overpayment on the newest.
+--    cross_channel a transfer left over whose amount equals another order of the same
+--                  customer (paid at a konbini or by card) is that order paid twice.
 -- Before all of them, operators' dispositions: IGNORE sets a line aside, MANUAL_MATCH links
 -- a line to a receivable (the first valid one per line wins).
 -- A line taken by an earlier rule is never offered to a later one.
@@ -172,6 +174,32 @@ leftover_lines AS (
         AND l.settlement_line_id NOT IN (
             SELECT settlement_line_id FROM fifo_links WHERE matched_amount > 0)
 ),
+customer_numbers AS (
+    SELECT DISTINCT match_key AS customer_number, customer_id
+    FROM receivables
+    WHERE payment_method = 'BANK_TRANSFER' AND match_key IS NOT NULL
+),
+other_orders AS (
+    SELECT n.customer_number, r.receivable_id, r.expected_amount,
+        row_number() OVER (
+            PARTITION BY n.customer_number, r.expected_amount ORDER BY r.due_date, r.receivable_id
+        ) AS amount_rank
+    FROM receivables AS r
+    JOIN customer_numbers AS n USING (customer_id)
+    WHERE r.payment_method <> 'BANK_TRANSFER' AND r.expected_amount > 0
+),
+cross_links AS (
+    SELECT o.receivable_id, l.settlement_line_id, 'cross_channel' AS rule,
+        l.gross_amount AS matched_amount, 1 AS candidates
+    FROM (
+        SELECT *, row_number() OVER (
+            PARTITION BY customer_number, gross_amount ORDER BY line_order) AS amount_rank
+        FROM leftover_lines
+    ) AS l
+    JOIN other_orders AS o
+        ON o.customer_number = l.customer_number AND o.expected_amount = l.gross_amount
+        AND o.amount_rank = l.amount_rank
+),
 overpaid_newest AS (
     SELECT customer_number, arg_max(receivable_id, (due_date, receivable_id)) AS receivable_id,
         any_value(candidates) AS candidates
@@ -183,6 +211,7 @@ overpayment_links AS (
         l.gross_amount AS matched_amount, n.candidates
     FROM leftover_lines AS l
     JOIN overpaid_newest AS n USING (customer_number)
+    WHERE l.settlement_line_id NOT IN (SELECT settlement_line_id FROM cross_links)
 ),
 links AS (
     SELECT * FROM manual
@@ -190,6 +219,7 @@ links AS (
     UNION ALL SELECT * FROM exact_links
     UNION ALL SELECT * FROM sum_links
     UNION ALL SELECT * FROM fifo_links WHERE matched_amount > 0
+    UNION ALL SELECT * FROM cross_links
     UNION ALL SELECT * FROM overpayment_links
 ),
 paid AS (

@@ -65,7 +65,21 @@ def allocated(tmp_path_factory):
             bank_order(
                 "EC", "ORD-0000081", 8, 4321, "2026-10-10", name="鈴木 京子", kana="スズキ キョウコ"
             ),
+            bank_order("ED", "ORD-0000091", 9, 1000, "2026-10-05"),
+            lz.ship(
+                "EE",
+                "ORD-0000092",
+                DAY,
+                "KONBINI",
+                2600,
+                customer="C000009",
+                payment_ref=lz.slip_ref(92),
+                due="2026-10-10",
+            ),
         ],
+    )
+    lz.konbini_file(
+        settings.landing_dir, "2026-10-02", [lz.collection("01", lz.slip_ref(92), 2600, "20261001")]
     )
     data = [
         transfer(1, 2000, "0000001 ﾔﾏﾀﾞ ﾀﾛｳ"),  # equals B: bank_exact, not FIFO
@@ -79,13 +93,15 @@ def allocated(tmp_path_factory):
         transfer(8, 1000, "0000007 ﾔﾏﾀﾞ ﾀﾛｳ", cancel="1"),
         transfer(9, 4321, "ｽｽﾞｷ ｷﾖｳｺ"),  # no number: suggestion for L
         transfer(10, 777, "ｽｽﾞｷ ｷﾖｳｺ"),  # no number, no amount fits
+        transfer(11, 1000, "0000009 ﾔﾏﾀﾞ ﾀﾛｳ"),  # customer 9's bank order
+        transfer(12, 2600, "0000009 ﾔﾏﾀﾞ ﾀﾛｳ"),  # and the konbini order, paid twice
     ]
     records = [
         lz.zengin_header(),
         *data,
         lz.zengin_trailer(
             len(data),
-            2000 + 2500 + 1500 + 3500 + 1000 + 1000 + 999 + 1000 + 1000 + 4321 + 777,
+            2000 + 2500 + 1500 + 3500 + 1000 + 1000 + 999 + 1000 + 1000 + 4321 + 777 + 1000 + 2600,
             cancels=1,
             cancel_total=1000,
         ),
@@ -168,3 +184,12 @@ def test_name_and_amount_give_a_suggestion_not_a_match(allocated):
     assert line(allocated, 9) == ("SUGGESTED", "ORD-0000081", "NAME_AMOUNT_SUGGESTION")
     assert status(allocated, "ORD-0000081") == ("UNPAID", 0, None)
     assert line(allocated, 10) == ("UNMATCHED", None, "NO_CUSTOMER_NUMBER")
+
+
+def test_the_same_order_paid_at_the_konbini_and_by_transfer_is_a_double_payment(allocated):
+    assert links(allocated, 9) == [
+        ("ORD-0000091", "bank_exact", 1000),
+        ("ORD-0000092", "cross_channel", 2600),
+        ("ORD-0000092", "key_exact", 2600),
+    ]
+    assert status(allocated, "ORD-0000092") == ("OVERPAID", 5200, "DOUBLE_PAYMENT")

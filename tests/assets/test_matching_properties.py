@@ -1,7 +1,8 @@
 """Property tests of the matching waterfall: random receivables and payments (splits,
 duplicates, refunds, cancels, consolidated bank transfers) run through the real SQL on a
 real DuckDB, and must (1) keep the invariants the pipeline checks itself and (2) agree with
-a small, obviously sequential Python reference of the rules in layouts.md § bank."""
+a small, obviously sequential Python reference of the rules in layouts.md § bank (and the
+cross-channel rule: a leftover transfer equal to another order of the customer)."""
 
 from __future__ import annotations
 
@@ -131,9 +132,22 @@ def reference(receivables: list[Receivable], lines: list[Line]) -> dict[tuple[st
                     links[(line.line_id, remaining[-1].receivable_id)] += left
         else:
             leftover = rest
+        if not every:
+            continue
+        others = sorted(
+            (
+                r
+                for r in receivables
+                if r.method != "BANK_TRANSFER" and r.customer == customer and r.expected > 0
+            ),
+            key=lambda r: (r.due, r.receivable_id),
+        )
         for line in leftover:
-            if every:
-                links[(line.line_id, every[-1].receivable_id)] += line.gross
+            same = [r for r in others if r.expected == line.gross]
+            earlier = [x for x in leftover if x.gross == line.gross]
+            rank = earlier.index(line)
+            target = same[rank] if rank < len(same) else every[-1]
+            links[(line.line_id, target.receivable_id)] += line.gross
     return {
         key: amount for key, amount in links.items() if amount != 0 or key[0].startswith("card")
     }
