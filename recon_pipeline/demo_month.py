@@ -81,6 +81,7 @@ CARD_CASES = [
     "card_refund",
     "cancelled",
     "card_dispute",
+    "overpayment_refunded",
 ]
 KONBINI_CASES = ["konbini_prelim_cancelled", "konbini_reissued_slip_paid", "short_payment"]
 
@@ -420,7 +421,7 @@ def generate_month(
                 name = f"balance_transactions_{day:%Y%m%d}.csv"
                 if case == "short_payment":
                     gross -= 500
-                elif case == "over_payment":
+                elif case in ("over_payment", "overpayment_refunded"):
                     gross += 700
                 elif case == "coupon_mismatch" and order.coupon + order.points == 0:
                     order.coupon = 500
@@ -602,7 +603,7 @@ def generate_month(
             elif method == "BANK_TRANSFER":
                 note("bank_transfer_open", order.order_id)
 
-    _bank_transfers(land, orders, end, rng, note)
+    name_only = _bank_transfers(land, orders, end, rng, note)
     for settled_until, settlement in (
         (start + dt.timedelta(days=13), "7000000001"),
         (start + dt.timedelta(days=27), "7000000002"),
@@ -619,6 +620,7 @@ def generate_month(
             )
             scenarios["mall_paid"] += [o.order_id for o in batch]
     _exceptions(land, start, end, note)
+    _dispositions(land, start, end, scenarios, name_only)
     files = land.write()
     _duplicate_delivery(landing_dir, start, note)
     return DemoSummary(start=start, end=end, files=files + 1, scenarios=dict(scenarios))
@@ -626,8 +628,10 @@ def generate_month(
 
 def _bank_transfers(
     land: Landing, orders: list[Order], end: dt.date, rng: random.Random, note
-) -> None:
+) -> list[tuple[str, str, dt.date]]:
+    """Zengin files per day; returns the (line id, order, day) of transfers without number."""
     by_day: dict[dt.date, list[tuple[int, int, str]]] = defaultdict(list)
+    name_only = []
     reference = 0
     for order in (o for o in orders if o.method == "BANK_TRANSFER"):
         paid = order.shipped + dt.timedelta(days=rng.randrange(2, 12))
@@ -638,12 +642,67 @@ def _bank_transfers(
         name = f"{FAMILY_HALF[family]} {GIVEN_HALF[given]}"
         payer = f"{order.payment_ref} {name}" if reference % 5 else name
         by_day[paid].append((reference, order.expected, payer))
+        if not reference % 5:
+            name_only.append((f"bank:0005-001-1234567:{reference:06d}", order.order_id, paid))
         note(
             "bank_transfer_with_customer_number" if reference % 5 else "bank_transfer_name_only",
             order.order_id,
         )
     for day, transfers in by_day.items():
         land.raw[("bank", day, f"furikomi_{day:%Y%m%d}.txt")] = _zengin(day, transfers)
+    return name_only
+
+
+def _dispositions(
+    land: Landing,
+    start: dt.date,
+    end: dt.date,
+    scenarios: dict[str, list[str]],
+    name_only: list[tuple[str, str, dt.date]],
+) -> None:
+    """Operators' decisions of the month: one of every action, and one that must be rejected."""
+
+    def decide(
+        ident: str,
+        action: str,
+        day: dt.date,
+        receivable: str = "",
+        line: str = "",
+        note_text: str = "",
+    ) -> None:
+        land.add(
+            "dispositions",
+            day,
+            f"dispositions_{day:%Y%m%d}.csv",
+            [ident, action, receivable, line, "", note_text, "keiri02", day.isoformat()],
+        )
+
+    line, order, paid = next(n for n in name_only if n[2] + dt.timedelta(days=2) <= end)
+    decide("D-0002", "MANUAL_MATCH", paid + dt.timedelta(days=2), order, line, "振込依頼人名で確認")
+    scenarios["manual_match_confirmed"] = [order]
+    unpaid = scenarios.pop("konbini_unpaid")
+    decide("D-0003", "WRITE_OFF", end - dt.timedelta(days=2), unpaid[0], note_text="貸倒承認")
+    scenarios["written_off"] = [unpaid[0]]
+    decide(
+        "D-0004", "DISPUTE", start + dt.timedelta(days=12), unpaid[1], note_text="商品未着の申出"
+    )
+    decide("D-0005", "RELEASE", start + dt.timedelta(days=20), unpaid[1], note_text="配達確認済")
+    scenarios["disputed_then_released"] = [unpaid[1]]
+    scenarios["konbini_unpaid"] = unpaid[2:]
+    refunded, *others = scenarios["overpayment_refunded"]
+    scenarios["overpayment_refunded"] = [refunded]
+    scenarios["over_payment"] += others
+    decide(
+        "D-0006",
+        "REFUNDED",
+        start + dt.timedelta(days=10),
+        line=f"card:txn_{int(refunded[4:]):07d}",
+        note_text="差額返金",
+    )
+    decide(
+        "D-0007", "WRITE_OFF", start + dt.timedelta(days=15), "ORD-0999999", note_text="番号誤り"
+    )
+    scenarios["rejected_disposition"] = ["D-0007"]
 
 
 def _exceptions(land: Landing, start: dt.date, end: dt.date, note) -> None:

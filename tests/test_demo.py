@@ -43,6 +43,11 @@ SCENARIOS = {
     "wrong_header_file",
     "duplicate_delivery",
     "disposition",
+    "manual_match_confirmed",
+    "written_off",
+    "disputed_then_released",
+    "overpayment_refunded",
+    "rejected_disposition",
 }
 SINGLE = {
     "disposition",
@@ -52,6 +57,11 @@ SINGLE = {
     "duplicate_delivery",
     "konbini_reissued_slip_paid",
     "konbini_prelim_cancelled",
+    "manual_match_confirmed",
+    "written_off",
+    "disputed_then_released",
+    "overpayment_refunded",
+    "rejected_disposition",
 }
 
 
@@ -120,6 +130,10 @@ def demo_month(tmp_path_factory):
         ("bnpl_paid", "PAID", None),
         ("bnpl_cancelled", "CANCELLED", None),
         ("mall_paid", "PAID", None),
+        ("manual_match_confirmed", "PAID", None),
+        ("written_off", "WRITTEN_OFF", None),
+        ("disputed_then_released", "UNPAID", None),
+        ("overpayment_refunded", "PAID", None),
     ],
 )
 def test_scenario_outcomes_at_month_end(demo_month, scenario, status, reason):
@@ -177,3 +191,22 @@ def test_bad_input_is_quarantined_and_every_check_passes(demo_month):
         if e.severity == dg.AssetCheckSeverity.ERROR
     ]
     assert blocking and all(e.passed for e in blocking)
+
+
+def test_dispositions_of_the_month_and_matches_per_rule(demo_month):
+    summary, con, _ = demo_month
+    outcomes = dict(
+        con.execute(
+            "SELECT disposition_id, status FROM marts.disposition_outcomes WHERE as_of = $d",
+            {"d": summary.end},
+        ).fetchall()
+    )
+    assert outcomes.pop("D-0007") == "REJECTED"
+    assert set(outcomes.values()) == {"APPLIED"} and len(outcomes) == 6
+    rules = dict(
+        con.execute(
+            "SELECT rule, count(*) FROM marts.matches WHERE as_of = $d GROUP BY rule",
+            {"d": summary.end},
+        ).fetchall()
+    )
+    assert {"key_exact", "key_difference", "bank_exact", "manual_match"} <= set(rules)
