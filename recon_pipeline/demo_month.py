@@ -355,8 +355,8 @@ def generate_month(
     card_case = konbini_case = 0
     mall_orders: list[Order] = []
 
-    def note(case: str, item: str) -> None:
-        scenarios[case].append(item)
+    def note(case: str, *items: str) -> None:
+        scenarios[case].extend(items)
 
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
@@ -633,9 +633,11 @@ def _bank_transfers(
     by_day: dict[dt.date, list[tuple[int, int, str]]] = defaultdict(list)
     name_only = []
     reference = 0
+    unpaid: dict[int, list[Order]] = defaultdict(list)
     for order in (o for o in orders if o.method == "BANK_TRANSFER"):
         paid = order.shipped + dt.timedelta(days=rng.randrange(2, 12))
         if paid > end or rng.random() < 0.15:
+            unpaid[order.customer].append(order)
             continue
         reference += 1
         family, given = order.customer % 10, (order.customer // 10) % 10
@@ -648,6 +650,20 @@ def _bank_transfers(
             "bank_transfer_with_customer_number" if reference % 5 else "bank_transfer_name_only",
             order.order_id,
         )
+    payday = end - dt.timedelta(days=1)
+    several = [o for o in unpaid.values() if len(o) > 1]
+    single = [o for o in unpaid.values() if len(o) == 1 and o[0].expected > 2000]
+    extra = []
+    if several:
+        extra.append(
+            ("bank_consolidated_transfer", several[0], sum(o.expected for o in several[0]))
+        )
+    if single:
+        extra.append(("bank_partial_transfer", single[0], single[0][0].expected - 1000))
+    for case, group, amount in extra:
+        reference += 1
+        by_day[payday].append((reference, amount, f"{group[0].payment_ref} ﾏﾄﾒﾃ ﾌﾘｺﾐ"))
+        note(case, *[o.order_id for o in group])
     for day, transfers in by_day.items():
         land.raw[("bank", day, f"furikomi_{day:%Y%m%d}.txt")] = _zengin(day, transfers)
     return name_only

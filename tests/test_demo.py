@@ -134,6 +134,8 @@ def demo_month(tmp_path_factory):
         ("written_off", "WRITTEN_OFF", None),
         ("disputed_then_released", "UNPAID", None),
         ("overpayment_refunded", "PAID", None),
+        ("bank_consolidated_transfer", "PAID", None),
+        ("bank_partial_transfer", "PARTIALLY_PAID", "SHORT_PAYMENT"),
     ],
 )
 def test_scenario_outcomes_at_month_end(demo_month, scenario, status, reason):
@@ -209,4 +211,11 @@ def test_dispositions_of_the_month_and_matches_per_rule(demo_month):
             {"d": summary.end},
         ).fetchall()
     )
-    assert {"key_exact", "key_difference", "bank_exact", "manual_match"} <= set(rules)
+    assert {
+        "key_exact",
+        "key_difference",
+        "bank_exact",
+        "customer_sum",
+        "bank_allocation",
+        "manual_match",
+    } <= set(rules)
