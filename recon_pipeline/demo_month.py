@@ -242,7 +242,7 @@ def _konbini_row(
     ]
 
 
-def _zengin(day: dt.date, transfers: list[tuple[int, int, str]]) -> bytes:
+def _zengin(day: dt.date, transfers: list[tuple[int, int, str, str]]) -> bytes:
     def wareki(value: dt.date) -> str:
         return f"{value.year - 2018:02d}{value:%m%d}"
 
@@ -256,15 +256,16 @@ def _zengin(day: dt.date, transfers: list[tuple[int, int, str]]) -> bytes:
             f"1234567{'ｶ)ﾚｺﾝｼﾖｳｼﾞ':<40}"
         )
     ]
-    for reference, amount, payer in transfers:
+    for reference, amount, payer, cancel in transfers:
         out.append(
             record(
                 f"2{reference:06d}{stamp}{stamp}{amount:010d}{0:010d}{0:010d}"
-                f"{payer:<48}{'ﾐｽﾞﾎ':<15}{'ｼﾌﾞﾔ':<15}0"
+                f"{payer:<48}{'ﾐｽﾞﾎ':<15}{'ｼﾌﾞﾔ':<15}{cancel}"
             )
         )
-    total = sum(amount for _, amount, _ in transfers)
-    out.append(record(f"8{len(transfers):06d}{total:012d}{0:06d}{0:012d}"))
+    total = sum(amount for _, amount, _, _ in transfers)
+    cancels = [amount for _, amount, _, cancel in transfers if cancel == "1"]
+    out.append(record(f"8{len(transfers):06d}{total:012d}{len(cancels):06d}{sum(cancels):012d}"))
     out.append(record("9"))
     return b"".join(out)
 
@@ -603,7 +604,11 @@ def generate_month(
             elif method == "BANK_TRANSFER":
                 note("bank_transfer_open", order.order_id)
 
-    name_only = _bank_transfers(land, orders, end, rng, note)
+    paid_konbini = set(scenarios["konbini_prelim_then_confirmed"])
+    name_only = _bank_transfers(land, orders, end, rng, note, paid_konbini)
+    scenarios["konbini_prelim_then_confirmed"] = [
+        o for o in scenarios["konbini_prelim_then_confirmed"] if o in paid_konbini
+    ]
     for settled_until, settlement in (
         (start + dt.timedelta(days=13), "7000000001"),
         (start + dt.timedelta(days=27), "7000000002"),
@@ -627,10 +632,15 @@ def generate_month(
 
 
 def _bank_transfers(
-    land: Landing, orders: list[Order], end: dt.date, rng: random.Random, note
+    land: Landing,
+    orders: list[Order],
+    end: dt.date,
+    rng: random.Random,
+    note,
+    paid_konbini: set[str],
 ) -> list[tuple[str, str, dt.date]]:
     """Zengin files per day; returns the (line id, order, day) of transfers without number."""
-    by_day: dict[dt.date, list[tuple[int, int, str]]] = defaultdict(list)
+    by_day: dict[dt.date, list[tuple[int, int, str, str]]] = defaultdict(list)
     name_only = []
     reference = 0
     unpaid: dict[int, list[Order]] = defaultdict(list)
@@ -643,7 +653,7 @@ def _bank_transfers(
         family, given = order.customer % 10, (order.customer // 10) % 10
         name = f"{FAMILY_HALF[family]} {GIVEN_HALF[given]}"
         payer = f"{order.payment_ref} {name}" if reference % 5 else name
-        by_day[paid].append((reference, order.expected, payer))
+        by_day[paid].append((reference, order.expected, payer, "0"))
         if not reference % 5:
             name_only.append((f"bank:0005-001-1234567:{reference:06d}", order.order_id, paid))
         note(
@@ -662,11 +672,66 @@ def _bank_transfers(
         extra.append(("bank_partial_transfer", single[0], single[0][0].expected - 1000))
     for case, group, amount in extra:
         reference += 1
-        by_day[payday].append((reference, amount, f"{group[0].payment_ref} ﾏﾄﾒﾃ ﾌﾘｺﾐ"))
+        by_day[payday].append((reference, amount, f"{group[0].payment_ref} ﾏﾄﾒﾃ ﾌﾘｺﾐ", "0"))
         note(case, *[o.order_id for o in group])
+    taken = {o.customer for _, group, _ in extra for o in group}
+    _mistaken_and_double_transfers(
+        orders, unpaid, by_day, reference, end, note, taken, paid_konbini
+    )
     for day, transfers in by_day.items():
         land.raw[("bank", day, f"furikomi_{day:%Y%m%d}.txt")] = _zengin(day, transfers)
     return name_only
+
+
+def _mistaken_and_double_transfers(
+    orders: list[Order],
+    unpaid: dict[int, list[Order]],
+    by_day: dict[dt.date, list[tuple[int, int, str, str]]],
+    reference: int,
+    end: dt.date,
+    note,
+    taken: set[int],
+    paid_konbini: set[str],
+) -> None:
+    """A transfer the bank cancels (取消区分 1) the next day, and a konbini order its customer
+    also pays by bank transfer (cross-channel double payment)."""
+    day = end - dt.timedelta(days=6)
+    target = next(
+        (
+            o
+            for customer, group in unpaid.items()
+            if customer not in taken
+            for o in group
+            if o.shipped < day
+        ),
+        None,
+    )
+    if target is None:
+        return
+    reference += 1
+    for offset, flag in ((0, "0"), (1, "1")):
+        by_day[day + dt.timedelta(days=offset)].append(
+            (reference, target.expected, f"{target.payment_ref} ｿｳｷﾝ ﾐｽ", flag)
+        )
+    note("bank_transfer_cancelled", target.order_id)
+    numbers = {o.customer: o.payment_ref for o in orders if o.method == "BANK_TRANSFER"}
+    konbini = next(
+        (
+            o
+            for o in orders
+            if o.order_id in paid_konbini
+            and o.customer in numbers
+            and o.customer not in unpaid
+            and o.shipped < day - dt.timedelta(days=14)
+        ),
+        None,
+    )
+    if konbini is None:
+        return
+    paid_konbini.discard(konbini.order_id)
+    reference += 1
+    by_day[day].append((reference, konbini.expected, f"{numbers[konbini.customer]} ﾀﾞﾌﾞﾙ", "0"))
+    note("cross_channel_double_payment", konbini.order_id)
 
 
 def _dispositions(

@@ -48,6 +48,8 @@ SCENARIOS = {
     "disputed_then_released",
     "overpayment_refunded",
     "rejected_disposition",
+    "bank_transfer_cancelled",
+    "cross_channel_double_payment",
 }
 SINGLE = {
     "disposition",
@@ -62,6 +64,8 @@ SINGLE = {
     "disputed_then_released",
     "overpayment_refunded",
     "rejected_disposition",
+    "bank_transfer_cancelled",
+    "cross_channel_double_payment",
 }
 
 
@@ -136,6 +140,8 @@ def demo_month(tmp_path_factory):
         ("overpayment_refunded", "PAID", None),
         ("bank_consolidated_transfer", "PAID", None),
         ("bank_partial_transfer", "PARTIALLY_PAID", "SHORT_PAYMENT"),
+        ("bank_transfer_cancelled", "UNPAID", None),
+        ("cross_channel_double_payment", "OVERPAID", "DOUBLE_PAYMENT"),
     ],
 )
 def test_scenario_outcomes_at_month_end(demo_month, scenario, status, reason):
