@@ -75,8 +75,13 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, out=None) -> int
     if last < first:
         print(f"recon: --to {last} is before --from {first}", file=sys.stderr)
         return 2
+    try:
+        definitions = build_definitions(settings)
+    except ValueError as error:
+        print(f"recon: {error}", file=sys.stderr)
+        return 2
     instance = prepare_instance(settings)
-    job = build_definitions(settings).resolve_job_def(DAILY_JOB)
+    job = definitions.resolve_job_def(DAILY_JOB)
     header = (
         f"{'day':<10}  {'rows in':>8}  {'quarant.':>8}  {'matched':>8}  {'unmatch.':>8}  "
         f"{'dunning':>8}  {'exported':>8}"

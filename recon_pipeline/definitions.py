@@ -13,7 +13,7 @@ from recon_pipeline.partitions import daily_partitions
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.exports import ExportTarget
 from recon_pipeline.resources.policy import PolicyResource
-from recon_pipeline.resources.sources import InboundSource, LocalSource
+from recon_pipeline.resources.sources import InboundSource, LocalSource, S3Source
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.settings import Settings, load_settings
 
@@ -31,6 +31,15 @@ daily_reconciliation = dg.define_asset_job(
 def make_source(settings: Settings) -> InboundSource:
     if settings.source == "local":
         return LocalSource(root=str(settings.landing_dir), landed_dir=str(settings.landed_dir))
+    if settings.source == "s3":
+        if not settings.s3_bucket:
+            raise ValueError("RECON_SOURCE=s3 needs RECON_S3_BUCKET")
+        return S3Source(
+            bucket=settings.s3_bucket,
+            prefix=settings.s3_prefix,
+            endpoint_url=settings.s3_endpoint_url,
+            landed_dir=str(settings.landed_dir),
+        )
     raise ValueError(f"RECON_SOURCE={settings.source} is not available in this version; use local")
 
 

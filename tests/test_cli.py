@@ -72,3 +72,9 @@ def test_a_bad_source_setting_is_refused(recon_home, monkeypatch, capsys):
     monkeypatch.setenv("RECON_SOURCE", "ftp")
     assert main(["run", "--from", "2026-10-01"]) == 2
     assert "RECON_SOURCE must be one of" in capsys.readouterr().err
+
+
+def test_s3_without_a_bucket_says_so(recon_home, monkeypatch, capsys):
+    monkeypatch.setenv("RECON_SOURCE", "s3")
+    assert main(["run", "--from", "2026-10-01"]) == 2
+    assert capsys.readouterr().err.strip() == "recon: RECON_SOURCE=s3 needs RECON_S3_BUCKET"

@@ -127,3 +127,41 @@ class LocalSource(InboundSource):
         if path.is_symlink():
             raise UnsafeName(f"{remote.name!r} is a symbolic link")
         return path.open("rb")
+
+
+class S3Source(InboundSource):
+    """An S3 bucket (or an S3-compatible store via ``endpoint_url``) with the same tree under
+    ``prefix``. Credentials come from the environment (boto3's own chain), never from config."""
+
+    bucket: str
+    prefix: str = ""
+    endpoint_url: str | None = None
+
+    def _client(self):
+        import boto3
+        from botocore.config import Config
+
+        retries = Config(retries={"max_attempts": 5, "mode": "standard"})
+        return boto3.client("s3", endpoint_url=self.endpoint_url, config=retries)
+
+    def _key(self, source: str, day: dt.date, name: str = "") -> str:
+        base = f"{self.prefix.strip('/')}/" if self.prefix.strip("/") else ""
+        return f"{base}{source}/{day.isoformat()}/{name}"
+
+    def list_files(self, source: str, day: dt.date) -> list[RemoteFile]:
+        folder = self._key(source, day)
+        files = []
+        paginator = self._client().get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=folder):
+            for item in page.get("Contents", []):
+                name = item["Key"][len(folder) :]
+                files.append(
+                    RemoteFile(source, day, name, int(item["Size"]), str(item["ETag"]).strip('"'))
+                )
+        return sorted(files, key=lambda f: f.name)
+
+    def open_file(self, remote: RemoteFile) -> BinaryIO:
+        response = self._client().get_object(
+            Bucket=self.bucket, Key=self._key(remote.source, remote.day, remote.name)
+        )
+        return response["Body"]
