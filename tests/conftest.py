@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from recon_pipeline.cli import QUIET_LOGS
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
 from recon_pipeline.settings import Settings, load_settings
 
@@ -32,7 +33,7 @@ def instance() -> dg.DagsterInstance:
         yield test_instance
 
 
-QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+QUIET = QUIET_LOGS
 
 
 def run_job(

@@ -22,7 +22,6 @@ from recon_pipeline.partitions import daily_partitions, partition_days
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.sources import InboundSource
 from recon_pipeline.resources.warehouse import (
-    RAW_FIXED_COLUMNS,
     WarehouseResource,
     fetch_dicts,
     quote,
@@ -141,14 +140,9 @@ def _read_one(
         rows = rows.drop(index=repeated)
         for key, line in zip(rows["unique_key"], rows["line_no"], strict=True):
             seen_today[key] = f"{path} line {line}"
-    for name, _ in RAW_FIXED_COLUMNS:
-        if name not in rows:
-            rows[name] = {
-                "partition_date": day,
-                "source": contract.source,
-                "layout": contract.layout,
-                "path": path,
-            }.get(name)
+    rows = rows.assign(
+        partition_date=day, source=contract.source, layout=contract.layout, path=path
+    )
     rejects.sort()
     manifest = base | {
         "status": "LOADED",
