@@ -49,7 +49,7 @@ def day_summary(settings: Settings, day: dt.date) -> dict[str, int]:
     return {name: int(value or 0) for name, value in zip(names, row or (), strict=True)}
 
 
-def _failure_reason(result) -> str:
+def failure_reason(result) -> str:
     failed_checks = [
         f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         for evaluation in result.get_asset_check_evaluations()
@@ -97,7 +97,7 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, out=None) -> int
         )
         if not result.success:
             print(f"{day}  FAILED", file=out)
-            print(f"recon: {day}: {_failure_reason(result)}", file=sys.stderr)
+            print(f"recon: {day}: {failure_reason(result)}", file=sys.stderr)
             return 1
         s = day_summary(settings, day)
         print(

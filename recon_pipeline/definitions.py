@@ -1,4 +1,5 @@
-"""The one Definitions object: assets by stage, checks, resources, the daily job."""
+"""The one Definitions object: assets by stage, checks, resources, the daily job, its
+schedule and the new-file sensors."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from recon_pipeline.partitions import daily_partitions
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.exports import ExportTarget
 from recon_pipeline.resources.policy import PolicyResource
-from recon_pipeline.resources.sources import InboundSource, LocalSource, S3Source
+from recon_pipeline.resources.sources import InboundSource, LocalSource, S3Source, SFTPSource
 from recon_pipeline.resources.warehouse import WarehouseResource
+from recon_pipeline.sensors import build_daily_schedule, build_file_sensor
 from recon_pipeline.settings import Settings, load_settings
 
 DAILY_JOB = "daily_reconciliation"
@@ -40,24 +42,55 @@ def make_source(settings: Settings) -> InboundSource:
             endpoint_url=settings.s3_endpoint_url,
             landed_dir=str(settings.landed_dir),
         )
-    raise ValueError(f"RECON_SOURCE={settings.source} is not available in this version; use local")
+    missing = [
+        name
+        for name, value in (
+            ("RECON_SFTP_HOST", settings.sftp_host),
+            ("RECON_SFTP_USER", settings.sftp_user),
+            ("RECON_SFTP_KEY_FILE", settings.sftp_key_file),
+            ("RECON_SFTP_KNOWN_HOSTS", settings.sftp_known_hosts),
+        )
+        if not value
+    ]
+    if missing:
+        raise ValueError(f"RECON_SOURCE=sftp needs {', '.join(missing)}")
+    return SFTPSource(
+        host=settings.sftp_host,
+        port=settings.sftp_port,
+        user=settings.sftp_user,
+        key_file=settings.sftp_key_file,
+        known_hosts=settings.sftp_known_hosts,
+        root=settings.sftp_root,
+        landed_dir=str(settings.landed_dir),
+    )
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Definitions wired to ``settings`` (the environment by default); tests pass their own."""
     settings = settings or load_settings()
     contracts_dir = str(settings.contracts_dir) if settings.contracts_dir else ""
+    contracts = load_contracts(contracts_dir)
+    assets = [
+        *dg.load_assets_from_modules([ingest]),
+        *build_staging_assets(contracts),
+        *dg.load_assets_from_modules([reconcile, marts, exports]),
+    ]
+    upstream = [key for asset in assets for key in asset.keys]
     return dg.Definitions(
-        assets=[
-            *dg.load_assets_from_modules([ingest]),
-            *build_staging_assets(load_contracts(contracts_dir)),
-            *dg.load_assets_from_modules([reconcile, marts, exports]),
-        ],
+        assets=[*assets, exports.build_published_warehouse(upstream)],
         asset_checks=[*CHECKS, *build_expectation_checks(load_suites())],
         jobs=[daily_reconciliation],
+        schedules=[build_daily_schedule(daily_reconciliation)],
+        sensors=[
+            build_file_sensor(source, daily_reconciliation)
+            for source in sorted(contracts.by_source())
+        ],
         resources={
             "source": make_source(settings),
-            "warehouse": WarehouseResource(database=str(settings.warehouse)),
+            "warehouse": WarehouseResource(
+                database=str(settings.warehouse),
+                published_database=str(settings.published_warehouse),
+            ),
             "contracts": ContractsResource(extra_dir=contracts_dir),
             "exporter": ExportTarget(export_dir=str(settings.export_dir)),
             "policy": PolicyResource(

@@ -22,6 +22,7 @@ class Settings:
     landing_dir: Path
     landed_dir: Path
     warehouse: Path
+    published_warehouse: Path
     export_dir: Path
     dunning_policy: Path | None
     contracts_dir: Path | None
@@ -61,6 +62,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         landing_dir=_path(environ.get("RECON_LANDING_DIR"), home / "landing"),
         landed_dir=_path(environ.get("RECON_LANDED_DIR"), home / "landed"),
         warehouse=_path(environ.get("RECON_WAREHOUSE"), home / "recon.duckdb"),
+        published_warehouse=_path(
+            environ.get("RECON_PUBLISHED_WAREHOUSE"), home / "published" / "recon.duckdb"
+        ),
         export_dir=_path(environ.get("RECON_EXPORT_DIR"), home / "exports"),
         dunning_policy=Path(policy).expanduser().resolve() if policy else None,
         contracts_dir=Path(contracts_dir).expanduser().resolve() if contracts_dir else None,

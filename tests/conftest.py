@@ -73,3 +73,27 @@ def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """sha256 over every row of a table, in a stable order."""
     rows = con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
     return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def land_days(settings: Settings, instance: dg.DagsterInstance, first: str, last: str) -> None:
+    """Run only the ingest asset (``audit/landed_files``) for each day: landing, not matching."""
+    job = build_definitions(settings).resolve_job_def(DAILY_JOB)
+    day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    while day <= end:
+        result = job.execute_in_process(
+            partition_key=day.isoformat(),
+            instance=instance,
+            asset_selection=[dg.AssetKey(["audit", "landed_files"])],
+            run_config=QUIET,
+        )
+        assert result.success, f"{day} failed"
+        day += dt.timedelta(days=1)
+
+
+def landed_summary(settings: Settings) -> list[tuple]:
+    """What was landed, independent of where from: source, path, sha256, status, reason."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(
+            "SELECT source, path, sha256, bytes, status, duplicate_of FROM audit.landed_files "
+            "ORDER BY ALL"
+        ).fetchall()

@@ -1,8 +1,11 @@
 """Exports: files other systems consume, each request sent exactly once."""
 
 import datetime as dt
+import hashlib
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from recon_pipeline import konbini
@@ -18,9 +21,16 @@ from recon_pipeline.resources.exports import (
     neutralize,
     write_atomically,
 )
-from recon_pipeline.resources.warehouse import WarehouseResource
+from recon_pipeline.resources.sources import InboundSource
+from recon_pipeline.resources.warehouse import (
+    WarehouseResource,
+    publish_copy,
+    replace_partition,
+)
 
 SLIP_REQUESTS = dg.AssetKey(["exports", "slip_requests"])
+SHIP_HOLDS = dg.AssetKey(["exports", "ship_holds"])
+SHIP_HOLD_COLUMNS = ["customer_id", "reason", "since", "outstanding_amount"]
 SLIP_COLUMNS = [
     "request_id",
     "issue_type",
@@ -40,6 +50,48 @@ TEXT_FIELDS = ("name", "postal_code", "address", "message")
 
 def slip_file_name(day: dt.date) -> str:
     return f"slip_requests_{day:%Y%m%d}.csv"
+
+
+def ship_hold_file_name(day: dt.date) -> str:
+    return f"ship_hold_{day:%Y%m%d}.csv"
+
+
+def deliver(
+    con: duckdb.DuckDBPyConnection,
+    source: InboundSource,
+    exporter: ExportTarget,
+    kind: str,
+    day: dt.date,
+    file_name: str,
+    data: bytes,
+) -> tuple[bool, str | None]:
+    """Write the file atomically into the export dir, then push it to the source's
+    ``outbound/<kind>/`` once per content: a re-run whose bytes were already pushed pushes
+    nothing, so the receiver never sees a second copy. Returns (written, pushed to)."""
+    written = write_atomically(exporter.path_for(kind, file_name), data)
+    sha256 = hashlib.sha256(data).hexdigest()
+    pushed = con.execute(
+        "SELECT target FROM audit.outbound_pushes WHERE kind = $kind AND file_name = $name "
+        "AND sha256 = $sha256",
+        {"kind": kind, "name": file_name, "sha256": sha256},
+    ).fetchone()
+    if pushed:
+        return written, pushed[0]
+    target = source.push(exporter.path_for(kind, file_name), f"outbound/{kind}/{file_name}")
+    if target:
+        con.execute(
+            "INSERT INTO audit.outbound_pushes VALUES ($day, $kind, $name, $sha256, $bytes, "
+            "$target, now()::TIMESTAMP)",
+            {
+                "day": day,
+                "kind": kind,
+                "name": file_name,
+                "sha256": sha256,
+                "bytes": len(data),
+                "target": target,
+            },
+        )
+    return written, target
 
 
 def slip_file_rows(requests: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
@@ -96,12 +148,16 @@ def _with_barcodes(due: pd.DataFrame, target: ExportTarget) -> tuple[pd.DataFram
     kinds={"csv"},
 )
 def slip_requests(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, exporter: ExportTarget
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    exporter: ExportTarget,
+    source: InboundSource,
 ) -> dg.MaterializeResult:
     """Payment-slip issuance requests (払込票発行依頼データ) sent to the collection agent:
     a NEW slip per new konbini receivable, a REISSUE per dunning re-issue. Every request
-    ever sent is recorded with its file; a re-run rewrites the same file, sends nothing new."""
-    written, new_requests, unissuable, replaced, files = 0, 0, [], [], []
+    ever sent is recorded with its file; a re-run rewrites the same file, sends nothing new.
+    The file is then pushed to ``outbound/slip_requests/`` on S3 or SFTP when configured."""
+    written, new_requests, unissuable, replaced, files, pushed = 0, 0, [], [], [], []
     with warehouse.connect() as con:
         for day in partition_days(context):
             due = con.execute(sql("exports/slip_requests"), {"as_of": day}).df()
@@ -128,6 +184,9 @@ def slip_requests(
                 con.execute("INSERT INTO exports.slip_requests BY NAME SELECT * FROM fresh")
                 con.commit()
                 new_requests += len(fresh)
+            _, target = deliver(con, source, exporter, "slip_requests", day, file_name, data)
+            if target:
+                pushed.append(target)
     for problem in unissuable:
         context.log.warning(f"slip request not issuable: {problem}")
     return dg.MaterializeResult(
@@ -136,7 +195,86 @@ def slip_requests(
             "new_requests": new_requests,
             "files": ", ".join(files) or "none",
             "files_written": written,
+            "pushed_to": ", ".join(pushed) or "not pushed (no remote target)",
             "unissuable": dg.MetadataValue.md("\n".join(f"- {p}" for p in unissuable) or "_none_"),
             "rows_with_replaced_characters": ", ".join(replaced) or "none",
         }
     )
+
+
+@daily_table(SHIP_HOLDS, "exports", deps=[RECEIVABLES, DUNNING_CANDIDATES], kinds={"csv"})
+def ship_holds(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    exporter: ExportTarget,
+    source: InboundSource,
+) -> dg.MaterializeResult:
+    """The ship-hold list for the order system: every blacklisted customer as of the day
+    (dunning reached a blacklisting stage, by default COLLECTION_AGENCY), with since when and
+    what they owe. New orders for them should not ship on deferred payment. Written every
+    day, even when empty, because the list is the whole truth, not a delta."""
+    holds = pd.DataFrame()
+    with warehouse.connect() as con:
+        for day in partition_days(context):
+            file_name = ship_hold_file_name(day)
+            con.begin()
+            replace_partition(
+                con,
+                "exports.ship_holds",
+                "partition_date",
+                day,
+                "exports/ship_holds",
+                {"as_of": day, "file_name": file_name},
+            )
+            con.commit()
+            holds = con.execute(
+                "SELECT * FROM exports.ship_holds WHERE partition_date = $d ORDER BY customer_id",
+                {"d": day},
+            ).df()
+            cells = [
+                [row.customer_id, row.reason, f"{row.since:%Y-%m-%d}", str(row.outstanding_amount)]
+                for row in holds.itertuples(index=False)
+            ]
+            data = csv_bytes(SHIP_HOLD_COLUMNS, cells, "utf-8", "\n", quote_all=False)
+            _, target = deliver(con, source, exporter, "ship_hold", day, file_name, data)
+    preview = holds[["customer_id", "reason", "since", "outstanding_amount"]].head(20)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(holds),
+            "outstanding_amount": int(holds["outstanding_amount"].sum()) if len(holds) else 0,
+            "pushed_to": target or "not pushed (no remote target)",
+            "customers": dg.MetadataValue.md(
+                preview.to_markdown(index=False) if len(holds) else "_nobody on hold_"
+            ),
+        }
+    )
+
+
+PUBLISHED_WAREHOUSE = dg.AssetKey(["exports", "published_warehouse"])
+
+
+def build_published_warehouse(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The analysts' read-only copy, downstream of every other asset so it is built last."""
+
+    @daily_table(PUBLISHED_WAREHOUSE, "exports", deps=upstream)
+    def published_warehouse(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        """A copy of the warehouse (all but the raw file rows) for analysts, published after
+        each run: they connect to it read-only and never hold the file the run writes. An
+        open connection keeps the copy it opened; reconnecting shows the newest day."""
+        target = Path(warehouse.published_database)
+        with warehouse.connect() as con:
+            counts = publish_copy(con, target)
+        day = partition_days(context)[-1]
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(target)),
+                "as_of": day.isoformat(),
+                "tables": len(counts),
+                "dagster/row_count": sum(counts.values()),
+                "connect": dg.MetadataValue.md(f"`duckdb.connect('{target}', read_only=True)`"),
+            }
+        )
+
+    return published_warehouse

@@ -8,7 +8,7 @@ import pandas as pd
 from recon_pipeline.assets.snapshot import previous_day
 from recon_pipeline.partitions import daily_partitions, partition_days
 from recon_pipeline.resources.contracts import ContractsResource
-from recon_pipeline.resources.sources import InboundSource, unsafe_name_reason
+from recon_pipeline.resources.sources import InboundSource, UnsafeName, unsafe_name_reason
 from recon_pipeline.resources.warehouse import WarehouseResource, fetch_dicts
 
 LANDED_FILES = dg.AssetKey(["audit", "landed_files"])
@@ -48,10 +48,16 @@ def _land_day(source: InboundSource, con, day: dt.date, sources: list[str]) -> p
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = []
     for source_name in sources:
-        for remote in source.list_files(source_name, day):
+        for remote in source.files(source_name, day):
             relative = f"{source_name}/{day.isoformat()}/{remote.name}"
             landed_at = previously.get((source_name, remote.name), now)
-            if reason := unsafe_name_reason(remote.name):
+            reason = unsafe_name_reason(remote.name)
+            if reason is None:
+                try:
+                    _, sha256, size = source.land(remote)
+                except UnsafeName as refused:
+                    reason = str(refused)
+            if reason is not None:
                 rows.append(
                     [
                         day,
@@ -67,7 +73,6 @@ def _land_day(source: InboundSource, con, day: dt.date, sources: list[str]) -> p
                     ]
                 )
                 continue
-            _, sha256, size = source.land(remote)
             first = known.get(sha256)
             status = "DUPLICATE" if first else "LANDED"
             reason = f"same bytes as {first}" if first else None

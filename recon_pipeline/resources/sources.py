@@ -10,19 +10,30 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import random
+import stat
+import time
 import unicodedata
 from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 CHUNK = 1 << 20
+T = TypeVar("T")
 
 
 class UnsafeName(ValueError):
     """A remote file name that must not be followed (traversal, separators, control chars)."""
+
+
+class SourceRefused(RuntimeError):
+    """The remote side cannot be trusted or reached as configured (unknown or changed host
+    key, authentication refused, missing configuration). Never retried: retrying cannot help."""
 
 
 def unsafe_name_reason(name: str) -> str | None:
@@ -82,9 +93,17 @@ def copy_with_sha256(reader: BinaryIO, target: Path) -> tuple[str, int]:
 
 
 class InboundSource(dg.ConfigurableResource):
-    """Lists a day's files of one source and lands them in the local landing copy."""
+    """Lists a day's files of one source, lands them in the local landing copy, and pushes
+    export files back to the same place (``outbound/<kind>/<file>`` under the root).
+
+    Remote calls go through :meth:`retrying`: a transient fault (connection reset or dropped,
+    timeout, 5xx or throttling) is retried with exponential backoff and full jitter, after
+    dropping any cached connection; anything else fails at once with its reason.
+    """
 
     landed_dir: str
+    max_attempts: int = 5
+    backoff_seconds: float = 0.5
 
     @abstractmethod
     def list_files(self, source: str, day: dt.date) -> list[RemoteFile]:
@@ -94,18 +113,66 @@ class InboundSource(dg.ConfigurableResource):
     def open_file(self, remote: RemoteFile) -> BinaryIO:
         """A binary stream of the remote file's bytes."""
 
+    def push(self, local: Path, remote_path: str) -> str | None:
+        """Deliver ``local`` to ``remote_path`` under the root, atomically for the reader;
+        returns where it went, or None when this source has no remote side."""
+        return None
+
+    def is_transient(self, error: BaseException) -> bool:
+        """Whether retrying could help (the network, not the data or the configuration)."""
+        return isinstance(error, OSError | EOFError) and not isinstance(error, UnsafeName)
+
+    def reset(self) -> None:
+        """Forget a cached connection after a transient failure, so a retry reconnects."""
+
+    def describe(self) -> str:
+        """Where files come from, for logs and metadata (no credentials)."""
+        return type(self).__name__
+
+    def retrying(self, what: str, action: Callable[[], T]) -> T:
+        log = dg.get_dagster_logger()
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return action()
+            except SourceRefused:
+                raise
+            except Exception as error:
+                if attempt == self.max_attempts or not self.is_transient(error):
+                    raise
+                self.reset()
+                pause = random.uniform(0, self.backoff_seconds * 2 ** (attempt - 1))
+                log.warning(
+                    f"{what}: attempt {attempt}/{self.max_attempts} failed "
+                    f"({type(error).__name__}: {error}); retrying in {pause:.2f}s"
+                )
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def files(self, source: str, day: dt.date) -> list[RemoteFile]:
+        return self.retrying(f"list {source}/{day}", lambda: self.list_files(source, day))
+
     def land(self, remote: RemoteFile) -> tuple[Path, str, int]:
-        """Copy to the landing copy; returns (local path, sha256, bytes)."""
+        """Copy to the landing copy; returns (local path, sha256, bytes). A transfer cut
+        short leaves nothing behind but is started over; only a complete copy is renamed
+        into place, so a re-run after a crash lands the same file once."""
         target = landing_path(Path(self.landed_dir), remote.source, remote.day, remote.name)
-        with self.open_file(remote) as reader:
-            sha256, size = copy_with_sha256(reader, target)
+
+        def copy() -> tuple[str, int]:
+            with self.open_file(remote) as reader:
+                return copy_with_sha256(reader, target)
+
+        sha256, size = self.retrying(f"land {remote.source}/{remote.day}/{remote.name}", copy)
         return target, sha256, size
 
 
 class LocalSource(InboundSource):
-    """A local folder (``RECON_LANDING_DIR``): the embedded default."""
+    """A local folder (``RECON_LANDING_DIR``): the embedded default. Exports stay in the export
+    dir; there is nothing to push to."""
 
     root: str
+
+    def describe(self) -> str:
+        return f"local folder {self.root}"
 
     def list_files(self, source: str, day: dt.date) -> list[RemoteFile]:
         folder = Path(self.root) / source / day.isoformat()
@@ -129,24 +196,50 @@ class LocalSource(InboundSource):
         return path.open("rb")
 
 
+def _joined(*parts: str) -> str:
+    return "/".join(part.strip("/") for part in parts if part.strip("/"))
+
+
 class S3Source(InboundSource):
     """An S3 bucket (or an S3-compatible store via ``endpoint_url``) with the same tree under
-    ``prefix``. Credentials come from the environment (boto3's own chain), never from config."""
+    ``prefix``. Credentials come from the environment (boto3's own chain), never from config.
+    boto3 retries throttling and 5xx itself (standard mode); a body cut off mid-download is
+    retried here."""
 
     bucket: str
     prefix: str = ""
     endpoint_url: str | None = None
 
+    def describe(self) -> str:
+        return f"s3://{_joined(self.bucket, self.prefix)}"
+
     def _client(self):
         import boto3
         from botocore.config import Config
 
-        retries = Config(retries={"max_attempts": 5, "mode": "standard"})
-        return boto3.client("s3", endpoint_url=self.endpoint_url, config=retries)
+        config = Config(
+            retries={"max_attempts": self.max_attempts, "mode": "standard"},
+            connect_timeout=10,
+            read_timeout=30,
+        )
+        return boto3.client("s3", endpoint_url=self.endpoint_url, config=config)
 
     def _key(self, source: str, day: dt.date, name: str = "") -> str:
-        base = f"{self.prefix.strip('/')}/" if self.prefix.strip("/") else ""
-        return f"{base}{source}/{day.isoformat()}/{name}"
+        return _joined(self.prefix, source, day.isoformat()) + "/" + name
+
+    def is_transient(self, error: BaseException) -> bool:
+        from botocore.exceptions import (
+            ClientError,
+            ConnectionError,
+            HTTPClientError,
+            ResponseStreamingError,
+        )
+
+        if isinstance(error, ClientError):
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            return status >= 500 or status == 429
+        transient = ConnectionError | HTTPClientError | ResponseStreamingError
+        return isinstance(error, transient) or super().is_transient(error)
 
     def list_files(self, source: str, day: dt.date) -> list[RemoteFile]:
         folder = self._key(source, day)
@@ -165,3 +258,162 @@ class S3Source(InboundSource):
             Bucket=self.bucket, Key=self._key(remote.source, remote.day, remote.name)
         )
         return response["Body"]
+
+    def push(self, local: Path, remote_path: str) -> str | None:
+        """One PUT (atomic for readers) with its SHA-256, which S3 checks on arrival."""
+        import base64
+
+        data = local.read_bytes()
+        key = _joined(self.prefix, remote_path)
+        checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+        def put() -> None:
+            self._client().put_object(
+                Bucket=self.bucket, Key=key, Body=data, ChecksumSHA256=checksum
+            )
+
+        self.retrying(f"push {remote_path}", put)
+        return f"s3://{self.bucket}/{key}"
+
+
+class SFTPSource(InboundSource):
+    """An SFTP server with the same tree under ``root``. The host key must already be in
+    ``known_hosts`` (an unknown or changed key is refused, never added); login is by key
+    only. One connection is kept for the run and re-opened after a transient fault."""
+
+    host: str
+    port: int = 22
+    user: str
+    key_file: str
+    known_hosts: str
+    root: str = "."
+    timeout_seconds: float = 30.0
+    _connection: object | None = PrivateAttr(default=None)
+
+    def describe(self) -> str:
+        return f"sftp://{self.host}:{self.port}/{self.root}"
+
+    def _sftp(self):
+        """The open SFTP session, connecting (and verifying the host key) when there is none."""
+        if self._connection is not None:
+            return self._connection[1]
+        import paramiko
+
+        if not Path(self.known_hosts).is_file():
+            raise SourceRefused(f"known-hosts file {self.known_hosts} does not exist")
+        client = paramiko.SSHClient()
+        client.load_host_keys(self.known_hosts)
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        try:
+            client.connect(
+                self.host,
+                port=self.port,
+                username=self.user,
+                key_filename=self.key_file,
+                look_for_keys=False,
+                allow_agent=False,
+                timeout=self.timeout_seconds,
+                banner_timeout=self.timeout_seconds,
+                auth_timeout=self.timeout_seconds,
+            )
+        except paramiko.BadHostKeyException as error:
+            client.close()
+            raise SourceRefused(
+                f"refusing {self.host}:{self.port}: it presented a {error.key.get_name()} host "
+                f"key that differs from {self.known_hosts} (changed key or another server)"
+            ) from None
+        except paramiko.AuthenticationException as error:
+            client.close()
+            raise SourceRefused(
+                f"refusing {self.host}:{self.port}: key authentication failed ({error})"
+            ) from None
+        except paramiko.SSHException as error:
+            client.close()
+            if "not found in known_hosts" in str(error):
+                raise SourceRefused(
+                    f"refusing {self.host}:{self.port}: its host key is not in "
+                    f"{self.known_hosts}; add it there after checking its fingerprint "
+                    "(keys are never added automatically)"
+                ) from None
+            raise
+        sftp = client.open_sftp()
+        sftp.get_channel().settimeout(self.timeout_seconds)
+        self._connection = (client, sftp)
+        return sftp
+
+    def reset(self) -> None:
+        if self._connection is not None:
+            client, _ = self._connection
+            self._connection = None
+            client.close()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self.reset()
+
+    def is_transient(self, error: BaseException) -> bool:
+        import paramiko
+
+        if isinstance(error, paramiko.AuthenticationException | paramiko.BadHostKeyException):
+            return False
+        if isinstance(error, FileNotFoundError | PermissionError):
+            return False
+        return isinstance(error, paramiko.SSHException) or super().is_transient(error)
+
+    def _path(self, *parts: str) -> str:
+        return "/".join(
+            [self.root.rstrip("/") if self.root else ".", *(p.strip("/") for p in parts)]
+        )
+
+    def list_files(self, source: str, day: dt.date) -> list[RemoteFile]:
+        sftp = self._sftp()
+        try:
+            entries = sftp.listdir_attr(self._path(source, day.isoformat()))
+        except FileNotFoundError:
+            return []
+        files = []
+        for entry in sorted(entries, key=lambda e: e.filename):
+            mode = entry.st_mode or 0
+            if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+                files.append(
+                    RemoteFile(
+                        source,
+                        day,
+                        entry.filename,
+                        int(entry.st_size or 0),
+                        f"{entry.st_mtime}-{entry.st_size}"
+                        + ("-symlink" if stat.S_ISLNK(mode) else ""),
+                    )
+                )
+        return files
+
+    def open_file(self, remote: RemoteFile) -> BinaryIO:
+        if remote.version.endswith("-symlink"):
+            raise UnsafeName(f"{remote.name!r} is a symbolic link")
+        handle = self._sftp().open(self._path(remote.source, remote.day.isoformat(), remote.name))
+        handle.prefetch(remote.size)
+        return handle
+
+    def push(self, local: Path, remote_path: str) -> str | None:
+        """Upload under a dot name, then rename into place: a reader never sees half a file."""
+        target = self._path(remote_path)
+        folder, name = target.rsplit("/", 1)
+        partial = f"{folder}/.{name}.partial"
+
+        def upload() -> None:
+            sftp = self._sftp()
+            self._makedirs(sftp, folder)
+            sftp.put(str(local), partial, confirm=True)
+            sftp.posix_rename(partial, target)
+
+        self.retrying(f"push {remote_path}", upload)
+        return f"sftp://{self.host}:{self.port}{'' if target.startswith('/') else '/'}{target}"
+
+    @staticmethod
+    def _makedirs(sftp, folder: str) -> None:
+        path = "/" if folder.startswith("/") else ""
+        for part in (p for p in folder.split("/") if p and p != "."):
+            path = f"{path}{part}" if path in ("", "/") else f"{path}/{part}"
+            try:
+                sftp.stat(path)
+            except FileNotFoundError:
+                sftp.mkdir(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,9 @@ from recon_pipeline.kana import normalize_kana
 from recon_pipeline.packaged import packaged_dir, sql
 
 SCHEMAS = ("audit", "quarantine", "raw", "staging", "config", "marts", "exports")
+PUBLISHED_SCHEMAS = ("audit", "quarantine", "staging", "config", "marts", "exports")
+"""What analysts get in the published copy: everything but ``raw`` (the typed file rows,
+the bulk of the file, which the staging tables already carry in business terms)."""
 RAW_FIXED_COLUMNS = (
     ("partition_date", "DATE"),
     ("source", "VARCHAR"),
@@ -50,7 +54,16 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 class WarehouseResource(DuckDBResource):
-    """The DuckDB file of all tables (``RECON_WAREHOUSE``); creates its tables on first use."""
+    """The DuckDB file of all tables (``RECON_WAREHOUSE``); creates its tables on first use.
+
+    DuckDB lets one process write a file, and a reader holding it open blocks the writer. So
+    analysts never open this file: after each run a copy is published to ``published_database``
+    (``RECON_PUBLISHED_WAREHOUSE``), built under a temporary name and renamed into place. An
+    analyst's open connection keeps reading the copy it opened (the old inode) and sees the
+    new day when it reconnects; a run never waits for, or fails on, an analyst.
+    """
+
+    published_database: str = ""
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -67,6 +80,38 @@ class WarehouseResource(DuckDBResource):
             yield con
         finally:
             con.close()
+
+
+def publish_copy(
+    con: duckdb.DuckDBPyConnection, target: Path, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS
+) -> dict[str, int]:
+    """Copy ``schemas`` of the open warehouse into a new DuckDB file at ``target``, atomically
+    (temporary name, checkpoint, rename). Returns rows per table."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    for leftover in (partial, partial.with_name(partial.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    tables = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND list_contains($schemas, schema_name) "
+        "ORDER BY ALL",
+        {"schemas": list(schemas)},
+    ).fetchall()
+    counts = {}
+    con.execute("ATTACH $path AS published", {"path": str(partial)})
+    try:
+        for schema in schemas:
+            con.execute(f"CREATE SCHEMA published.{quote(schema)}")
+        for schema, table in tables:
+            name = f"{quote(schema)}.{quote(table)}"
+            con.execute(f"CREATE TABLE published.{name} AS SELECT * FROM {name}")
+            counted = con.execute(f"SELECT count(*) FROM published.{name}").fetchone()
+            counts[f"{schema}.{table}"] = int(counted[0]) if counted else 0
+        con.execute("CHECKPOINT published")
+    finally:
+        con.execute("DETACH published")
+    os.replace(partial, target)
+    return counts
 
 
 def fetch_dicts(
