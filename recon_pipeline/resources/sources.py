@@ -72,8 +72,16 @@ class RemoteFile:
     """Changes when the file changes (S3 etag, mtime): sensors key run requests on it."""
 
 
-def copy_with_sha256(reader: BinaryIO, target: Path) -> tuple[str, int]:
-    """Stream into ``target`` atomically; returns (sha256, bytes)."""
+class IncompleteTransfer(OSError):
+    """Fewer (or more) bytes arrived than the listing announced: the connection ended early
+    or the file changed while it was read. Transient: the copy is started over."""
+
+
+def copy_with_sha256(
+    reader: BinaryIO, target: Path, expected_size: int | None = None
+) -> tuple[str, int]:
+    """Stream into ``target`` atomically; returns (sha256, bytes). Nothing is renamed into
+    place unless every announced byte arrived."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     digest = hashlib.sha256()
@@ -86,6 +94,8 @@ def copy_with_sha256(reader: BinaryIO, target: Path) -> tuple[str, int]:
                 size += len(chunk)
             out.flush()
             os.fsync(out.fileno())
+        if expected_size is not None and size != expected_size:
+            raise IncompleteTransfer(f"{target.name}: {size} of {expected_size} bytes arrived")
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
@@ -159,7 +169,7 @@ class InboundSource(dg.ConfigurableResource):
 
         def copy() -> tuple[str, int]:
             with self.open_file(remote) as reader:
-                return copy_with_sha256(reader, target)
+                return copy_with_sha256(reader, target, remote.size)
 
         sha256, size = self.retrying(f"land {remote.source}/{remote.day}/{remote.name}", copy)
         return target, sha256, size

@@ -1,38 +1,26 @@
 """The S3 source against a real S3-compatible server (moto in server mode, HTTP on loopback):
-the samples are pulled from a bucket, landed with their checksums and reconciled exactly as
-from the local folder; keys that would leave the landing dir are refused, never followed."""
+a month lands byte for byte as from the local folder and a week reconciles; keys that would
+leave the landing dir are refused, never followed; a download cut off mid-body is retried and
+lands once; the slip-request file is pushed back to ``outbound/`` exactly once."""
 
 from __future__ import annotations
 
 import hashlib
-import socket
 from pathlib import Path
 
 import boto3
 import dagster as dg
 import duckdb
 import pytest
-from moto.server import ThreadedMotoServer
 
-from recon_pipeline.settings import load_settings
-from tests.conftest import run_job
+from recon_pipeline.demo_month import generate_month
+from recon_pipeline.settings import Settings, load_settings
+from tests import landing as lz
+from tests.conftest import land_days, landed_summary, run_job
+from tests.e2e.conftest import free_port
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+PREFIX = "shop"
 
 
 @pytest.fixture
@@ -41,31 +29,58 @@ def bucket(s3_endpoint, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-northeast-1")
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="ap-northeast-1")
-    name = f"recon-{_free_port()}"
+    name = f"recon-{free_port()}"
     client.create_bucket(
         Bucket=name, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}
     )
-    for path in SAMPLES.rglob("*"):
-        if path.is_file() and path.name != "README.md":
-            client.upload_file(str(path), name, f"inbound/{path.relative_to(SAMPLES)}")
     return client, name
 
 
-def test_a_month_lands_from_s3_and_reconciles(bucket, s3_endpoint, tmp_path):
-    client, name = bucket
-    client.put_object(Bucket=name, Key="inbound/card/2026-10-01/../../escape.csv", Body=b"x")
-    client.put_object(Bucket=name, Key="inbound/card/2026-10-01/sub/nested.csv", Body=b"x")
-    settings = load_settings(
+def upload_tree(client, bucket: str, tree: Path) -> None:
+    for path in sorted(tree.rglob("*")):
+        if path.is_file() and path.name != "README.md":
+            client.upload_file(str(path), bucket, f"{PREFIX}/{path.relative_to(tree)}")
+
+
+def s3_settings(home: Path, bucket: str, endpoint: str) -> Settings:
+    return load_settings(
         {
-            "RECON_HOME": str(tmp_path / "home"),
+            "RECON_HOME": str(home),
             "RECON_SOURCE": "s3",
-            "RECON_S3_BUCKET": name,
-            "RECON_S3_PREFIX": "inbound",
-            "RECON_S3_ENDPOINT_URL": s3_endpoint,
+            "RECON_S3_BUCKET": bucket,
+            "RECON_S3_PREFIX": PREFIX,
+            "RECON_S3_ENDPOINT_URL": endpoint,
         }
     )
-    with dg.instance_for_test() as instance:
-        run_job(settings, instance, "2026-10-01", "2026-10-07")
+
+
+def test_a_month_lands_from_s3_exactly_as_from_the_local_folder(
+    bucket, s3_endpoint, tmp_path, instance
+):
+    client, name = bucket
+    summary = generate_month(tmp_path / "tree")
+    upload_tree(client, name, tmp_path / "tree")
+    first, last = summary.start.isoformat(), summary.end.isoformat()
+    remote = s3_settings(tmp_path / "s3", name, s3_endpoint)
+    land_days(remote, instance, first, last)
+    local = load_settings(
+        {"RECON_HOME": str(tmp_path / "local"), "RECON_LANDING_DIR": str(tmp_path / "tree")}
+    )
+    with dg.instance_for_test() as other:
+        land_days(local, other, first, last)
+    assert landed_summary(remote) == landed_summary(local)
+    assert len(landed_summary(remote)) == summary.files
+
+
+def test_a_week_reconciles_from_s3_unsafe_keys_refused_and_slips_pushed_once(
+    bucket, s3_endpoint, tmp_path, instance
+):
+    client, name = bucket
+    upload_tree(client, name, SAMPLES)
+    client.put_object(Bucket=name, Key=f"{PREFIX}/card/2026-10-01/../../escape.csv", Body=b"x")
+    client.put_object(Bucket=name, Key=f"{PREFIX}/card/2026-10-01/sub/nested.csv", Body=b"x")
+    settings = s3_settings(tmp_path / "home", name, s3_endpoint)
+    run_job(settings, instance, "2026-10-01", "2026-10-07")
     card = settings.landed_dir / "card" / "2026-10-01" / "balance_transactions_20261001.csv"
     original = SAMPLES / "card" / "2026-10-01" / "balance_transactions_20261001.csv"
     assert card.read_bytes() == original.read_bytes()
@@ -84,7 +99,44 @@ def test_a_month_lands_from_s3_and_reconciles(bucket, s3_endpoint, tmp_path):
                 "SELECT receivable_id, status FROM marts.receivables WHERE as_of = '2026-10-07'"
             ).fetchall()
         )
+        pushes = con.execute("SELECT * FROM audit.outbound_pushes ORDER BY ALL").fetchall()
     assert sha == (hashlib.sha256(original.read_bytes()).hexdigest(),)
     assert set(refused) == {"../../escape.csv", "sub/nested.csv"}
     assert not (tmp_path / "home" / "escape.csv").exists()
     assert paid["ORD-0000103"] == "PAID" and paid["ORD-0000101"] == "PAID"
+
+    slip = settings.export_dir / "slip_requests" / "slip_requests_20261001.csv"
+    key = f"{PREFIX}/outbound/slip_requests/{slip.name}"
+    pushed = client.get_object(Bucket=name, Key=key)
+    assert pushed["Body"].read() == slip.read_bytes()
+    assert f"s3://{name}/{key}" in {row[5] for row in pushes}
+    hold = client.get_object(Bucket=name, Key=f"{PREFIX}/outbound/ship_hold/ship_hold_20261007.csv")
+    assert hold["Body"].read().decode() == "customer_id,reason,since,outstanding_amount\n"
+
+    client.delete_object(Bucket=name, Key=key)
+    run_job(settings, instance, "2026-10-01")
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("SELECT * FROM audit.outbound_pushes ORDER BY ALL").fetchall() == pushes
+    listed = client.list_objects_v2(Bucket=name, Prefix=f"{PREFIX}/outbound/slip_requests/")
+    assert listed.get("KeyCount", 0) == 0, "a re-run must not push the same file again"
+
+
+def test_a_download_cut_off_mid_body_is_retried_and_lands_once(
+    bucket, s3_endpoint, tmp_path, instance, cutting_proxy
+):
+    client, name = bucket
+    rows = [lz.charge(f"txn_{n:06d}", f"ORD-X{n:06d}", 1000 + n) for n in range(6000)]
+    big = lz.card(tmp_path / "tree", "2026-10-01", rows, name="big.csv")
+    upload_tree(client, name, tmp_path / "tree")
+    proxy = cutting_proxy(int(s3_endpoint.rsplit(":", 1)[1]), cut_after=150_000)
+    settings = s3_settings(tmp_path / "home", name, f"http://127.0.0.1:{proxy.port}")
+    run_job(settings, instance, "2026-10-01")
+    assert proxy.cuts_made == 1
+    copy = settings.landed_dir / "card" / "2026-10-01" / "big.csv"
+    assert copy.read_bytes() == big.read_bytes()
+    assert not list(settings.landed_dir.rglob(".*"))
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        counts = con.execute(
+            "SELECT (SELECT count(*) FROM audit.landed_files), (SELECT count(*) FROM raw.card)"
+        ).fetchone()
+    assert counts == (1, 6000)
