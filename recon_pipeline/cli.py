@@ -166,6 +166,7 @@ def demo(settings: Settings, out=None) -> int:
         status(settings, summary.end, out=out)
         print(
             f"\nwarehouse: {settings.warehouse}\nexports:   {settings.export_dir}\n"
+            f"analysts:  {settings.published_warehouse} (open it read-only)\n"
             "open the UI with `make ui` (http://127.0.0.1:3000)",
             file=out,
         )
