@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from recon_pipeline.cli import QUIET_LOGS
+from recon_pipeline.cli import QUIET_LOGS, failure_reason
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
 from recon_pipeline.settings import Settings, load_settings
 
@@ -53,7 +53,7 @@ def run_job(
             partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=QUIET
         )
         if expect_success:
-            assert result.success, f"{day} failed"
+            assert result.success, f"{day} failed: {failure_reason(result)}"
         results.append(result)
         day += dt.timedelta(days=1)
     return results
@@ -86,7 +86,7 @@ def land_days(settings: Settings, instance: dg.DagsterInstance, first: str, last
             asset_selection=[dg.AssetKey(["audit", "landed_files"])],
             run_config=QUIET,
         )
-        assert result.success, f"{day} failed"
+        assert result.success, f"{day} failed: {failure_reason(result)}"
         day += dt.timedelta(days=1)
 
 

@@ -19,7 +19,14 @@ STAGES = {
         "staging/settlement_lines",
     },
     "reconcile": {"marts/matches", "marts/settlement_status", "marts/receivables"},
-    "marts": {"marts/unmatched_items", "marts/aging", "marts/fees", "marts/dunning_candidates"},
+    "marts": {
+        "marts/unmatched_items",
+        "marts/aging",
+        "marts/fees",
+        "marts/dunning_candidates",
+        "marts/provider_followups",
+        "marts/customer_profile",
+    },
     "exports": {"exports/slip_requests"},
 }
 

@@ -1,6 +1,14 @@
-"""Marts: what finance operations read — exceptions, aging, fees, whom to dun today."""
+"""Marts: what finance operations read — exceptions, aging, fees, whom to dun today, what
+to chase with the providers, and how each customer pays."""
+
+import base64
+import io
 
 import dagster as dg
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from recon_pipeline.assets.reconcile import RECEIVABLES, SETTLEMENT_STATUS
 from recon_pipeline.assets.snapshot import (
@@ -19,6 +27,8 @@ FEES = dg.AssetKey(["marts", "fees"])
 DUNNING_CANDIDATES = dg.AssetKey(["marts", "dunning_candidates"])
 WRITE_OFFS = dg.AssetKey(["marts", "write_offs"])
 DISPOSITION_OUTCOMES = dg.AssetKey(["marts", "disposition_outcomes"])
+PROVIDER_FOLLOWUPS = dg.AssetKey(["marts", "provider_followups"])
+CUSTOMER_PROFILE = dg.AssetKey(["marts", "customer_profile"])
 AGING_BUCKETS = ("NOT_DUE", "1-30", "31-60", "61-90", "91-180", "181-365", "365+")
 
 
@@ -61,8 +71,43 @@ def aging(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg
             "dagster/row_count": rows,
             "outstanding_amount": int(frame["outstanding_amount"].sum()) if len(frame) else 0,
             "outstanding_by_bucket": dg.MetadataValue.md(preview),
+            "aging_chart": dg.MetadataValue.md(
+                f"![aging](data:image/png;base64,{aging_chart_png(table, day)})"
+            ),
         }
     )
+
+
+def aging_chart_png(table: pd.DataFrame, day: object) -> str:
+    """Outstanding yen per aging bucket, stacked by payment method, as base64 PNG: the UI
+    shows it in the materialization's metadata without any file to host.
+
+    ``table`` is the aging pivot (methods × buckets). Drawn on an Agg canvas of its own (no
+    pyplot, no global state), small: 6×3 inches at 80 dpi.
+    """
+    buckets = list(AGING_BUCKETS)  # every bucket, so the charts of two days compare
+    figure = Figure(figsize=(6, 3), dpi=80)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    bottom = [0.0] * len(buckets)
+    axes.bar(buckets, bottom, color="none")  # the axis of buckets, even with nothing outstanding
+    for method, amounts in table.iterrows():
+        values = [float(amounts.get(bucket, 0)) for bucket in buckets]
+        axes.bar(buckets, values, width=0.7, bottom=bottom, label=str(method))
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    if len(table):
+        axes.legend(fontsize=7)
+    else:
+        axes.text(0.5, 0.5, "nothing outstanding", ha="center", transform=axes.transAxes)
+        axes.set_yticks([])
+    axes.set_title(f"Outstanding by aging bucket as of {day}", fontsize=9)
+    axes.set_ylabel("yen", fontsize=8)
+    axes.tick_params(labelsize=7)
+    axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 @daily_table(FEES, "marts", deps=[SETTLEMENT_LINES])
@@ -120,7 +165,7 @@ def write_offs(
     )
 
 
-@daily_table(DISPOSITION_OUTCOMES, "marts", deps=[RECEIVABLES])
+@daily_table(DISPOSITION_OUTCOMES, "marts", deps=[RECEIVABLES, DUNNING_CANDIDATES])
 def disposition_outcomes(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -137,3 +182,106 @@ def disposition_outcomes(
             {"d": day},
         )
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "rejected": preview})
+
+
+@daily_table(PROVIDER_FOLLOWUPS, "marts", deps=[RECEIVABLES])
+def provider_followups(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
+) -> dg.MaterializeResult:
+    """Receivables a provider collects (the methods the policy does not dun: CARD, MALL, COD,
+    BNPL by default) still open after their expected settlement date (shipped + the method's
+    settlement lag, or the shipment data's due date for BNPL): finance asks the provider, the
+    customer is never dunned for them.
+
+    Kept with their ``status``: a card chargeback (``IN_DISPUTE``) is worked with the card
+    provider, so it is a follow-up too (``followup_reason`` CHARGEBACK); filter on status
+    to leave disputes out. Partly settled ones are SHORT_SETTLED, the rest NOT_SETTLED.
+    """
+    rows, day = materialize_snapshot(
+        context,
+        warehouse,
+        "marts.provider_followups",
+        "marts/provider_followups",
+        prepare=policy.write_tables,
+    )
+    with warehouse.connect() as con:
+        total = con.execute(
+            "SELECT coalesce(sum(outstanding_amount), 0) FROM marts.provider_followups "
+            "WHERE as_of = $d",
+            {"d": day},
+        ).fetchone()
+        preview = markdown_preview(
+            con,
+            "SELECT payment_method, followup_reason, count(*) AS receivables, "
+            "sum(outstanding_amount) AS outstanding, max(days_past_due) AS max_days_past_due "
+            "FROM marts.provider_followups WHERE as_of = $d GROUP BY ALL ORDER BY ALL",
+            {"d": day},
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "outstanding_amount": int(total[0] if total else 0),
+            "by_method": preview,
+        }
+    )
+
+
+@daily_table(CUSTOMER_PROFILE, "marts", deps=[RECEIVABLES, DUNNING_CANDIDATES])
+def customer_profile(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
+) -> dg.MaterializeResult:
+    """How each customer orders and pays, as of the day (CRM). One row per customer with at
+    least one order that is not CANCELLED.
+
+    - ``orders``: receivables except CANCELLED; ``billed_amount`` Σ expected,
+      ``outstanding_amount`` Σ max(outstanding, 0).
+    - A receivable is judged for punctuality once due (due_date <= day); one due today and
+      still unpaid is judged from tomorrow. On time = fully paid (outstanding <= 0, nothing
+      written off) by the due date, where the payment date is the day the matched lines
+      (``marts.matches`` × ``staging.settlement_lines_as_of``) first added up to the
+      expected amount. ``on_time_rate`` = on time / judged; NULL when nothing is judged.
+    - ``avg_days_late``: mean lateness of the late ones: settled day − due date when paid
+      late; days past due so far when still open or written off. 0 when all judged ones
+      were on time, NULL when nothing is judged.
+    - ``times_dunned``: rows of ``marts.dunning_candidates`` up to the day; ``max_stage`` the
+      highest stage_no (0 = never); ``blacklisted``: in ``marts.blacklistings_as_of``, not released (a stage
+      with ``blacklist: true`` in the policy in force, COLLECTION_AGENCY by default, was
+      issued on or before the day, and no later RELEASE of that receivable lifted it).
+    - R/F/M 1..5 by fixed thresholds (SQL ``thresholds``): recency days since the last order
+      ≤30/60/90/180 → 5/4/3/2; orders ≥10/6/3/2 → 5/4/3/2; billed yen
+      ≥100,000/50,000/20,000/5,000 → 5/4/3/2; else 1. Then payment behaviour: blacklisted
+      → all 1; on-time rate < 0.5 or dunned to stage ≥ 2 → F and M capped at 2
+      (``score_penalty`` says which).
+    """
+    rows, day = materialize_snapshot(
+        context,
+        warehouse,
+        "marts.customer_profile",
+        "marts/customer_profile",
+        prepare=policy.write_tables,
+    )
+    with warehouse.connect() as con:
+        figures = con.execute(
+            "SELECT count(*) FILTER (WHERE blacklisted), count(*) FILTER (WHERE late_orders > 0),"
+            " coalesce(sum(on_time_orders) / nullif(sum(due_orders), 0), 1.0) "
+            "FROM marts.customer_profile WHERE as_of = $d",
+            {"d": day},
+        ).fetchone()
+        preview = markdown_preview(
+            con,
+            "SELECT customer_id, orders, outstanding_amount, on_time_rate, avg_days_late, "
+            "max_stage, blacklisted, r_score, f_score, m_score FROM marts.customer_profile "
+            "WHERE as_of = $d AND (late_orders > 0 OR blacklisted) "
+            "ORDER BY outstanding_amount DESC, customer_id LIMIT 10",
+            {"d": day},
+        )
+    blacklisted, late_payers, on_time = figures or (0, 0, 1.0)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "blacklisted_customers": int(blacklisted),
+            "late_paying_customers": int(late_payers),
+            "on_time_rate": round(float(on_time), 4),
+            "worst_payers": preview,
+        }
+    )

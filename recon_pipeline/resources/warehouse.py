@@ -49,8 +49,22 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for path in sorted((packaged_dir("sql") / "ddl").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
-    for path in sorted((packaged_dir("sql") / "macros").glob("*.sql")):
-        con.execute(path.read_text(encoding="utf-8"))
+    _create_macros(con, sorted((packaged_dir("sql") / "macros").glob("*.sql")))
+
+
+def _create_macros(con: duckdb.DuckDBPyConnection, pending: list[Path]) -> None:
+    """Macros may use other macros, which DuckDB resolves on creation: create each once the
+    ones it uses exist (a macro that can never be created raises its own error)."""
+    while pending:
+        failed: list[Path] = []
+        for path in pending:
+            try:
+                con.execute(path.read_text(encoding="utf-8"))
+            except duckdb.CatalogException:
+                failed.append(path)
+        if len(failed) == len(pending):
+            con.execute(failed[0].read_text(encoding="utf-8"))
+        pending = failed
 
 
 class WarehouseResource(DuckDBResource):

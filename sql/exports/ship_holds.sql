@@ -1,23 +1,7 @@
--- The ship-hold list as of the day: every customer blacklisted by a dunning stage that the
--- policy marks `blacklist` (by default COLLECTION_AGENCY), until a RELEASE disposition on
--- every receivable that blacklisted them, decided after the blacklisting, lifts the hold.
-WITH blacklisting AS (
-    SELECT c.customer_id, c.receivable_id, c.stage, c.as_of AS since
-    FROM marts.dunning_candidates AS c
-    JOIN config.dunning_stages AS s ON s.stage = c.stage
-    WHERE s.blacklist AND c.as_of <= $as_of
-),
-releases AS (
-    SELECT receivable_id, max(effective_on) AS released_on
-    FROM staging.dispositions_as_of($as_of)
-    WHERE action = 'RELEASE'
-    GROUP BY receivable_id
-),
-holding AS (
-    SELECT b.*
-    FROM blacklisting AS b
-    LEFT JOIN releases AS r USING (receivable_id)
-    WHERE r.released_on IS NULL OR r.released_on < b.since
+-- The ship-hold list as of the day: every customer with a blacklisting not yet released
+-- (marts.blacklistings_as_of: a blacklisting dunning stage, until a RELEASE of that receivable).
+WITH holding AS (
+    SELECT * FROM marts.blacklistings_as_of($as_of) WHERE released_on IS NULL
 ),
 outstanding AS (
     SELECT customer_id, sum(outstanding_amount) AS outstanding_amount

@@ -1,6 +1,6 @@
 -- Every disposition in force as of the day, APPLIED or REJECTED with the reason: an unknown
 -- receivable or settlement line, a line another disposition matched first, a release with
--- no dispute, a write-off with nothing open. A rejected disposition changes nothing.
+-- no dispute or ship hold, a write-off with nothing open. A rejected one changes nothing.
 WITH dispositions AS (
     SELECT * FROM staging.dispositions_as_of($as_of)
 ),
@@ -22,7 +22,11 @@ disputed AS (
             SELECT 1 FROM dispositions AS e
             WHERE e.action = 'DISPUTE' AND e.receivable_id = d.receivable_id
                 AND (e.effective_on, e.disposition_id) < (d.effective_on, d.disposition_id)
-        ) AS had_dispute
+        ) AS had_dispute,
+        EXISTS (
+            SELECT 1 FROM marts.blacklistings_as_of($as_of) AS b
+            WHERE b.receivable_id = d.receivable_id AND b.since <= d.effective_on
+        ) AS had_hold
     FROM dispositions AS d
     WHERE d.action = 'RELEASE'
 )
@@ -45,8 +49,8 @@ FROM (
                 THEN 'unknown settlement_line_id ' || d.settlement_line_id
             WHEN d.action = 'MANUAL_MATCH' AND f.first_id <> d.disposition_id
                 THEN 'the line was already matched by disposition ' || f.first_id
-            WHEN d.action = 'RELEASE' AND NOT coalesce(x.had_dispute, false)
-                THEN 'no dispute to release'
+            WHEN d.action = 'RELEASE' AND NOT coalesce(x.had_dispute OR x.had_hold, false)
+                THEN 'no dispute or ship hold to release'
             WHEN d.action = 'WRITE_OFF' AND r.written_off_amount = 0
                 THEN 'nothing open to write off'
         END AS reason

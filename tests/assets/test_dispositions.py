@@ -198,7 +198,7 @@ def test_invalid_dispositions_are_rejected_with_a_reason(ran):
         "D-04": "APPLIED",
         "D-05": "APPLIED",
         "D-06": "APPLIED",
-        "D-09": "no dispute to release",
+        "D-09": "no dispute or ship hold to release",
         "D-07": "unknown receivable_id ORD-0000404",
         "D-08": "the line was already matched by disposition D-03",
         "D-10": "APPLIED",
