@@ -1,14 +1,16 @@
 """Asset checks: the invariants of domain.md, checked on every partition.
 
-All three block: a failing one stops the marts and exports downstream of it, and makes
-``recon run`` exit non-zero. Each check's SQL returns the offending rows (none = pass).
+The three invariants block: a failing one stops the marts and exports downstream of it, and
+makes ``recon run`` exit non-zero. Each check's SQL returns the offending rows (none = pass).
+The freshness check warns: a held day is a normal day with its dunning postponed, not a
+failed run; the gate itself is in the dunning and slip SQL.
 """
 
 import dagster as dg
 import pandas as pd
 
 from recon_pipeline.assets.reconcile import RECEIVABLES, SETTLEMENT_STATUS
-from recon_pipeline.assets.staging import FILE_MANIFEST
+from recon_pipeline.assets.staging import FILE_MANIFEST, SOURCE_FRESHNESS
 from recon_pipeline.contracts import ContractSet
 from recon_pipeline.expectations import Suite, validate_day
 from recon_pipeline.packaged import sql
@@ -19,6 +21,7 @@ from recon_pipeline.resources.warehouse import WarehouseResource, quote
 COMPLETENESS = "every_input_row_staged_or_quarantined"
 BALANCE = "balance_expected_paid_written_off_outstanding"
 CONSERVATION = "every_settlement_line_in_one_status"
+FRESHNESS = "every_settlement_source_delivered_for_dunning"
 
 
 def _raw_counts(con, day, contracts: ContractSet) -> pd.DataFrame:
@@ -112,7 +115,42 @@ def conservation(
     return _run(context, warehouse, contracts, "checks/conservation")
 
 
-CHECKS = [completeness, balance, conservation]
+@dg.asset_check(
+    asset=SOURCE_FRESHNESS,
+    name=FRESHNESS,
+    blocking=False,
+    pool="duckdb",
+    description="Every settlement source in use delivered what its calendar expects today; "
+    "otherwise today's dunning and slip export are held until the next complete day.",
+)
+def freshness(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    with warehouse.connect() as con:
+        frame = pd.concat(
+            [
+                con.execute(
+                    "SELECT partition_date, source, status, newest_file_on, age_days, "
+                    "max_age_days FROM audit.source_freshness "
+                    "WHERE partition_date = $d AND holds_dunning ORDER BY source",
+                    {"d": day},
+                ).df()
+                for day in partition_days(context)
+            ]
+        )
+    return dg.AssetCheckResult(
+        passed=frame.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "holding_sources": len(frame),
+            "held": dg.MetadataValue.md(
+                frame.to_markdown(index=False) if len(frame) else "_every source delivered_"
+            ),
+        },
+    )
+
+
+CHECKS = [completeness, balance, conservation, freshness]
 
 
 def build_expectation_checks(suites: tuple[Suite, ...]) -> list[dg.AssetChecksDefinition]:

@@ -35,18 +35,22 @@ def prepare_instance(settings: Settings):
     return dg.DagsterInstance.get()
 
 
-def day_summary(settings: Settings, day: dt.date) -> dict[str, int]:
+def day_summary(settings: Settings, day: dt.date) -> tuple[dict[str, int], list[str]]:
+    """The day's figures for ``recon run``, and the sources that held its dunning."""
     import duckdb
 
     from recon_pipeline import packaged
+    from recon_pipeline.assets.staging import holding_sources
 
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         row = con.execute(packaged.sql("cli/day_summary"), {"day": day}).fetchone()
         names = [d[0] for d in con.description]
+        held = holding_sources(con, day)
     finally:
         con.close()
-    return {name: int(value or 0) for name, value in zip(names, row or (), strict=True)}
+    figures = {name: int(value or 0) for name, value in zip(names, row or (), strict=True)}
+    return figures, held
 
 
 def failure_reason(result) -> str:
@@ -67,8 +71,37 @@ def failure_reason(result) -> str:
     return "run failed"
 
 
-def run_days(settings: Settings, first: dt.date, last: dt.date, out=None) -> int:
-    """Materialize every asset for each day in order; stop at the first failing day."""
+def _print_day(settings: Settings, day: dt.date, out) -> None:
+    s, held = day_summary(settings, day)
+    print(
+        f"{day!s:<10}  {s['rows_in']:>8}  {s['rows_quarantined']:>8}  {s['matched']:>8}  "
+        f"{s['unmatched']:>8}  {s['dunning_candidates']:>8}  {s['exported']:>8}",
+        file=out,
+    )
+    if s["files_quarantined"] or s["rows_quarantined"]:
+        print(
+            f"{'':<10}  quarantined: {s['files_quarantined']} file(s), "
+            f"{s['rows_quarantined']} row(s) — see quarantine.rejected_rows",
+            file=out,
+        )
+    if held:
+        print(
+            f"{'':<10}  held: no dunning or slips today — {', '.join(held)} "
+            "(the next complete day issues what is due)",
+            file=out,
+        )
+
+
+def run_days(
+    settings: Settings, first: dt.date, last: dt.date, out=None, *, single_run: bool = True
+) -> int:
+    """Materialize every asset for each day in order; stop at the first failing day.
+
+    A range goes as one single-run backfill (each asset walks the days in order: one Dagster
+    start-up instead of one per day, the same tables). If that run fails, the days are run
+    one by one from the first, so the output names the first failing day and everything
+    before it is complete; later days are not reported.
+    """
     out = out or sys.stdout
     from recon_pipeline.definitions import DAILY_JOB, build_definitions
 
@@ -87,8 +120,27 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, out=None) -> int
         f"{'dunning':>8}  {'exported':>8}"
     )
     print(header, file=out)
-    day = first
-    while day <= last:
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    if single_run and len(days) > 1:
+        ranged = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config=QUIET_LOGS,
+            tags={
+                "dagster/asset_partition_range_start": first.isoformat(),
+                "dagster/asset_partition_range_end": last.isoformat(),
+            },
+        )
+        if ranged.success:
+            for day in days:
+                _print_day(settings, day, out)
+            return 0
+        print(
+            f"{'':<10}  the range failed as one run ({failure_reason(ranged)}); "
+            "running the days one by one",
+            file=out,
+        )
+    for day in days:
         result = job.execute_in_process(
             partition_key=day.isoformat(),
             instance=instance,
@@ -99,19 +151,7 @@ def run_days(settings: Settings, first: dt.date, last: dt.date, out=None) -> int
             print(f"{day}  FAILED", file=out)
             print(f"recon: {day}: {failure_reason(result)}", file=sys.stderr)
             return 1
-        s = day_summary(settings, day)
-        print(
-            f"{day!s:<10}  {s['rows_in']:>8}  {s['rows_quarantined']:>8}  {s['matched']:>8}  "
-            f"{s['unmatched']:>8}  {s['dunning_candidates']:>8}  {s['exported']:>8}",
-            file=out,
-        )
-        if s["files_quarantined"] or s["rows_quarantined"]:
-            print(
-                f"{'':<10}  quarantined: {s['files_quarantined']} file(s), "
-                f"{s['rows_quarantined']} row(s) — see quarantine.rejected_rows",
-                file=out,
-            )
-        day += dt.timedelta(days=1)
+        _print_day(settings, day, out)
     return 0
 
 
@@ -140,7 +180,10 @@ def status(settings: Settings, as_of: dt.date | None, out=None) -> int:
             ("settlement lines by status", "cli/status_settlements"),
             ("open exceptions", "cli/status_unmatched"),
             ("aging (outstanding yen)", "cli/status_aging"),
+            ("settlement sources today (freshness gate)", "cli/status_freshness"),
             ("dunning today", "cli/status_dunning"),
+            ("provider follow-ups", "cli/status_followups"),
+            ("customers", "cli/status_customers"),
             ("quarantine and exports to date", "cli/status_audit"),
         ):
             frame = con.execute(packaged.sql(statement), {"as_of": as_of}).df()
@@ -180,6 +223,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = commands.add_parser("run", help="materialize every asset for each day in a range")
     run.add_argument("--from", dest="first", type=_date, required=True)
     run.add_argument("--to", dest="last", type=_date)
+    run.add_argument(
+        "--day-by-day",
+        action="store_true",
+        help="one Dagster run per day instead of one run over the range",
+    )
     show = commands.add_parser("status", help="headline figures of the marts as of a day")
     show.add_argument("--as-of", dest="as_of", type=_date)
     args = parser.parse_args(argv)
@@ -191,7 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         return demo(settings)
     if args.command == "run":
-        return run_days(settings, args.first, args.last or args.first)
+        return run_days(
+            settings, args.first, args.last or args.first, single_run=not args.day_by_day
+        )
     return status(settings, args.as_of)
 
 

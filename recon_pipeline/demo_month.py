@@ -626,9 +626,34 @@ def generate_month(
             scenarios["mall_paid"] += [o.order_id for o in batch]
     _exceptions(land, start, end, note)
     _dispositions(land, start, end, scenarios, name_only)
+    _daily_deliveries(land, start + dt.timedelta(days=19), end, note)
     files = land.write()
     _duplicate_delivery(landing_dir, start, note)
     return DemoSummary(start=start, end=end, files=files + 1, scenarios=dict(scenarios))
+
+
+DAILY_SOURCES = ("card", "cod", "bnpl", "konbini", "bank")
+
+
+def _daily_deliveries(land: Landing, late_day: dt.date, end: dt.date, note) -> None:
+    """Providers deliver every day from their first file on, an empty file when nothing was
+    paid (the freshness gate expects them), except once: the bank notice of ``late_day``
+    arrives a day late, so that day's dunning and slips are held and the next day catches
+    up."""
+    files = {(source, day) for source, day, _ in [*land.rows, *land.raw]}
+    for source in DAILY_SOURCES:
+        first = min((day for s, day in files if s == source), default=None)
+        day = first
+        while first is not None and day <= end:
+            if (source, day) not in files and not (source == "bank" and day == late_day):
+                if source == "bank":
+                    land.raw[("bank", day, f"furikomi_{day:%Y%m%d}.txt")] = _zengin(day, [])
+                else:
+                    land.rows[(source, day, f"{source}_{day:%Y%m%d}_nothing_paid.csv")] = []
+            day += dt.timedelta(days=1)
+    for key in [k for k in land.raw if k[0] == "bank" and k[1] == late_day]:
+        land.raw[("bank", late_day + dt.timedelta(days=1), f"late_{key[2]}")] = land.raw.pop(key)
+    note("freshness_gate_held", late_day.isoformat())
 
 
 def _bank_transfers(
@@ -758,9 +783,13 @@ def _dispositions(
             [ident, action, receivable, line, "", note_text, "keiri02", day.isoformat()],
         )
 
-    line, order, paid = next(n for n in name_only if n[2] + dt.timedelta(days=2) <= end)
-    decide("D-0002", "MANUAL_MATCH", paid + dt.timedelta(days=2), order, line, "振込依頼人名で確認")
-    scenarios["manual_match_confirmed"] = [order]
+    confirmable = next((n for n in name_only if n[2] + dt.timedelta(days=2) <= end), None)
+    if confirmable:
+        line, order, paid = confirmable
+        decide(
+            "D-0002", "MANUAL_MATCH", paid + dt.timedelta(days=2), order, line, "振込依頼人名で確認"
+        )
+        scenarios["manual_match_confirmed"] = [order]
     unpaid = scenarios.pop("konbini_unpaid")
     decide("D-0003", "WRITE_OFF", end - dt.timedelta(days=2), unpaid[0], note_text="貸倒承認")
     scenarios["written_off"] = [unpaid[0]]

@@ -12,6 +12,10 @@ FIRST_DAY = "2024-01-01"
 daily_partitions = dg.DailyPartitionsDefinition(
     start_date=FIRST_DAY, timezone=TIMEZONE, end_offset=1
 )
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+"""Every asset walks the days of its partition window in order, so a backfill of a range is
+one run (one Dagster start-up, each step once) and gives the tables the days give one by
+one."""
 
 
 def partition_days(

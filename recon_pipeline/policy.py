@@ -1,4 +1,5 @@
-"""The collections policy: dunning stages and settlement lags, as data (YAML).
+"""The collections policy: dunning stages, settlement lags and the delivery calendar of the
+freshness gate, as data (YAML).
 
 Loaded and checked once per run, then written to ``config.*`` tables so the SQL that
 computes dunning candidates reads it like any other table.
@@ -18,6 +19,8 @@ DEFAULT_POLICY = _PACKAGE_ROOT / "policies" / "dunning_policy.yaml"
 PAYMENT_METHODS = ("CARD", "MALL", "COD", "BNPL", "KONBINI", "BANK_TRANSFER")
 ACTIONS = ("REISSUE_SLIP", "LETTER", "FINAL_NOTICE", "COLLECTION_AGENCY", "WRITE_OFF_CANDIDATE")
 FORM_TYPES = ("REMINDER", "REMINDER_RED")
+SETTLEMENT_SOURCES = ("card", "amazon", "cod", "bnpl", "konbini", "bank")
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
 class PolicyError(ValueError):
@@ -39,11 +42,31 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """When a settlement source delivers: a file on each of ``weekdays``, and never a newest
+    file older than ``max_age_days`` (an allowance for sources that deliver less often)."""
+
+    source: str
+    weekdays: tuple[str, ...]
+    max_age_days: int
+
+
+@dataclass(frozen=True)
 class Policy:
     minimum_amount: int
     dunned_methods: tuple[str, ...]
     settlement_lag_days: dict[str, int]
     stages: tuple[Stage, ...]
+    deliveries: tuple[Delivery, ...] = ()
+
+    def deliveries_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "source": [d.source for d in self.deliveries],
+                "weekdays": [list(d.weekdays) for d in self.deliveries],
+                "max_age_days": [d.max_age_days for d in self.deliveries],
+            }
+        )
 
     def stages_frame(self) -> pd.DataFrame:
         return pd.DataFrame([vars(stage) for stage in self.stages])
@@ -102,6 +125,32 @@ def _stage(number: int, spec: dict) -> Stage:
     )
 
 
+def _deliveries(path: Path, spec: object) -> tuple[Delivery, ...]:
+    """Every settlement source delivers every day unless the policy says otherwise."""
+    spec = spec or {}
+    if not isinstance(spec, dict):
+        raise PolicyError(f"{path}: deliveries must map a source to its weekdays/max_age_days")
+    if unknown := set(spec) - set(SETTLEMENT_SOURCES):
+        raise PolicyError(
+            f"{path}: deliveries names unknown settlement sources {sorted(unknown)} "
+            f"(known: {', '.join(SETTLEMENT_SOURCES)})"
+        )
+    deliveries = []
+    for source in SETTLEMENT_SOURCES:
+        entry = spec.get(source) or {}
+        where = f"{path}: deliveries.{source}"
+        if not isinstance(entry, dict) or set(entry) - {"weekdays", "max_age_days"}:
+            raise PolicyError(f"{where}: only weekdays and max_age_days can be set")
+        weekdays = entry.get("weekdays", list(WEEKDAYS))
+        if not isinstance(weekdays, list) or set(weekdays) - set(WEEKDAYS):
+            raise PolicyError(f"{where}: weekdays must be a list of {', '.join(WEEKDAYS)}")
+        max_age = _optional_int(entry, "max_age_days", where)
+        deliveries.append(
+            Delivery(source, tuple(d for d in WEEKDAYS if d in weekdays), max_age or 0)
+        )
+    return tuple(deliveries)
+
+
 def load_policy(path: Path | None = None) -> Policy:
     """Read and check a policy file (the packaged default when ``path`` is None)."""
     path = path or DEFAULT_POLICY
@@ -126,5 +175,9 @@ def load_policy(path: Path | None = None) -> Policy:
     if not isinstance(minimum, int) or minimum < 0:
         raise PolicyError(f"{path}: minimum_amount must be a whole number of yen >= 0")
     return Policy(
-        minimum_amount=minimum, dunned_methods=methods, settlement_lag_days=lags, stages=stages
+        minimum_amount=minimum,
+        dunned_methods=methods,
+        settlement_lag_days=lags,
+        stages=stages,
+        deliveries=_deliveries(path, spec.get("deliveries")),
     )

@@ -97,3 +97,22 @@ def landed_summary(settings: Settings) -> list[tuple]:
             "SELECT source, path, sha256, bytes, status, duplicate_of FROM audit.landed_files "
             "ORDER BY ALL"
         ).fetchall()
+
+
+def run_range(
+    settings: Settings, instance: dg.DagsterInstance, first: str, last: str
+) -> dg.ExecuteInProcessResult:
+    """Execute the daily job once over a range of days (a single-run backfill): every asset
+    walks the days of the range in order, as the UI's "single run" backfill does."""
+    job = build_definitions(settings).resolve_job_def(DAILY_JOB)
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config=QUIET,
+        tags={
+            "dagster/asset_partition_range_start": first,
+            "dagster/asset_partition_range_end": last,
+        },
+    )
+    assert result.success, f"{first}…{last} failed: {failure_reason(result)}"
+    return result

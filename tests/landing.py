@@ -345,3 +345,23 @@ ZENGIN_END = "9".ljust(200).encode("cp932")
 
 def zengin_file(records: list[bytes], newline: bytes = b"\r\n") -> bytes:
     return b"".join(record + newline for record in records)
+
+
+EMPTY_REPORTS = {
+    "card": lambda root, day: card(root, day, [], name=f"card_{day}_nothing_paid.csv"),
+    "konbini": lambda root, day: konbini_file(root, day, [], name=f"cvs_{day}_nothing_paid.csv"),
+    "cod": lambda root, day: cp932_csv(root, "cod", day, f"cod_{day}.csv", COD_HEADER, []),
+    "bnpl": lambda root, day: cp932_csv(root, "bnpl", day, f"bnpl_{day}.csv", BNPL_HEADER, []),
+}
+
+
+def deliver_daily(root: Path, first: str, last: str, sources: tuple[str, ...]) -> None:
+    """Providers deliver every day (the freshness gate expects them): an empty report on each
+    day of ``first``…``last`` where a source's folder has no file."""
+    day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    while day <= end:
+        for source in sources:
+            folder = root / source / day.isoformat()
+            if not folder.is_dir() or not any(folder.iterdir()):
+                EMPTY_REPORTS[source](root, day.isoformat())
+        day += dt.timedelta(days=1)

@@ -44,6 +44,11 @@ def test_run_then_status_on_the_shared_samples(recon_home, capsys):
     status = capsys.readouterr().out
     assert "as of 2026-10-14" in status
     assert "NO_RECEIVABLE_FOR_KEY" in status
+    freshness = status.split("settlement sources today (freshness gate)")[1].split("\n\n")[0]
+    sources = {line.split()[0]: line.split()[1] for line in freshness.strip().splitlines()[1:]}
+    assert sources["card"] == "MISSING" and sources["konbini"] == "FRESH"
+    customers = status.split("\ncustomers\n")[1].splitlines()
+    assert customers[1].split()[0] == "6"
     runs = list((recon_home / "dagster").iterdir())
     assert runs, "runs are recorded in the Dagster instance the UI reads"
 

@@ -17,6 +17,7 @@ STAGES = {
         "raw/shipments",
         "staging/receivable_events",
         "staging/settlement_lines",
+        "audit/source_freshness",
     },
     "reconcile": {"marts/matches", "marts/settlement_status", "marts/receivables"},
     "marts": {
@@ -27,7 +28,7 @@ STAGES = {
         "marts/provider_followups",
         "marts/customer_profile",
     },
-    "exports": {"exports/slip_requests"},
+    "exports": {"exports/slip_requests", "exports/ship_holds", "exports/published_warehouse"},
 }
 
 
@@ -62,6 +63,7 @@ def test_invariant_checks_block_and_advisory_suites_warn(settings):
         "every_input_row_staged_or_quarantined": True,
         "balance_expected_paid_written_off_outstanding": True,
         "every_settlement_line_in_one_status": True,
+        "every_settlement_source_delivered_for_dunning": False,
         "settlement_lines_integrity": True,
         "settlement_lines_sanity": False,
         "receivable_events_sanity": False,

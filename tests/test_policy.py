@@ -31,6 +31,24 @@ def test_default_policy_has_the_five_stages_of_the_spec():
     assert policy.settlement_lag_days == {"CARD": 7, "MALL": 14, "COD": 10, "BNPL": 30}
 
 
+def test_every_settlement_source_delivers_daily_but_amazon_every_14_days():
+    deliveries = {d.source: (len(d.weekdays), d.max_age_days) for d in load_policy().deliveries}
+    assert deliveries == {
+        "card": (7, 0),
+        "amazon": (0, 14),
+        "cod": (7, 0),
+        "bnpl": (7, 0),
+        "konbini": (7, 0),
+        "bank": (7, 0),
+    }
+
+
+ONE_STAGE = (
+    "stages:\n  - {stage: A, slip_action: FINAL_NOTICE, letter_action: LETTER, "
+    "min_days_past_due: 7}\n"
+)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -55,6 +73,10 @@ def test_default_policy_has_the_five_stages_of_the_spec():
             "needs min_days_past_due or min_days_since_previous",
         ),
         ("{{", "cannot read the dunning policy"),
+        (ONE_STAGE + "deliveries: {paypay: {}}", "unknown settlement sources"),
+        (ONE_STAGE + "deliveries: {bank: {weekdays: [MONDAY]}}", "weekdays must be a list"),
+        (ONE_STAGE + "deliveries: {bank: {max_age_days: -2}}", "whole number of days"),
+        (ONE_STAGE + "deliveries: {bank: {every: 2}}", "only weekdays and max_age_days"),
     ],
 )
 def test_bad_policies_are_refused_with_the_reason(tmp_path: Path, text, message):

@@ -12,6 +12,7 @@ from recon_pipeline import konbini
 from recon_pipeline.assets.marts import DUNNING_CANDIDATES
 from recon_pipeline.assets.reconcile import RECEIVABLES
 from recon_pipeline.assets.snapshot import daily_table, previous_day
+from recon_pipeline.assets.staging import SOURCE_FRESHNESS, holding_sources
 from recon_pipeline.packaged import sql
 from recon_pipeline.partitions import partition_days
 from recon_pipeline.resources.exports import (
@@ -144,7 +145,7 @@ def _with_barcodes(due: pd.DataFrame, target: ExportTarget) -> tuple[pd.DataFram
 @daily_table(
     SLIP_REQUESTS,
     "exports",
-    deps=[RECEIVABLES, DUNNING_CANDIDATES, previous_day(SLIP_REQUESTS)],
+    deps=[RECEIVABLES, DUNNING_CANDIDATES, SOURCE_FRESHNESS, previous_day(SLIP_REQUESTS)],
     kinds={"csv"},
 )
 def slip_requests(
@@ -156,7 +157,9 @@ def slip_requests(
     """Payment-slip issuance requests (払込票発行依頼データ) sent to the collection agent:
     a NEW slip per new konbini receivable, a REISSUE per dunning re-issue. Every request
     ever sent is recorded with its file; a re-run rewrites the same file, sends nothing new.
-    The file is then pushed to ``outbound/slip_requests/`` on S3 or SFTP when configured."""
+    Held on a day the freshness gate holds (a settlement source missing or stale); the next
+    complete day sends what is then due. The file is then pushed to
+    ``outbound/slip_requests/`` on S3 or SFTP when configured."""
     written, new_requests, unissuable, replaced, files, pushed = 0, 0, [], [], [], []
     with warehouse.connect() as con:
         for day in partition_days(context):
@@ -177,16 +180,17 @@ def slip_requests(
             rows, touched = slip_file_rows(everything)
             replaced += touched
             data = csv_bytes(SLIP_COLUMNS, rows, "cp932", "\r\n", quote_all=True)
-            written += write_atomically(exporter.path_for("slip_requests", file_name), data)
             files.append(file_name)
             if len(fresh):
                 con.begin()
                 con.execute("INSERT INTO exports.slip_requests BY NAME SELECT * FROM fresh")
                 con.commit()
                 new_requests += len(fresh)
-            _, target = deliver(con, source, exporter, "slip_requests", day, file_name, data)
+            changed, target = deliver(con, source, exporter, "slip_requests", day, file_name, data)
+            written += changed
             if target:
                 pushed.append(target)
+        held = holding_sources(con, day)
     for problem in unissuable:
         context.log.warning(f"slip request not issuable: {problem}")
     return dg.MaterializeResult(
@@ -198,6 +202,7 @@ def slip_requests(
             "pushed_to": ", ".join(pushed) or "not pushed (no remote target)",
             "unissuable": dg.MetadataValue.md("\n".join(f"- {p}" for p in unissuable) or "_none_"),
             "rows_with_replaced_characters": ", ".join(replaced) or "none",
+            "held_by_missing_sources": ", ".join(held) or "none",
         }
     )
 

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from recon_pipeline.assets.snapshot import previous_day
-from recon_pipeline.partitions import daily_partitions, partition_days
+from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.sources import InboundSource, UnsafeName, unsafe_name_reason
 from recon_pipeline.resources.warehouse import WarehouseResource, fetch_dicts
@@ -98,6 +98,7 @@ def _land_day(source: InboundSource, con, day: dt.date, sources: list[str]) -> p
     key=LANDED_FILES,
     group_name="ingest",
     partitions_def=daily_partitions,
+    backfill_policy=SINGLE_RUN,
     pool="duckdb",
     deps=[previous_day(LANDED_FILES)],
     kinds={"duckdb"},

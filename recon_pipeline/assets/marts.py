@@ -17,7 +17,7 @@ from recon_pipeline.assets.snapshot import (
     materialize_snapshot,
     previous_day,
 )
-from recon_pipeline.assets.staging import SETTLEMENT_LINES
+from recon_pipeline.assets.staging import SETTLEMENT_LINES, SOURCE_FRESHNESS, holding_sources
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
 
@@ -126,12 +126,17 @@ def fees(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "fees": preview})
 
 
-@daily_table(DUNNING_CANDIDATES, "marts", deps=[RECEIVABLES, previous_day(DUNNING_CANDIDATES)])
+@daily_table(
+    DUNNING_CANDIDATES,
+    "marts",
+    deps=[RECEIVABLES, SOURCE_FRESHNESS, previous_day(DUNNING_CANDIDATES)],
+)
 def dunning_candidates(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
 ) -> dg.MaterializeResult:
     """Receivables that get a dunning action today (督促): the next policy stage after the
-    one last issued. Reads what earlier days issued, so days run in date order."""
+    one last issued. Reads what earlier days issued, so days run in date order. Nobody is
+    dunned on a day the freshness gate holds; the next complete day issues what is due."""
     rows, day = materialize_snapshot(
         context,
         warehouse,
@@ -146,7 +151,14 @@ def dunning_candidates(
             "FROM marts.dunning_candidates WHERE as_of = $d GROUP BY ALL ORDER BY ALL",
             {"d": day},
         )
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "by_stage": preview})
+        held = holding_sources(con, day)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "by_stage": preview,
+            "held_by_missing_sources": ", ".join(held) or "none",
+        }
+    )
 
 
 @daily_table(WRITE_OFFS, "marts", deps=[RECEIVABLES])
@@ -244,9 +256,9 @@ def customer_profile(
       late; days past due so far when still open or written off. 0 when all judged ones
       were on time, NULL when nothing is judged.
     - ``times_dunned``: rows of ``marts.dunning_candidates`` up to the day; ``max_stage`` the
-      highest stage_no (0 = never); ``blacklisted``: in ``marts.blacklistings_as_of``, not released (a stage
-      with ``blacklist: true`` in the policy in force, COLLECTION_AGENCY by default, was
-      issued on or before the day, and no later RELEASE of that receivable lifted it).
+      highest stage_no (0 = never); ``blacklisted``: in ``marts.blacklistings_as_of``, not
+      released (a stage with ``blacklist: true`` in the policy in force, COLLECTION_AGENCY by
+      default, was issued on or before the day, and no later RELEASE of it lifted it).
     - R/F/M 1..5 by fixed thresholds (SQL ``thresholds``): recency days since the last order
       ≤30/60/90/180 → 5/4/3/2; orders ≥10/6/3/2 → 5/4/3/2; billed yen
       ≥100,000/50,000/20,000/5,000 → 5/4/3/2; else 1. Then payment behaviour: blacklisted

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 import dagster as dg
 import duckdb
 
-from recon_pipeline.partitions import daily_partitions, partition_days
+from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
 from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
 
 Prepare = Callable[[duckdb.DuckDBPyConnection, dt.date], None]
@@ -24,6 +24,7 @@ def daily_table(
         key=key,
         group_name=group,
         partitions_def=daily_partitions,
+        backfill_policy=SINGLE_RUN,
         pool="duckdb",
         deps=list(deps),
         kinds={"duckdb", *(kinds or ())},

@@ -14,12 +14,14 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from recon_pipeline.assets.snapshot import daily_table, materialize_snapshot
 from recon_pipeline.contracts import Contract, ContractSet
 from recon_pipeline.contracts.validate import validate
 from recon_pipeline.layouts import FileRejected, read_file
 from recon_pipeline.packaged import packaged_dir
-from recon_pipeline.partitions import daily_partitions, partition_days
+from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
 from recon_pipeline.resources.contracts import ContractsResource
+from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.sources import InboundSource
 from recon_pipeline.resources.warehouse import (
     WarehouseResource,
@@ -33,6 +35,7 @@ RECEIVABLE_EVENTS = dg.AssetKey(["staging", "receivable_events"])
 SETTLEMENT_LINES = dg.AssetKey(["staging", "settlement_lines"])
 DISPOSITIONS = dg.AssetKey(["staging", "dispositions"])
 LANDED_FILES = dg.AssetKey(["audit", "landed_files"])
+SOURCE_FRESHNESS = dg.AssetKey(["audit", "source_freshness"])
 REJECT_COLUMNS = ["partition_date", "source", "layout", "path", "line_no", "raw", "reason"]
 
 
@@ -332,6 +335,7 @@ def _staged_table(key: dg.AssetKey, contract_set: ContractSet) -> dg.AssetsDefin
         key=key,
         group_name="staging",
         partitions_def=daily_partitions,
+        backfill_policy=SINGLE_RUN,
         pool="duckdb",
         kinds={"duckdb"},
         description=description,
@@ -354,6 +358,7 @@ def build_staging_assets(contract_set: ContractSet) -> list[dg.AssetsDefinition]
     @dg.multi_asset(
         specs=_validated_specs(contract_set),
         partitions_def=daily_partitions,
+        backfill_policy=SINGLE_RUN,
         pool="duckdb",
         name="validated_files",
     )
@@ -375,7 +380,55 @@ def build_staging_assets(contract_set: ContractSet) -> list[dg.AssetsDefinition]
                 all_outcomes += outcomes
         yield from _validated_results(context, all_outcomes, in_force)
 
-    return [validated_files, *(_staged_table(key, contract_set) for key in STAGED_TABLES)]
+    return [
+        validated_files,
+        *(_staged_table(key, contract_set) for key in STAGED_TABLES),
+        source_freshness,
+    ]
+
+
+def holding_sources(con, day: dt.date) -> list[str]:
+    """The sources that hold the day's dunning and slips, e.g. ``['konbini MISSING']``."""
+    rows = con.execute(
+        "SELECT source || ' ' || status FROM audit.source_freshness "
+        "WHERE partition_date = $d AND holds_dunning ORDER BY source",
+        {"d": day},
+    ).fetchall()
+    return [held for (held,) in rows]
+
+
+@daily_table(SOURCE_FRESHNESS, "staging", deps=[FILE_MANIFEST])
+def source_freshness(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
+) -> dg.MaterializeResult:
+    """The freshness gate: per settlement source, whether it delivered what its calendar
+    (the policy's ``deliveries``) expects for the day. A source MISSING or STALE holds the
+    day's dunning and slip export — a missing file is not "nobody paid" — and the next
+    complete day issues what is then due."""
+    rows, day = materialize_snapshot(
+        context,
+        warehouse,
+        "audit.source_freshness",
+        "staging/source_freshness",
+        key_column="partition_date",
+        prepare=policy.write_tables,
+    )
+    with warehouse.connect() as con:
+        frame = con.execute(
+            "SELECT source, status, files_today, newest_file_on, age_days, max_age_days "
+            "FROM audit.source_freshness WHERE partition_date = $d ORDER BY source",
+            {"d": day},
+        ).df()
+    holding = frame[frame["status"].isin(["MISSING", "STALE"])]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "dunning_held": bool(len(holding)),
+            "holding_sources": ", ".join(f"{r.source} {r.status}" for r in holding.itertuples())
+            or "none",
+            "sources": dg.MetadataValue.md(frame.to_markdown(index=False)),
+        }
+    )
 
 
 def _validated_results(context, all_outcomes: list[FileOutcome], in_force: ContractSet):

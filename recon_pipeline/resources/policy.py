@@ -24,7 +24,10 @@ class PolicyResource(dg.ConfigurableResource):
         policy = self.load()
         stages = policy.stages_frame()  # noqa: F841 - read by DuckDB's replacement scan
         collections = policy.collections_frame()  # noqa: F841
+        deliveries = policy.deliveries_frame()  # noqa: F841
         con.execute("DELETE FROM config.dunning_stages")
         con.execute("INSERT INTO config.dunning_stages BY NAME SELECT * FROM stages")
         con.execute("DELETE FROM config.collections")
         con.execute("INSERT INTO config.collections BY NAME SELECT * FROM collections")
+        con.execute("DELETE FROM config.deliveries")
+        con.execute("INSERT INTO config.deliveries BY NAME SELECT * FROM deliveries")

@@ -52,4 +52,9 @@ FROM requests
 WHERE request_id NOT IN (
     SELECT request_id FROM exports.slip_requests WHERE partition_date < $as_of
 )
+    -- the freshness gate: no slips on a day a settlement source is missing or stale
+    AND NOT EXISTS (
+        SELECT 1 FROM audit.source_freshness AS f
+        WHERE f.partition_date = $as_of AND f.holds_dunning
+    )
 ORDER BY request_id

@@ -1,6 +1,7 @@
 -- Receivables that get a dunning action on the day: the next stage of the policy after the
 -- last one issued (no skipping, one action a day), once its thresholds are reached. History
--- is what earlier partitions issued.
+-- is what earlier partitions issued. Held days (audit.source_freshness) issue nothing; the
+-- next complete day issues what is then due.
 WITH dunned AS (
     SELECT r.*
     FROM marts.receivables AS r
@@ -10,6 +11,11 @@ WITH dunned AS (
         AND r.outstanding_amount >= c.minimum_amount
         AND r.outstanding_amount > 0
         AND r.status NOT IN ('IN_DISPUTE', 'WRITTEN_OFF', 'CANCELLED')
+        -- the freshness gate: nobody is dunned on a day a settlement source is missing
+        AND NOT EXISTS (
+            SELECT 1 FROM audit.source_freshness AS f
+            WHERE f.partition_date = $as_of AND f.holds_dunning
+        )
 ),
 history AS (
     SELECT

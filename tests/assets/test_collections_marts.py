@@ -96,6 +96,7 @@ def write_provider_landing(landing: Path) -> None:
         "2026-10-03",
         [lz.charge("txn_4d", "ORD-0000004", -5000, category="dispute", created=at("2026-10-03"))],
     )
+    lz.deliver_daily(landing, day, "2026-10-22", ("card",))
 
 
 def assert_png_chart(instance: dg.DagsterInstance) -> None:
@@ -276,6 +277,7 @@ def write_profile_landing(landing: Path) -> None:
         "2026-10-02",
         [lz.charge("txn_32", "ORD-0000032", 8000, created=at("2026-10-02"))],
     )
+    lz.deliver_daily(landing, day, "2026-10-06", ("card", "konbini"))
 
 
 def test_customer_profile_matches_the_hand_computation(landing, run_days, warehouse):
