@@ -289,7 +289,9 @@ def run_pipeline(
     timeout: float | None,
     groups: dict[str, str],
 ) -> dict:
-    """``recon run --from first --to last`` as a child; its runs read from its instance."""
+    """``recon run --from first --to last --day-by-day`` as a child (one Dagster run per
+    partition, so the backlog day and the daily days are measured apart); its runs are read
+    from its instance."""
     home.mkdir(parents=True, exist_ok=True)
     argv = [
         sys.executable,
@@ -300,6 +302,7 @@ def run_pipeline(
         first.isoformat(),
         "--to",
         last.isoformat(),
+        "--day-by-day",
     ]
     child = run_child(argv, recon_env(home, landing), home / "recon_run", timeout)
     result = {

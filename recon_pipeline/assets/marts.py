@@ -172,8 +172,19 @@ def write_offs(
             "SELECT coalesce(sum(written_off_amount), 0) FROM marts.write_offs WHERE as_of = $d",
             {"d": day},
         ).fetchone()
+        preview = markdown_preview(
+            con,
+            "SELECT payment_method, count(*) AS receivables, "
+            "sum(written_off_amount) AS written_off_amount FROM marts.write_offs "
+            "WHERE as_of = $d GROUP BY ALL ORDER BY ALL",
+            {"d": day},
+        )
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": rows, "written_off_amount": int(total[0] if total else 0)}
+        metadata={
+            "dagster/row_count": rows,
+            "written_off_amount": int(total[0] if total else 0),
+            "by_method": preview,
+        }
     )
 
 

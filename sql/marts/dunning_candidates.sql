@@ -11,6 +11,12 @@ WITH dunned AS (
         AND r.outstanding_amount >= c.minimum_amount
         AND r.outstanding_amount > 0
         AND r.status NOT IN ('IN_DISPUTE', 'WRITTEN_OFF', 'CANCELLED')
+        -- a return announced (in a file already here) but dated later is pending: what the
+        -- customer owes may still drop, so they are not dunned until it takes effect
+        AND r.receivable_id NOT IN (
+            SELECT order_id FROM staging.receivable_events
+            WHERE event_type = 'RETURN' AND partition_date <= $as_of AND event_date > $as_of
+        )
         -- the freshness gate: nobody is dunned on a day a settlement source is missing
         AND NOT EXISTS (
             SELECT 1 FROM audit.source_freshness AS f

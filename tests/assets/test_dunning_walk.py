@@ -2,7 +2,8 @@
 months (one single-run backfill from 2026-08-01 to 2026-10-06): re-issued slips with new due
 dates, re-issue numbers and barcodes, a payment between stages, a dispute and its release, a
 write-off, letters instead of slips for a bank transfer, the hand-over to the agency and the
-ship-hold list, and the write-off candidate a year past due."""
+ship-hold list, the write-off candidate a year past due, and a pending return that holds
+dunning until it takes effect."""
 
 from __future__ import annotations
 
@@ -54,6 +55,11 @@ def write_landing(landing: Path) -> None:
                 customer="C000105", payment_ref="0000105", due="2026-08-01",
             ),  # letters, no slips
             slip_order(106, "2025-08-01", shipped="2025-07-20"),  # a year past due
+            slip_order(107, "2026-08-01"),  # a return of 3,000 announced, dated 08-12
+            lz.ship(
+                "E107R", "ORD-0000107", "2026-08-12", "KONBINI", 3000, event_type="RETURN",
+                customer="C000107", payment_ref=lz.slip_ref(107), due="2026-08-01",
+            ),
         ],
     )  # fmt: skip
     reissued = konbini.build(
@@ -126,6 +132,12 @@ def test_every_stage_in_order_with_its_interval(walked):
         (D("2026-09-05"), "FINAL_NOTICE"),
         (D("2026-10-05"), "COLLECTION_AGENCY"),
     ]
+    # the return pending until 08-12 holds REMINDER_1, which then asks for what is left
+    assert [(a[0], a[1]) for a in actions["ORD-0000107"]] == [
+        (D("2026-08-12"), "REMINDER_1"),
+        (D("2026-08-26"), "REMINDER_2"),
+        (D("2026-09-09"), "FINAL_NOTICE"),
+    ]
     assert [(a[0], a[1]) for a in actions["ORD-0000106"]] == [
         (D("2026-08-01"), "REMINDER_1"),
         (D("2026-08-15"), "REMINDER_2"),
@@ -145,6 +157,7 @@ def test_reissued_slips_carry_new_due_dates_reissue_numbers_and_barcodes(walked)
         )
     }
     assert "ORD-0000105-NEW-0" not in sent, "bank transfers get letters, not slips"
+    assert sent["ORD-0000107-REISSUE-1"][:4] == (D("2026-08-12"), 1, D("2026-08-26"), 5000)
     assert sorted(r for r in sent if r.startswith("ORD-0000101")) == [
         "ORD-0000101-NEW-0",
         "ORD-0000101-REISSUE-1",
