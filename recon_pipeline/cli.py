@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -217,6 +218,11 @@ def demo(settings: Settings, out=None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import dagster as dg
+
+    # single-run backfill policies are beta in Dagster 1.13 (see README); the warning would
+    # repeat for every asset on every command
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
     parser = argparse.ArgumentParser(prog="recon", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="write a demo month into the landing dir and run it")

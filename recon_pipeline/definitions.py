@@ -90,6 +90,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             "warehouse": WarehouseResource(
                 database=str(settings.warehouse),
                 published_database=str(settings.published_warehouse),
+                connection_config=(
+                    {"threads": settings.duckdb_threads} if settings.duckdb_threads else {}
+                ),
             ),
             "contracts": ContractsResource(extra_dir=contracts_dir),
             "exporter": ExportTarget(export_dir=str(settings.export_dir)),

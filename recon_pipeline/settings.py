@@ -23,6 +23,7 @@ class Settings:
     landed_dir: Path
     warehouse: Path
     published_warehouse: Path
+    duckdb_threads: int | None
     export_dir: Path
     dunning_policy: Path | None
     contracts_dir: Path | None
@@ -62,6 +63,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         landing_dir=_path(environ.get("RECON_LANDING_DIR"), home / "landing"),
         landed_dir=_path(environ.get("RECON_LANDED_DIR"), home / "landed"),
         warehouse=_path(environ.get("RECON_WAREHOUSE"), home / "recon.duckdb"),
+        duckdb_threads=int(environ["RECON_DUCKDB_THREADS"])
+        if environ.get("RECON_DUCKDB_THREADS")
+        else None,
         published_warehouse=_path(
             environ.get("RECON_PUBLISHED_WAREHOUSE"), home / "published" / "recon.duckdb"
         ),

@@ -129,6 +129,7 @@ def landed_files(
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(landed),
+            "source": source.describe(),
             "landed": counts.get("LANDED", 0),
             "duplicates": counts.get("DUPLICATE", 0),
             "refused": counts.get("REFUSED", 0),

@@ -130,7 +130,8 @@ class InboundSource(dg.ConfigurableResource):
 
     def is_transient(self, error: BaseException) -> bool:
         """Whether retrying could help (the network, not the data or the configuration)."""
-        return isinstance(error, OSError | EOFError) and not isinstance(error, UnsafeName)
+        permanent = FileNotFoundError | PermissionError | IsADirectoryError | UnsafeName
+        return isinstance(error, OSError | EOFError) and not isinstance(error, permanent)
 
     def reset(self) -> None:
         """Forget a cached connection after a transient failure, so a retry reconnects."""
@@ -364,8 +365,6 @@ class SFTPSource(InboundSource):
         import paramiko
 
         if isinstance(error, paramiko.AuthenticationException | paramiko.BadHostKeyException):
-            return False
-        if isinstance(error, FileNotFoundError | PermissionError):
             return False
         return isinstance(error, paramiko.SSHException) or super().is_transient(error)
 
