@@ -47,6 +47,7 @@ def _run(
     warehouse: WarehouseResource,
     contracts: ContractsResource,
     statement: str,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
 ) -> dg.AssetCheckResult:
     failures = []
     with warehouse.connect() as con:
@@ -60,6 +61,7 @@ def _run(
     offending = pd.concat(failures)
     return dg.AssetCheckResult(
         passed=False,
+        severity=severity,
         metadata={
             "offending_rows": len(offending),
             "sample": dg.MetadataValue.md(offending.head(20).to_markdown(index=False)),
@@ -124,30 +126,11 @@ def conservation(
     "otherwise today's dunning and slip export are held until the next complete day.",
 )
 def freshness(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    contracts: ContractsResource,
 ) -> dg.AssetCheckResult:
-    with warehouse.connect() as con:
-        frame = pd.concat(
-            [
-                con.execute(
-                    "SELECT partition_date, source, status, newest_file_on, age_days, "
-                    "max_age_days FROM audit.source_freshness "
-                    "WHERE partition_date = $d AND holds_dunning ORDER BY source",
-                    {"d": day},
-                ).df()
-                for day in partition_days(context)
-            ]
-        )
-    return dg.AssetCheckResult(
-        passed=frame.empty,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "holding_sources": len(frame),
-            "held": dg.MetadataValue.md(
-                frame.to_markdown(index=False) if len(frame) else "_every source delivered_"
-            ),
-        },
-    )
+    return _run(context, warehouse, contracts, "checks/freshness", dg.AssetCheckSeverity.WARN)
 
 
 CHECKS = [completeness, balance, conservation, freshness]
