@@ -38,6 +38,7 @@ from recon_pipeline.contracts import load_contracts
 from recon_pipeline.demo_month import (
     CHAINS,
     COMPANY,
+    CSV_FORMAT,
     FAMILY,
     FAMILY_HALF,
     FAMILY_KANA,
@@ -58,14 +59,6 @@ METHOD_SHARES = np.array([0.45, 0.20, 0.15, 0.08, 0.07, 0.05])
 SETTLEMENT_SOURCES = ("card", "cod", "bnpl", "konbini", "bank")
 HEADERS = {c.source: c.header for c in load_contracts()}
 WEIGHTS = np.array([3 if i % 2 == 0 else 1 for i in range(43)][::-1], dtype=np.int64)
-CSV_FORMAT = {  # encoding, line end (as the providers write them; demo_month.Landing)
-    "shipments": ("utf-8-sig", "\n"),
-    "card": ("utf-8", "\n"),
-    "dispositions": ("utf-8", "\n"),
-    "konbini": ("cp932", "\r\n"),
-    "cod": ("cp932", "\r\n"),
-    "bnpl": ("cp932", "\r\n"),
-}
 OWN_SITE_LIMIT = 9_000_000  # ORD-9xxxxxx are the unknown card payments
 
 

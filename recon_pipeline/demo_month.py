@@ -119,6 +119,17 @@ class Order:
         return f"4{self.number:011d}"
 
 
+CSV_FORMAT = {
+    "shipments": ("utf-8-sig", "\n"),
+    "card": ("utf-8", "\n"),
+    "dispositions": ("utf-8", "\n"),
+    "konbini": ("cp932", "\r\n"),
+    "cod": ("cp932", "\r\n"),
+    "bnpl": ("cp932", "\r\n"),
+}
+"""Encoding and line end of each CSV layout, as the providers write them."""
+
+
 class Landing:
     """Collects rows per file and writes each file in its provider's encoding."""
 
@@ -132,16 +143,8 @@ class Landing:
         self.rows[(source, day, name)].append(row)
 
     def write(self) -> int:
-        encodings = {
-            "shipments": ("utf-8-sig", "\n"),
-            "card": ("utf-8", "\n"),
-            "dispositions": ("utf-8", "\n"),
-            "konbini": ("cp932", "\r\n"),
-            "cod": ("cp932", "\r\n"),
-            "bnpl": ("cp932", "\r\n"),
-        }
         for (source, day, name), rows in sorted(self.rows.items(), key=lambda i: str(i[0])):
-            encoding, line_end = encodings[source]
+            encoding, line_end = CSV_FORMAT[source]
             buffer = io.StringIO(newline="")
             writer = csv.writer(buffer, lineterminator=line_end)
             writer.writerow(self.headers[source])
