@@ -69,7 +69,8 @@ def deliver(
     """Write the file atomically into the export dir, then push it to the source's
     ``outbound/<kind>/`` once per content: a re-run whose bytes were already pushed pushes
     nothing, so the receiver never sees a second copy. Returns (written, pushed to)."""
-    written = write_atomically(exporter.path_for(kind, file_name), data)
+    path = exporter.path_for(kind, file_name)
+    written = write_atomically(path, data)
     sha256 = hashlib.sha256(data).hexdigest()
     pushed = con.execute(
         "SELECT target FROM audit.outbound_pushes WHERE kind = $kind AND file_name = $name "
@@ -78,7 +79,7 @@ def deliver(
     ).fetchone()
     if pushed:
         return written, pushed[0]
-    target = source.push(exporter.path_for(kind, file_name), f"outbound/{kind}/{file_name}")
+    target = source.push(path, f"outbound/{kind}/{file_name}")
     if target:
         con.execute(
             "INSERT INTO audit.outbound_pushes VALUES ($day, $kind, $name, $sha256, $bytes, "

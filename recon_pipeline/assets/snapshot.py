@@ -9,7 +9,7 @@ import duckdb
 from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
 from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
 
-Prepare = Callable[[duckdb.DuckDBPyConnection, dt.date], None]
+Prepare = Callable[[duckdb.DuckDBPyConnection], None]
 
 
 def daily_table(
@@ -48,15 +48,19 @@ def materialize_snapshot(
 ) -> tuple[int, dt.date]:
     """For each day of the window: ``BEGIN; DELETE day; INSERT sql/<statement>; COMMIT``.
 
-    Returns the row count of the last day and that day, for the asset's metadata.
+    ``prepare`` (writing the policy into ``config.*``) runs once for the window, not per day:
+    the policy is the same for every day of a run. Returns the row count of the last day and
+    that day, for the asset's metadata.
     """
     rows, last = 0, None
     parameter = "as_of" if key_column == "as_of" else "partition_date"
     with warehouse.connect() as con:
+        if prepare:
+            con.begin()
+            prepare(con)
+            con.commit()
         for day in partition_days(context):
             con.begin()
-            if prepare:
-                prepare(con, day)
             rows = replace_partition(con, table, key_column, day, statement, {parameter: day})
             con.commit()
             last = day

@@ -419,13 +419,12 @@ def source_freshness(
             "FROM audit.source_freshness WHERE partition_date = $d ORDER BY source",
             {"d": day},
         ).df()
-    holding = frame[frame["status"].isin(["MISSING", "STALE"])]
+        held = holding_sources(con, day)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
-            "dunning_held": bool(len(holding)),
-            "holding_sources": ", ".join(f"{r.source} {r.status}" for r in holding.itertuples())
-            or "none",
+            "dunning_held": bool(held),
+            "holding_sources": ", ".join(held) or "none",
             "sources": dg.MetadataValue.md(frame.to_markdown(index=False)),
         }
     )

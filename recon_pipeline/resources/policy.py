@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import dagster as dg
@@ -19,7 +18,7 @@ class PolicyResource(dg.ConfigurableResource):
     def load(self) -> Policy:
         return load_policy(Path(self.path) if self.path else None)
 
-    def write_tables(self, con: duckdb.DuckDBPyConnection, _day: dt.date | None = None) -> None:
+    def write_tables(self, con: duckdb.DuckDBPyConnection) -> None:
         """Put the policy into ``config.*`` so the SQL reads it like any table."""
         policy = self.load()
         stages = policy.stages_frame()  # noqa: F841 - read by DuckDB's replacement scan
