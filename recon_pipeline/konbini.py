@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 BARCODE_LENGTH = 44
 APPLICATION_IDENTIFIER = "91"
 NO_DUE_DATE = "999999"
@@ -64,6 +67,44 @@ def barcode_problem(raw: str) -> str | None:
         except ValueError:
             return f"barcode due date {due} is not a date"
     return None
+
+
+_WEIGHTS = np.array([3 if (42 - i) % 2 == 0 else 1 for i in range(43)], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class BarcodeColumns:
+    """A column of barcodes checked and split at once: ``valid`` as ``barcode_problem``
+    would say, and the fields the contract compares (missing where not valid)."""
+
+    valid: pd.Series
+    amount: pd.Series
+    user_field_1: pd.Series
+    user_field_2: pd.Series
+
+
+def check_column(raw: pd.Series) -> BarcodeColumns:
+    """``barcode_problem`` and ``parse`` over a whole column as array operations: a file
+    of collections is checked without a Python call per barcode."""
+    text = raw.astype("string[pyarrow]")
+    digits = text.str.removeprefix("EAN")
+    shaped = digits.str.fullmatch(f"[0-9]{{{BARCODE_LENGTH}}}").fillna(False).astype(bool)
+    shaped &= digits.str.startswith(APPLICATION_IDENTIFIER).fillna(False).astype(bool)
+    ascii_codes = np.frombuffer("".join(digits[shaped]).encode("ascii"), dtype=np.uint8)
+    matrix = ascii_codes.reshape(-1, BARCODE_LENGTH).astype(np.int64) - ord("0")
+    expected = (10 - (matrix[:, :43] @ _WEIGHTS) % 10) % 10
+    valid = pd.Series(False, index=raw.index)
+    valid[shaped] = expected == matrix[:, 43]
+    due = digits.str.slice(30, 36)
+    due_ok = (due == NO_DUE_DATE) | pd.to_datetime(due, format="%y%m%d", errors="coerce").notna()
+    valid &= due_ok.fillna(False).astype(bool)
+    fields = digits.where(valid)
+    return BarcodeColumns(
+        valid=valid,
+        amount=fields.str.slice(37, 43).astype("Int64"),
+        user_field_1=fields.str.slice(13, 19),
+        user_field_2=fields.str.slice(19, 30),
+    )
 
 
 def parse(raw: str) -> Barcode:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recon_pipeline import konbini
 
@@ -75,3 +78,44 @@ def test_build_refuses_amounts_the_barcode_cannot_carry():
             due_date=None,
             amount=1_000_000,
         )
+
+
+def _near_barcodes() -> st.SearchStrategy[str]:
+    """Valid barcodes, and ones with a digit, the length, the AI or the due date broken."""
+    valid = st.builds(
+        lambda ref, reissue, due, amount: konbini.build(
+            company_code="929023",
+            shop_code="12345",
+            payment_ref=ref,
+            reissue_no=reissue,
+            due_date=due,
+            amount=amount,
+        ),
+        st.from_regex(r"[0-9]{16}", fullmatch=True),
+        st.integers(0, 9),
+        st.one_of(st.none(), st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31))),
+        st.integers(0, konbini.MAX_AMOUNT),
+    )
+    broken = st.tuples(valid, st.integers(0, 43), st.sampled_from("0123456789X")).map(
+        lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + 1 :]
+    )
+    odd = st.one_of(
+        st.from_regex(r"(EAN)?9[0-9]{43}", fullmatch=True),
+        st.from_regex(r"91[0-9]{28}[0-9]{6}[0-9]{8}", fullmatch=True),
+        st.text("0123456789", max_size=46),
+    )
+    return st.one_of(valid, valid.map(lambda b: "EAN" + b), broken, odd)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_near_barcodes(), min_size=1, max_size=20))
+def test_the_column_check_agrees_with_the_one_barcode_check(barcodes):
+    checked = konbini.check_column(pd.Series(barcodes, dtype=object))
+    for position, raw in enumerate(barcodes):
+        valid = konbini.barcode_problem(raw) is None
+        assert bool(checked.valid[position]) is valid, raw
+        if valid:
+            parsed = konbini.parse(raw)
+            assert checked.amount[position] == parsed.amount
+            assert checked.user_field_1[position] == parsed.user_field_1
+            assert checked.user_field_2[position] == parsed.user_field_2

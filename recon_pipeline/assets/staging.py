@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from recon_pipeline.assets.snapshot import daily_table, materialize_snapshot
 from recon_pipeline.contracts import Contract, ContractSet
 from recon_pipeline.contracts.validate import validate
 from recon_pipeline.layouts import FileRejected, read_file
+from recon_pipeline.layouts.base import ParsedFile
 from recon_pipeline.packaged import packaged_dir
 from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
 from recon_pipeline.resources.contracts import ContractsResource
@@ -87,75 +90,118 @@ def _already_loaded(con, contract: Contract, day: dt.date, keys: pd.DataFrame) -
     return {row["unique_key"]: row["place"] for row in found}
 
 
-def _read_one(
-    con, contract: Contract, day: dt.date, landed: dict, local: Path, seen_today: dict[str, str]
-) -> FileOutcome:
-    path = landed["path"]
-    base = {
+def _quarantined(day: dt.date, contract: Contract, landed: dict, rejected: FileRejected):
+    manifest = _manifest_base(day, contract, landed) | {
+        "status": "QUARANTINED",
+        "reason": rejected.reason,
+        "rows_total": rejected.rows_total,
+        "rows_loaded": 0,
+        "rows_quarantined": rejected.rows_total,
+    }
+    return FileOutcome(
+        manifest, None, _reject_frame(day, contract, landed["path"], [(0, None, rejected.reason)])
+    )
+
+
+def _manifest_base(day: dt.date, contract: Contract, landed: dict) -> dict:
+    return {
         "partition_date": day,
         "source": contract.source,
         "layout": contract.layout,
-        "path": path,
+        "path": landed["path"],
         "sha256": landed["sha256"],
         "duplicate_of": None,
     }
-    try:
-        parsed = read_file(contract, local.read_bytes())
-    except FileRejected as rejected:
-        manifest = base | {
-            "status": "QUARANTINED",
-            "reason": rejected.reason,
-            "rows_total": rejected.rows_total,
-            "rows_loaded": 0,
-            "rows_quarantined": rejected.rows_total,
+
+
+def _frame_of(contract: Contract, files: list[ParsedFile]) -> pd.DataFrame:
+    """The records of a layout's files as one frame of Arrow strings, ``file_no`` telling
+    them apart."""
+    records = [row for parsed in files for row in parsed.rows]
+    columns = zip(*records, strict=True) if records else ([] for _ in contract.columns)
+    frame = pd.DataFrame(
+        {
+            name: pd.arrays.ArrowStringArray(pa.array(values, type=pa.string()))
+            for name, values in zip(contract.canonical_columns, columns, strict=True)
         }
-        return FileOutcome(
-            manifest, None, _reject_frame(day, contract, path, [(0, None, rejected.reason)])
-        )
-    frame = pd.DataFrame(parsed.rows, columns=contract.canonical_columns, dtype=object)
-    frame["line_no"] = parsed.line_nos
-    result = validate(contract, frame)
-    raws = dict(zip(parsed.line_nos, parsed.raws, strict=True))
-    rejects = list(parsed.malformed)
-    rejects += [
-        (int(r.line_no), raws[int(r.line_no)], r.reason)
-        for r in result.rejected.itertuples(index=False)
-    ]
+    )
+    frame["file_no"] = np.repeat(np.arange(len(files)), [len(parsed.rows) for parsed in files])
+    frame["line_no"] = np.fromiter(
+        (line for parsed in files for line in parsed.line_nos), dtype="int64", count=len(records)
+    )
+    return frame
+
+
+def _places_loaded_before(
+    con, contract: Contract, day: dt.date, rows: pd.DataFrame, paths: list[str]
+) -> pd.Series:
+    """Where each row's unique key was loaded before: an earlier partition first, else an
+    earlier row of the same day (files in path order); missing for a key seen first here."""
+    keys = rows["unique_key"]
+    earlier = keys.map(_already_loaded(con, contract, day, rows[["unique_key"]]))
+    first = ~keys.duplicated(keep="first")
+    first_place = pd.Series(
+        [
+            f"{paths[file_no]} line {line}"
+            for file_no, line in zip(rows["file_no"][first], rows["line_no"][first], strict=True)
+        ],
+        index=keys[first].to_numpy(),
+        dtype=object,
+    )
+    today = keys.where(~first).map(first_place)
+    return earlier.where(earlier.notna(), today)
+
+
+def _read_layout(
+    con, contract: Contract, day: dt.date, files: list[tuple[dict, ParsedFile]]
+) -> list[FileOutcome]:
+    """Validate a layout's files of the day in one pass, then split the result per file."""
+    parsed_files = [parsed for _, parsed in files]
+    paths = [landed["path"] for landed, _ in files]
+    result = validate(contract, _frame_of(contract, parsed_files))
     rows = result.rows
     rows["unique_key"] = _unique_keys(contract, rows)
+    rejects: list[list[tuple[int, str | None, str]]] = [list(p.malformed) for p in parsed_files]
+    failed = [(int(f), int(line), reason) for f, line, reason in result.rejected.itertuples(False)]
     if contract.unique and len(rows):
-        keys = rows[["unique_key"]]
-        earlier = _already_loaded(con, contract, day, keys)
-        repeated = []
-        for position, key in rows["unique_key"].items():
-            place = earlier.get(key) or seen_today.get(key)
-            if place:
-                line = int(rows.at[position, "line_no"])
-                rejects.append(
-                    (
-                        line,
-                        raws[line],
-                        f"already loaded from {place} "
-                        f"({', '.join(contract.unique)} must be unique)",
-                    )
-                )
-                repeated.append(position)
-        rows = rows.drop(index=repeated)
-        for key, line in zip(rows["unique_key"], rows["line_no"], strict=True):
-            seen_today[key] = f"{path} line {line}"
-    rows = rows.assign(
-        partition_date=day, source=contract.source, layout=contract.layout, path=path
-    )
-    rejects.sort()
-    manifest = base | {
-        "status": "LOADED",
-        "reason": None,
-        "rows_total": parsed.rows_total,
-        "rows_loaded": len(rows),
-        "rows_quarantined": len(rejects),
-        "control": json.dumps(parsed.control, ensure_ascii=False) if parsed.control else None,
-    }
-    return FileOutcome(manifest, rows, _reject_frame(day, contract, path, rejects))
+        places = _places_loaded_before(con, contract, day, rows, paths)
+        repeated = places.notna()
+        unique = ", ".join(contract.unique)
+        failed += [
+            (int(f), int(line), f"already loaded from {place} ({unique} must be unique)")
+            for f, line, place in zip(
+                rows["file_no"][repeated], rows["line_no"][repeated], places[repeated], strict=True
+            )
+        ]
+        rows = rows[~repeated.to_numpy()]
+    raws: dict[int, dict[int, str]] = {}
+    for file_no, line, reason in failed:
+        if file_no not in raws:
+            parsed = parsed_files[file_no]
+            raws[file_no] = dict(zip(parsed.line_nos, parsed.raws, strict=True))
+        rejects[file_no].append((line, raws[file_no][line], reason))
+    by_file = dict(iter(rows.groupby("file_no", sort=False)))
+    outcomes = []
+    for file_no, (landed, parsed) in enumerate(files):
+        loaded = by_file.get(file_no, rows.iloc[0:0]).drop(columns="file_no")
+        loaded = loaded.assign(
+            partition_date=day, source=contract.source, layout=contract.layout, path=landed["path"]
+        )
+        file_rejects = sorted(rejects[file_no])
+        manifest = _manifest_base(day, contract, landed) | {
+            "status": "LOADED",
+            "reason": None,
+            "rows_total": parsed.rows_total,
+            "rows_loaded": len(loaded),
+            "rows_quarantined": len(file_rejects),
+            "control": json.dumps(parsed.control, ensure_ascii=False) if parsed.control else None,
+        }
+        outcomes.append(
+            FileOutcome(
+                manifest, loaded, _reject_frame(day, contract, landed["path"], file_rejects)
+            )
+        )
+    return outcomes
 
 
 def _skipped(day: dt.date, contract: Contract | None, landed: dict) -> FileOutcome:
@@ -190,18 +236,27 @@ def _stage_day(
         "SELECT * FROM audit.landed_files WHERE partition_date = $day ORDER BY source, path",
         {"day": day},
     )
-    outcomes = []
-    seen_today: dict[str, dict[str, str]] = {}
-    for landed in landed_rows:
+    outcomes: dict[int, FileOutcome] = {}
+    readable: dict[str, list[tuple[int, dict, ParsedFile]]] = {}
+    for index, landed in enumerate(landed_rows):
         contract = contracts.get(landed["source"])
         if landed["status"] != "LANDED" or contract is None:
-            outcomes.append(_skipped(day, contract, landed))
+            outcomes[index] = _skipped(day, contract, landed)
             continue
         local = Path(source.landed_dir) / landed["path"]
-        outcomes.append(
-            _read_one(con, contract, day, landed, local, seen_today.setdefault(contract.layout, {}))
+        try:
+            parsed = read_file(contract, local.read_bytes())
+        except FileRejected as rejected:
+            outcomes[index] = _quarantined(day, contract, landed, rejected)
+            continue
+        readable.setdefault(contract.source, []).append((index, landed, parsed))
+    for source_name, files in readable.items():
+        layout_outcomes = _read_layout(
+            con, contracts[source_name], day, [(landed, parsed) for _, landed, parsed in files]
         )
-    return outcomes
+        for (index, _, _), outcome in zip(files, layout_outcomes, strict=True):
+            outcomes[index] = outcome
+    return [outcomes[index] for index in sorted(outcomes)]
 
 
 def _write_day(
@@ -224,11 +279,14 @@ def _write_day(
     if len(rejected):
         con.execute("INSERT INTO quarantine.rejected_rows BY NAME SELECT * FROM rejected")
     contracts = contract_set.by_layout()
+    by_family: dict[str, list[pd.DataFrame]] = {}
     for outcome in outcomes:
         if outcome.rows is not None and len(outcome.rows):
-            rows = outcome.rows  # noqa: F841 - read by DuckDB's replacement scan
             family = contracts[outcome.manifest["layout"]].family
-            con.execute(f"INSERT INTO raw.{quote(family)} BY NAME SELECT * FROM rows")
+            by_family.setdefault(family, []).append(outcome.rows)
+    for family, frames in by_family.items():
+        rows = pd.concat(frames, ignore_index=True)  # noqa: F841 - read by DuckDB's scan
+        con.execute(f"INSERT INTO raw.{quote(family)} BY NAME SELECT * FROM rows")
     con.commit()
 
 

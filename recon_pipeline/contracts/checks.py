@@ -16,6 +16,17 @@ import pandas as pd
 
 from recon_pipeline import konbini
 
+STRING = "string[pyarrow]"
+
+
+def digits_as_int(values: pd.Series) -> pd.Series:
+    """``Int64`` of ASCII-digit strings (missing elsewhere), as one Arrow cast."""
+    values = values.astype(STRING)
+    return values.where(values.str.fullmatch("[0-9]{1,18}").fillna(False).astype(bool)).astype(
+        "Int64"
+    )
+
+
 RowCheckFunction = Callable[[pd.DataFrame, dict[str, Any]], pd.Series]
 
 
@@ -29,42 +40,34 @@ def pattern_for(frame: pd.DataFrame, args: dict[str, Any]) -> pd.Series:
     """``column`` matches ``pattern`` where ``when_column`` is one of ``when_values``."""
     values = frame[args["column"]]
     applies = frame[args["when_column"]].isin(args["when_values"]) & values.notna()
-    matches = values.astype("string").str.fullmatch(args["pattern"]).fillna(False).astype(bool)
+    matches = values.astype(STRING).str.fullmatch(args["pattern"]).fillna(False).astype(bool)
     return ~applies | matches
 
 
 def time_of_day(frame: pd.DataFrame, args: dict[str, Any]) -> pd.Series:
     """``HHMM`` (leading zero optional) within 00:00–23:59."""
-    padded = frame[args["column"]].astype("string").str.zfill(4)
-    hours = pd.to_numeric(padded.str[:2], errors="coerce")
-    minutes = pd.to_numeric(padded.str[2:], errors="coerce")
+    padded = frame[args["column"]].astype(STRING).str.zfill(4)
+    hours = digits_as_int(padded.str[:2])
+    minutes = digits_as_int(padded.str[2:])
     valid = (hours < 24) & (minutes < 60)
     return valid.fillna(True).astype(bool)
 
 
 def konbini_barcode(frame: pd.DataFrame, args: dict[str, Any]) -> pd.Series:
     """Check digit, due date, and agreement with 金額 and the agent's user fields."""
-    results = []
-    for barcode, amount, field_1, field_2 in zip(
-        frame[args["barcode"]],
-        frame[args["amount"]],
-        frame[args["user_field_1"]],
-        frame[args["user_field_2"]],
-        strict=True,
-    ):
-        if not isinstance(barcode, str):
-            results.append(True)
-            continue
-        if konbini.barcode_problem(barcode) is not None:
-            results.append(False)
-            continue
-        parsed = konbini.parse(barcode)
-        results.append(
-            (pd.isna(amount) or parsed.amount == amount)
-            and (not isinstance(field_1, str) or parsed.user_field_1 == field_1)
-            and (not isinstance(field_2, str) or parsed.user_field_2 == field_2)
-        )
-    return pd.Series(results, index=frame.index, dtype=bool)
+    barcode = frame[args["barcode"]]
+    checked = konbini.check_column(barcode)
+
+    def agrees(parsed: pd.Series, given: pd.Series) -> pd.Series:
+        return (given.isna() | (parsed == given)).fillna(False).astype(bool)
+
+    passes = (
+        checked.valid
+        & agrees(checked.amount, frame[args["amount"]])
+        & agrees(checked.user_field_1, frame[args["user_field_1"]].astype(STRING))
+        & agrees(checked.user_field_2, frame[args["user_field_2"]].astype(STRING))
+    )
+    return barcode.isna().to_numpy() | passes
 
 
 def konbini_barcode_reason(barcode: str, amount: Any, field_1: Any, field_2: Any) -> str:

@@ -1,0 +1,81 @@
+"""Staging validates a layout's files of a day in one pass; every verdict still names its
+own file and line, and uniqueness reaches across files and days."""
+
+from __future__ import annotations
+
+from tests.landing import card, charge
+
+
+def test_each_file_keeps_its_own_lines_reasons_and_counts(landing, run_days, warehouse):
+    card(
+        landing,
+        "2026-10-01",
+        [
+            charge("txn_1", "ORD-0000001", 1000),
+            charge("txn_2", "ORD-0000002", 2000),
+            charge("txn_2", "ORD-0000002", 2000),
+            charge("txn_big", "ORD-0000003", 10**19),
+        ],
+        name="a.csv",
+    )
+    card(
+        landing,
+        "2026-10-01",
+        [charge("txn_1", "ORD-0000001", 1000), charge("txn_3", "ORD-0000004", 3000)],
+        name="b.csv",
+    )
+    card(
+        landing,
+        "2026-10-02",
+        [charge("txn_3", "ORD-0000004", 3000), charge("txn_4", "ORD-0000005", 4000)],
+        name="c.csv",
+    )
+    run_days("2026-10-01", "2026-10-02")
+    with warehouse() as con:
+        rejected = con.execute(
+            "SELECT path, line_no, reason FROM quarantine.rejected_rows ORDER BY path, line_no"
+        ).fetchall()
+        manifest = con.execute(
+            "SELECT path, rows_total, rows_loaded, rows_quarantined FROM audit.file_manifest "
+            "ORDER BY path"
+        ).fetchall()
+        loaded = con.execute(
+            "SELECT path, line_no, balance_transaction_id, gross FROM raw.card "
+            "ORDER BY path, line_no"
+        ).fetchall()
+    assert rejected == [
+        (
+            "card/2026-10-01/a.csv",
+            4,
+            "duplicate of line 3 in the same file (balance_transaction_id=txn_2)",
+        ),
+        (
+            "card/2026-10-01/a.csv",
+            5,
+            "gross: '10000000000000000000' has more than 18 digits; "
+            "net: '9640000000000000000' has more than 18 digits",
+        ),
+        (
+            "card/2026-10-01/b.csv",
+            2,
+            "already loaded from card/2026-10-01/a.csv line 2 "
+            "(balance_transaction_id must be unique)",
+        ),
+        (
+            "card/2026-10-02/c.csv",
+            2,
+            "already loaded from card/2026-10-01/b.csv line 3 "
+            "(balance_transaction_id must be unique)",
+        ),
+    ]
+    assert manifest == [
+        ("card/2026-10-01/a.csv", 4, 2, 2),
+        ("card/2026-10-01/b.csv", 2, 1, 1),
+        ("card/2026-10-02/c.csv", 2, 1, 1),
+    ]
+    assert loaded == [
+        ("card/2026-10-01/a.csv", 2, "txn_1", 1000),
+        ("card/2026-10-01/a.csv", 3, "txn_2", 2000),
+        ("card/2026-10-01/b.csv", 3, "txn_3", 3000),
+        ("card/2026-10-02/c.csv", 3, "txn_4", 4000),
+    ]
