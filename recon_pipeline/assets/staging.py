@@ -114,20 +114,30 @@ def _manifest_base(day: dt.date, contract: Contract, landed: dict) -> dict:
     }
 
 
+def _string_columns(contract: Contract, parsed: ParsedFile) -> list[pa.Array]:
+    if parsed.columns is not None:
+        return parsed.columns
+    if not parsed.rows:
+        return [pa.array([], type=pa.string()) for _ in contract.columns]
+    return [pa.array(values, type=pa.string()) for values in zip(*parsed.rows, strict=True)]
+
+
 def _frame_of(contract: Contract, files: list[ParsedFile]) -> pd.DataFrame:
     """The records of a layout's files as one frame of Arrow strings, ``file_no`` telling
     them apart."""
-    records = [row for parsed in files for row in parsed.rows]
-    columns = zip(*records, strict=True) if records else ([] for _ in contract.columns)
+    per_file = [_string_columns(contract, parsed) for parsed in files]
     frame = pd.DataFrame(
         {
-            name: pd.arrays.ArrowStringArray(pa.array(values, type=pa.string()))
-            for name, values in zip(contract.canonical_columns, columns, strict=True)
+            name: pd.arrays.ArrowStringArray(
+                pa.chunked_array([columns[position] for columns in per_file], type=pa.string())
+            )
+            for position, name in enumerate(contract.canonical_columns)
         }
     )
-    frame["file_no"] = np.repeat(np.arange(len(files)), [len(parsed.rows) for parsed in files])
-    frame["line_no"] = np.fromiter(
-        (line for parsed in files for line in parsed.line_nos), dtype="int64", count=len(records)
+    counts = [parsed.record_count for parsed in files]
+    frame["file_no"] = np.repeat(np.arange(len(files)), counts)
+    frame["line_no"] = np.concatenate(
+        [np.asarray(parsed.line_nos, dtype="int64") for parsed in files] or [np.array([], "int64")]
     )
     return frame
 
@@ -174,12 +184,8 @@ def _read_layout(
             )
         ]
         rows = rows[~repeated.to_numpy()]
-    raws: dict[int, dict[int, str]] = {}
     for file_no, line, reason in failed:
-        if file_no not in raws:
-            parsed = parsed_files[file_no]
-            raws[file_no] = dict(zip(parsed.line_nos, parsed.raws, strict=True))
-        rejects[file_no].append((line, raws[file_no][line], reason))
+        rejects[file_no].append((line, parsed_files[file_no].raw(line), reason))
     by_file = dict(iter(rows.groupby("file_no", sort=False)))
     outcomes = []
     for file_no, (landed, parsed) in enumerate(files):
@@ -285,7 +291,9 @@ def _write_day(
             family = contracts[outcome.manifest["layout"]].family
             by_family.setdefault(family, []).append(outcome.rows)
     for family, frames in by_family.items():
-        rows = pd.concat(frames, ignore_index=True)  # noqa: F841 - read by DuckDB's scan
+        rows = pa.Table.from_pandas(  # noqa: F841 - read by DuckDB's scan
+            pd.concat(frames, ignore_index=True), preserve_index=False
+        )
         con.execute(f"INSERT INTO raw.{quote(family)} BY NAME SELECT * FROM rows")
     con.commit()
 

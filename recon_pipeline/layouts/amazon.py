@@ -25,7 +25,7 @@ SUMMARY_FIELDS = (
 
 
 def read_amazon_v2(contract: Contract, data: bytes) -> ParsedFile:
-    parsed = read_delimited(contract, data)
+    parsed = read_delimited(contract, data, columnar=False)
     columns = contract.canonical_columns
     if not parsed.rows:
         raise FileRejected("settlement report has no summary row", rows_total=parsed.rows_total)

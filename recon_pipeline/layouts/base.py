@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+
+import pyarrow as pa
 
 from recon_pipeline.contracts.model import Contract
 
@@ -18,7 +21,9 @@ class FileRejected(Exception):
 
 @dataclass
 class ParsedFile:
-    """Data records of one file: parallel lists, so a million rows stay cheap."""
+    """Data records of one file, either as parallel lists (``rows`` of fields, ``raws``) or,
+    from the columnar reader, as ``columns`` of Arrow strings with the decoded ``text`` to
+    find a record's raw line in when it is rejected."""
 
     line_nos: list[int] = field(default_factory=list)
     raws: list[str] = field(default_factory=list)
@@ -27,10 +32,30 @@ class ParsedFile:
     """(line_no, raw, reason) of records the reader itself could not split into fields."""
     control: dict[str, str] = field(default_factory=dict)
     """What the file says about itself (summary/trailer totals), kept in the manifest."""
+    columns: list[pa.Array] | None = None
+    text: str | None = None
+
+    @property
+    def record_count(self) -> int:
+        return len(self.line_nos)
 
     @property
     def rows_total(self) -> int:
-        return len(self.rows) + len(self.malformed)
+        return self.record_count + len(self.malformed)
+
+    @cached_property
+    def _raw_by_line(self) -> dict[int, str]:
+        return dict(zip(self.line_nos, self.raws, strict=True))
+
+    @cached_property
+    def _lines(self) -> list[str]:
+        return (self.text or "").split("\n")
+
+    def raw(self, line_no: int) -> str:
+        """The record's text as it stood in the file."""
+        if self.text is not None:
+            return self._lines[line_no - 1].removesuffix("\r")
+        return self._raw_by_line[line_no]
 
 
 def decode(data: bytes, encoding: str) -> str:

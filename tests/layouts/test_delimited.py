@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recon_pipeline.contracts import load_contracts
 from recon_pipeline.layouts import FileRejected, read_file
+from recon_pipeline.layouts.delimited import read_delimited
 
 CARD = {c.layout: c for c in load_contracts()}["card"]
 HEADER = ",".join(CARD.header)
@@ -49,3 +52,56 @@ def test_undecodable_bytes_name_their_line():
     data = ",".join(konbini.header).encode("cp932") + b"\r\n01,\x82\xff\r\n"
     with pytest.raises(FileRejected, match="bytes 82 at line 2"):
         read_file(konbini, data)
+
+
+def _records(parsed) -> list[list[str]]:
+    if parsed.columns is None:
+        return parsed.rows
+    return [list(fields) for fields in zip(*(c.to_pylist() for c in parsed.columns), strict=True)]
+
+
+LINE = st.lists(st.text(st.sampled_from('ab1 ,"\r'), max_size=4), min_size=1, max_size=11).map(
+    ",".join
+)
+
+
+WIDE_LINE = st.lists(st.text(st.sampled_from("ab1 \r"), max_size=3), min_size=10, max_size=10).map(
+    ",".join
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(WIDE_LINE, WIDE_LINE, LINE, st.just("")), max_size=8),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+)
+def test_the_columnar_reader_gives_what_the_exact_reader_gives(lines, end, final_newline):
+    """Arrow parses a file only where it cannot differ from the line-by-line reader; the
+    records, line numbers, raw lines, malformed rows and verdicts are the same either way."""
+    data = (end.join([HEADER, *lines]) + (end if final_newline else "")).encode()
+
+    def read(columnar: bool):
+        try:
+            return read_delimited(CARD, data, columnar=columnar)
+        except FileRejected as rejected:
+            return rejected.reason
+
+    fast, exact = read(True), read(False)
+    if isinstance(exact, str) or isinstance(fast, str):
+        assert fast == exact
+        return
+    assert _records(fast) == exact.rows
+    assert fast.line_nos == exact.line_nos and fast.malformed == exact.malformed
+    assert [fast.raw(n) for n in fast.line_nos] == exact.raws
+
+
+def test_a_clean_file_goes_columnar_and_a_quoted_one_row_by_row():
+    row = "txn_1,2026-10-01T10:00:00+09:00,charge,ORD-1,100,3,97,jpy,po_1,2026-10-08"
+    clean = read_delimited(CARD, f"{HEADER}\n{row}\n".encode())
+    quoted = read_delimited(
+        CARD, f"{HEADER}\n{row.replace('po_1', chr(34) + 'po,1' + chr(34))}\n".encode()
+    )
+    assert clean.columns is not None and quoted.columns is None
+    assert _records(clean)[0][8] == "po_1" and quoted.malformed == []
+    assert quoted.rows[0][8] == "po,1"
