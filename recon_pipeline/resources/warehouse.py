@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -96,29 +97,87 @@ class WarehouseResource(DuckDBResource):
             con.close()
 
 
+PARTITION_COLUMNS = ("as_of", "partition_date")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> list:
+    return con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = $db "
+        "AND schema_name = $schema AND table_name = $table ORDER BY column_index",
+        {"db": database, "schema": schema, "table": table},
+    ).fetchall()
+
+
+def _partition_fingerprints(con: duckdb.DuckDBPyConnection, table: str, key: str) -> dict:
+    """Rows and the sum of row hashes per partition: what tells a changed partition."""
+    rows = con.execute(
+        f"SELECT {quote(key)}, count(*), sum(hash(t)) FROM {table} AS t GROUP BY ALL"
+    ).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def _refresh_table(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> int:
+    """Bring ``published.<schema>.<table>`` to the warehouse's rows, rewriting only the
+    partitions whose fingerprint differs. Returns how many were rewritten (-1: all)."""
+    name = f"{quote(schema)}.{quote(table)}"
+    columns = _columns(con, database, schema, table)
+    key = next((c for c in PARTITION_COLUMNS if c in [column for column, _ in columns]), None)
+    if key is None or _columns(con, "published", schema, table) != columns:
+        con.execute(f"DROP TABLE IF EXISTS published.{name}")
+        con.execute(f"CREATE TABLE published.{name} AS SELECT * FROM {name}")
+        return -1
+    ours = _partition_fingerprints(con, name, key)
+    theirs = _partition_fingerprints(con, f"published.{name}", key)
+    changed = [k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k)]
+    if changed:
+        where = f"list_contains($changed, {quote(key)})"
+        con.execute(f"DELETE FROM published.{name} WHERE {where}", {"changed": changed})
+        con.execute(
+            f"INSERT INTO published.{name} SELECT * FROM {name} WHERE {where}",
+            {"changed": changed},
+        )
+    return len(changed)
+
+
 def publish_copy(
     con: duckdb.DuckDBPyConnection, target: Path, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS
 ) -> dict[str, int]:
     """Copy ``schemas`` of the open warehouse into a new DuckDB file at ``target``, atomically
-    (temporary name, checkpoint, rename). Returns rows per table."""
+    (temporary name, checkpoint, rename). Returns rows per table.
+
+    The new file starts as a byte copy of the last published one, and only the partitions
+    (``as_of`` / ``partition_date``) whose row count or sum of row hashes differ from the
+    warehouse's are rewritten: a daily run rewrites its days, a backfill its range, and a
+    run that failed before publishing is caught up by the next. Tables without a partition
+    column, or whose columns changed, are copied whole; tables gone from the warehouse are
+    dropped."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     for leftover in (partial, partial.with_name(partial.name + ".wal")):
         leftover.unlink(missing_ok=True)
+    if target.exists():
+        shutil.copyfile(target, partial)
     tables = con.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() "
         "WHERE database_name = current_database() AND list_contains($schemas, schema_name) "
         "ORDER BY ALL",
         {"schemas": list(schemas)},
     ).fetchall()
+    database = con.execute("SELECT current_database()").fetchone()
+    assert database is not None
     counts = {}
     con.execute("ATTACH $path AS published", {"path": str(partial)})
     try:
+        stale = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'published'"
+        ).fetchall()
+        for schema, table in sorted(set(stale) - set(tables)):
+            con.execute(f"DROP TABLE published.{quote(schema)}.{quote(table)}")
         for schema in schemas:
-            con.execute(f"CREATE SCHEMA published.{quote(schema)}")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS published.{quote(schema)}")
         for schema, table in tables:
+            _refresh_table(con, database[0], schema, table)
             name = f"{quote(schema)}.{quote(table)}"
-            con.execute(f"CREATE TABLE published.{name} AS SELECT * FROM {name}")
             counted = con.execute(f"SELECT count(*) FROM published.{name}").fetchone()
             counts[f"{schema}.{table}"] = int(counted[0]) if counted else 0
         con.execute("CHECKPOINT published")

@@ -8,6 +8,7 @@ import threading
 
 import duckdb
 
+from recon_pipeline.resources.warehouse import publish_copy
 from tests import landing as lz
 
 
@@ -55,3 +56,58 @@ def test_an_analyst_reading_the_published_copy_never_breaks_a_run(settings, land
     schemas = {schema for (schema,) in tables}
     assert status == ("PAID",)
     assert "raw" not in schemas and {"marts", "exports", "audit", "quarantine"} <= schemas
+
+
+def _everything(path) -> dict[str, list]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY ALL"
+        ).fetchall()
+        return {
+            name: [
+                con.execute(f"SELECT * FROM {name} ORDER BY ALL").fetchall(),
+                con.execute(f"DESCRIBE {name}").fetchall(),
+            ]
+            for (name,) in tables
+        }
+
+
+def test_a_publish_rewrites_what_changed_and_equals_a_full_copy(tmp_path):
+    """Each publish starts from the last copy and rewrites the partitions whose rows differ;
+    after every kind of change it holds exactly what a copy made from nothing holds."""
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    for schema in ("marts", "config", "raw"):
+        con.execute(f"CREATE SCHEMA {schema}")
+    con.execute("CREATE TABLE marts.receivables (as_of DATE, order_id VARCHAR, open BIGINT)")
+    con.execute("CREATE TABLE marts.old (partition_date DATE, n BIGINT)")
+    con.execute("CREATE TABLE config.collections (name VARCHAR, value BIGINT)")
+    con.execute("CREATE TABLE raw.card (partition_date DATE, line VARCHAR)")
+    con.execute(
+        "INSERT INTO marts.receivables SELECT DATE '2026-10-01' + (i % 3)::INT, "
+        "'ORD-' || i, i * 100 FROM range(30) t(i)"
+    )
+    con.execute("INSERT INTO marts.old VALUES ('2026-10-01', 1)")
+    con.execute("INSERT INTO config.collections VALUES ('minimum', 500)")
+    con.execute("INSERT INTO raw.card VALUES ('2026-10-01', 'never published')")
+    published = tmp_path / "published" / "recon.duckdb"
+    changes = [
+        "INSERT INTO marts.receivables VALUES ('2026-10-04', 'ORD-99', 1)",
+        "UPDATE marts.receivables SET open = open + 1 WHERE order_id = 'ORD-4'",
+        "DELETE FROM marts.receivables WHERE as_of = '2026-10-03'",
+        "UPDATE config.collections SET value = 1000",
+        "DROP TABLE marts.old",
+        "ALTER TABLE marts.receivables ADD COLUMN stage VARCHAR DEFAULT 'NONE'",
+    ]
+    publish_copy(con, published, schemas=("marts", "config"))
+    for change in changes:
+        con.execute(change)
+        counts = publish_copy(con, published, schemas=("marts", "config"))
+        publish_copy(con, tmp_path / "fresh.duckdb", schemas=("marts", "config"))
+        assert _everything(published) == _everything(tmp_path / "fresh.duckdb"), change
+        (tmp_path / "fresh.duckdb").unlink()
+        assert (
+            counts["marts.receivables"]
+            == con.execute("SELECT count(*) FROM marts.receivables").fetchone()[0]
+        )
+    assert "raw.card" not in _everything(published)
+    assert "marts.old" not in _everything(published)
