@@ -74,10 +74,12 @@ def _integer_column(values: pd.Series) -> pd.Series:
     """``Int64`` of the values that are integers, missing elsewhere (a cast, not a parse per
     value)."""
     values = values.astype(STRING)
-    fits = values.str.fullmatch(INTEGER.pattern) & (
-        values.str.lstrip("-").str.len() <= MAX_INTEGER_DIGITS
-    )
+    fits = values.str.fullmatch(INTEGER.pattern) & _fits_bigint(values)
     return values.where(fits.fillna(False).astype(bool)).astype("Int64")
+
+
+def _fits_bigint(values: pd.Series) -> pd.Series:
+    return values.str.lstrip("-").str.len() <= MAX_INTEGER_DIGITS
 
 
 def _column_checks(column: Column) -> list[pa.Check]:
@@ -88,7 +90,7 @@ def _column_checks(column: Column) -> list[pa.Check]:
         )
         checks.append(
             pa.Check(
-                lambda s: s.str.lstrip("-").str.len() <= MAX_INTEGER_DIGITS,
+                _fits_bigint,
                 error=f"has more than {MAX_INTEGER_DIGITS} digits",
             )
         )
