@@ -25,6 +25,7 @@ from recon_pipeline.resources.exports import (
 from recon_pipeline.resources.sources import InboundSource
 from recon_pipeline.resources.warehouse import (
     WarehouseResource,
+    log_write,
     publish_copy,
     replace_partition,
 )
@@ -93,6 +94,7 @@ def deliver(
                 "target": target,
             },
         )
+        log_write(con, "audit.outbound_pushes", day)
     return written, target
 
 
@@ -185,6 +187,7 @@ def slip_requests(
             if len(fresh):
                 con.begin()
                 con.execute("INSERT INTO exports.slip_requests BY NAME SELECT * FROM fresh")
+                log_write(con, "exports.slip_requests", day)
                 con.commit()
                 new_requests += len(fresh)
             changed, target = deliver(con, source, exporter, "slip_requests", day, file_name, data)
@@ -271,14 +274,17 @@ def build_published_warehouse(upstream: list[dg.AssetKey]) -> dg.AssetsDefinitio
         open connection keeps the copy it opened; reconnecting shows the newest day."""
         target = Path(warehouse.published_database)
         with warehouse.connect() as con:
-            counts = publish_copy(con, target)
+            tables = publish_copy(con, target)
         day = partition_days(context)[-1]
+        by_fingerprints = sorted(name for name, t in tables.items() if t.by == "fingerprints")
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(target)),
                 "as_of": day.isoformat(),
-                "tables": len(counts),
-                "dagster/row_count": sum(counts.values()),
+                "tables": len(tables),
+                "dagster/row_count": sum(t.rows for t in tables.values()),
+                "partitions_rewritten": sum(t.partitions_rewritten for t in tables.values()),
+                "compared_by_fingerprints": ", ".join(by_fingerprints) or "none (write log)",
                 "connect": dg.MetadataValue.md(f"`duckdb.connect('{target}', read_only=True)`"),
             }
         )

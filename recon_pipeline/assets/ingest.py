@@ -9,7 +9,7 @@ from recon_pipeline.assets.snapshot import previous_day
 from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.sources import InboundSource, UnsafeName, unsafe_name_reason
-from recon_pipeline.resources.warehouse import WarehouseResource, fetch_dicts
+from recon_pipeline.resources.warehouse import WarehouseResource, clear_partition, fetch_dicts
 
 LANDED_FILES = dg.AssetKey(["audit", "landed_files"])
 LANDED_COLUMNS = [
@@ -120,7 +120,7 @@ def landed_files(
         for day in partition_days(context):
             frame = _land_day(source, con, day, sorted(contracts.load().by_source()))
             con.begin()
-            con.execute("DELETE FROM audit.landed_files WHERE partition_date = $day", {"day": day})
+            clear_partition(con, "audit.landed_files", "partition_date", day)
             con.execute("INSERT INTO audit.landed_files BY NAME SELECT * FROM frame")
             con.commit()
             frames.append(frame)

@@ -28,6 +28,7 @@ from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.sources import InboundSource
 from recon_pipeline.resources.warehouse import (
     WarehouseResource,
+    clear_partition,
     fetch_dicts,
     quote,
 )
@@ -276,10 +277,10 @@ def _write_day(
     rejected = pd.concat([o.rejected for o in outcomes] or [pd.DataFrame(columns=REJECT_COLUMNS)])
     rejected = rejected.astype({"line_no": "int64"})
     con.begin()
-    con.execute("DELETE FROM audit.file_manifest WHERE partition_date = $day", {"day": day})
-    con.execute("DELETE FROM quarantine.rejected_rows WHERE partition_date = $day", {"day": day})
+    clear_partition(con, "audit.file_manifest", "partition_date", day)
+    clear_partition(con, "quarantine.rejected_rows", "partition_date", day)
     for family in contract_set.families():
-        con.execute(f"DELETE FROM raw.{quote(family)} WHERE partition_date = $day", {"day": day})
+        clear_partition(con, f"raw.{family}", "partition_date", day)
     if len(manifest):
         con.execute("INSERT INTO audit.file_manifest BY NAME SELECT * FROM manifest")
     if len(rejected):
@@ -361,7 +362,7 @@ def _map_target(
         contracts.ensure_raw_tables(con)
         for day in partition_days(context):
             con.begin()
-            con.execute(f"DELETE FROM staging.{target} WHERE partition_date = $day", {"day": day})
+            clear_partition(con, f"staging.{target}", "partition_date", day)
             for family, members in contracts.load().families(target).items():
                 mapping = _mapping_sql(target, family, members)
                 con.execute(

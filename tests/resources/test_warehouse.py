@@ -4,11 +4,18 @@ sees the new day when it reconnects."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import duckdb
 
-from recon_pipeline.resources.warehouse import publish_copy
+from recon_pipeline.resources.warehouse import (
+    _written_since_published,
+    clear_partition,
+    create_tables,
+    log_write,
+    publish_copy,
+)
 from tests import landing as lz
 
 
@@ -106,8 +113,71 @@ def test_a_publish_rewrites_what_changed_and_equals_a_full_copy(tmp_path):
         assert _everything(published) == _everything(tmp_path / "fresh.duckdb"), change
         (tmp_path / "fresh.duckdb").unlink()
         assert (
-            counts["marts.receivables"]
+            counts["marts.receivables"].rows
             == con.execute("SELECT count(*) FROM marts.receivables").fetchone()[0]
         )
     assert "raw.card" not in _everything(published)
     assert "marts.old" not in _everything(published)
+
+
+def test_a_publish_follows_the_write_log(tmp_path):
+    """With the write log, a publish rewrites the partitions logged since the last copy (not
+    every partition's fingerprint), and still equals a copy made from nothing."""
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    create_tables(con)
+    con.execute("CREATE TABLE marts.snapshots (as_of DATE, order_id VARCHAR, open BIGINT)")
+    published = tmp_path / "published.duckdb"
+
+    def write_day(day: str, rows: int) -> None:
+        con.begin()
+        clear_partition(con, "marts.snapshots", "as_of", day)
+        con.execute(
+            "INSERT INTO marts.snapshots SELECT $day, 'ORD-' || i, i FROM range($n) t(i)",
+            {"day": day, "n": rows},
+        )
+        con.commit()
+
+    write_day("2026-10-01", 3)
+    write_day("2026-10-02", 2)
+    publish_copy(con, published, schemas=("audit", "marts"))
+    assert _written_since_published_now(con, published) == {}
+
+    write_day("2026-10-02", 5)
+    write_day("2026-10-03", 1)
+    assert _written_since_published_now(con, published) == {
+        "marts.snapshots": {dt.date(2026, 10, 2), dt.date(2026, 10, 3)}
+    }
+    tables = publish_copy(con, published, schemas=("audit", "marts"))
+    assert tables["marts.snapshots"] == (3 + 5 + 1, "log", 2)
+    publish_copy(con, tmp_path / "fresh.duckdb", schemas=("audit", "marts"))
+    assert _everything(published) == _everything(tmp_path / "fresh.duckdb")
+    assert _written_since_published_now(con, published) == {}
+
+
+def test_a_rebuilt_warehouse_is_published_by_fingerprints(tmp_path):
+    """A published copy whose last logged write the warehouse does not have (the warehouse
+    was rebuilt) cannot trust the log: the fingerprints decide, and the copy is still exact."""
+    published = tmp_path / "published.duckdb"
+    for rebuild, rows in enumerate((4, 2)):
+        con = duckdb.connect(str(tmp_path / f"warehouse{rebuild}.duckdb"))
+        create_tables(con)
+        con.execute("CREATE TABLE marts.snapshots (as_of DATE, n BIGINT)")
+        for _ in range(rows):
+            log_write(con, "marts.snapshots", "2026-10-01")
+        con.execute(
+            "INSERT INTO marts.snapshots SELECT '2026-10-01', i FROM range($n) t(i)", {"n": rows}
+        )
+        if rebuild:
+            assert _written_since_published_now(con, published) is None
+        publish_copy(con, published, schemas=("audit", "marts"))
+        with duckdb.connect(str(published), read_only=True) as copy:
+            assert copy.execute("SELECT count(*) FROM marts.snapshots").fetchone() == (rows,)
+
+
+def _written_since_published_now(con, published) -> dict | None:
+    database = con.execute("SELECT current_database()").fetchone()[0]
+    con.execute("ATTACH $path AS published (READ_ONLY)", {"path": str(published)})
+    try:
+        return _written_since_published(con, database)
+    finally:
+        con.execute("DETACH published")
