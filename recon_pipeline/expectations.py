@@ -19,8 +19,13 @@ import duckdb
 import yaml
 
 from recon_pipeline.packaged import packaged_dir
+from recon_pipeline.resources.warehouse import quote
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+COLUMN_ARGUMENTS = ("column", "column_list", "column_A", "column_B")
+"""The keyword arguments by which a GX expectation names its columns."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +37,17 @@ class Suite:
     description: str
     expectations: tuple[tuple[str, dict[str, Any]], ...]
     row_count: dict[str, int] = field(default_factory=dict)
+
+    def columns(self) -> list[str]:
+        """The columns the expectations name: GX on pandas costs per column handed to it
+        (a 1M-row day of every column took 18 s, of these four 7 s). ``partition_date``
+        when none is named, so a row count still has rows to count."""
+        named = set()
+        for _, kwargs in self.expectations:
+            for argument in COLUMN_ARGUMENTS:
+                value = kwargs.get(argument)
+                named.update([value] if isinstance(value, str) else value or [])
+        return sorted(named) or ["partition_date"]
 
 
 def _camel(snake: str) -> str:
@@ -99,8 +115,9 @@ def validate_day(con: duckdb.DuckDBPyConnection, suite: Suite, day: dt.date) -> 
     import great_expectations as gx
 
     batch_definition = _batch_definition(suite.table)
+    listed = ", ".join(quote(column) for column in suite.columns())
     frame = con.execute(
-        f"SELECT * FROM {suite.table} WHERE partition_date = $day", {"day": day}
+        f"SELECT {listed} FROM {suite.table} WHERE partition_date = $day", {"day": day}
     ).df()
     gx_suite = gx.ExpectationSuite(name=f"{suite.name}_{day}")
     for kind, kwargs in suite.expectations:

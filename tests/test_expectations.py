@@ -27,6 +27,34 @@ def test_every_suite_names_real_gx_expectations():
             getattr(gx.expectations, _camel(kind))(**kwargs)
 
 
+def test_a_suite_reads_only_the_columns_its_expectations_name(tmp_path):
+    """GX gets the named columns, not the whole table; a suite that names none still counts
+    rows."""
+    (tmp_path / "lines.yaml").write_text(
+        "table: staging.settlement_lines\nasset: [staging, settlement_lines]\n"
+        "expectations:\n"
+        "  - expect_compound_columns_to_be_unique: {column_list: [source, settlement_line_id]}\n"
+        "  - expect_column_values_to_not_be_null: {column: paid_date}\n"
+        "  - expect_column_pair_values_a_to_be_greater_than_b:\n"
+        "      {column_A: gross_amount, column_B: fee_amount}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "volume.yaml").write_text(
+        "table: staging.settlement_lines\nasset: [staging, settlement_lines]\n"
+        "expectations:\n  - expect_table_row_count_to_be_between: {min_value: 1}\n",
+        encoding="utf-8",
+    )
+    lines, volume = load_suites(tmp_path)
+    assert lines.columns() == [
+        "fee_amount",
+        "gross_amount",
+        "paid_date",
+        "settlement_line_id",
+        "source",
+    ]
+    assert volume.columns() == ["partition_date"]
+
+
 def test_a_volume_spike_warns_but_the_day_goes_on(settings, instance):
     lz.card(
         settings.landing_dir,
