@@ -65,6 +65,16 @@ def make_source(settings: Settings) -> InboundSource:
     )
 
 
+def _duckdb_config(settings: Settings) -> dict[str, int | str]:
+    """Only what was set: DuckDB's own defaults otherwise."""
+    config: dict[str, int | str] = {}
+    if settings.duckdb_threads:
+        config["threads"] = settings.duckdb_threads
+    if settings.duckdb_memory_limit:
+        config["memory_limit"] = settings.duckdb_memory_limit
+    return config
+
+
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     """Definitions wired to ``settings`` (the environment by default); tests pass their own."""
     settings = settings or load_settings()
@@ -90,9 +100,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             "warehouse": WarehouseResource(
                 database=str(settings.warehouse),
                 published_database=str(settings.published_warehouse),
-                connection_config=(
-                    {"threads": settings.duckdb_threads} if settings.duckdb_threads else {}
-                ),
+                connection_config=_duckdb_config(settings),
             ),
             "contracts": ContractsResource(extra_dir=contracts_dir),
             "exporter": ExportTarget(export_dir=str(settings.export_dir)),

@@ -24,6 +24,7 @@ class Settings:
     warehouse: Path
     published_warehouse: Path
     duckdb_threads: int | None
+    duckdb_memory_limit: str | None
     export_dir: Path
     dunning_policy: Path | None
     contracts_dir: Path | None
@@ -66,6 +67,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         duckdb_threads=int(environ["RECON_DUCKDB_THREADS"])
         if environ.get("RECON_DUCKDB_THREADS")
         else None,
+        duckdb_memory_limit=environ.get("RECON_DUCKDB_MEMORY_LIMIT") or None,
         published_warehouse=_path(
             environ.get("RECON_PUBLISHED_WAREHOUSE"), home / "published" / "recon.duckdb"
         ),

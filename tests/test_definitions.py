@@ -6,6 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
+from recon_pipeline.settings import load_settings
 
 STAGES = {
     "ingest": {"audit/landed_files"},
@@ -79,3 +80,19 @@ def test_self_dependent_assets_read_the_previous_day(settings):
     ):
         asset_key = dg.AssetKey(key)
         assert asset_key in graph.get(asset_key).parent_keys
+
+
+def test_duckdb_threads_and_memory_limit_come_from_the_settings(tmp_path):
+    settings = load_settings(
+        {
+            "RECON_HOME": str(tmp_path),
+            "RECON_DUCKDB_THREADS": "1",
+            "RECON_DUCKDB_MEMORY_LIMIT": "512MB",
+        }
+    )
+    warehouse = build_definitions(settings).resources["warehouse"]
+    with warehouse.connect() as con:
+        threads, limit = con.execute(
+            "SELECT current_setting('threads'), current_setting('memory_limit')"
+        ).fetchone()
+    assert (threads, limit) == (1, "488.2 MiB")
