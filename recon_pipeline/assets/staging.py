@@ -150,16 +150,19 @@ def _places_loaded_before(
     earlier row of the same day (files in path order); missing for a key seen first here."""
     keys = rows["unique_key"]
     earlier = keys.map(_already_loaded(con, contract, day, rows[["unique_key"]]))
-    first = ~keys.duplicated(keep="first")
+    repeated = rows[keys.duplicated(keep=False)]
+    first = ~repeated["unique_key"].duplicated(keep="first")
     first_place = pd.Series(
         [
             f"{paths[file_no]} line {line}"
-            for file_no, line in zip(rows["file_no"][first], rows["line_no"][first], strict=True)
+            for file_no, line in zip(
+                repeated["file_no"][first], repeated["line_no"][first], strict=True
+            )
         ],
-        index=keys[first].to_numpy(),
+        index=repeated["unique_key"][first].to_numpy(),
         dtype=object,
     )
-    today = keys.where(~first).map(first_place)
+    today = keys.where(keys.duplicated(keep="first")).map(first_place)
     return earlier.where(earlier.notna(), today)
 
 

@@ -9,6 +9,9 @@ transaction type, posted date).
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from recon_pipeline.contracts.checks import INTEGER
 from recon_pipeline.contracts.model import Contract
 from recon_pipeline.layouts.base import FileRejected, ParsedFile
@@ -24,12 +27,19 @@ SUMMARY_FIELDS = (
 )
 
 
-def read_amazon_v2(contract: Contract, data: bytes) -> ParsedFile:
-    parsed = read_delimited(contract, data, columnar=False)
+def read_amazon_v2(contract: Contract, data: bytes, columnar: bool = True) -> ParsedFile:
+    """The item rows, with the summary as the file's control record; ``columnar`` as in
+    :func:`read_delimited` (both paths give the same records and the same verdicts)."""
+    parsed = read_delimited(contract, data, columnar=columnar)
     columns = contract.canonical_columns
-    if not parsed.rows:
+    if not parsed.record_count:
         raise FileRejected("settlement report has no summary row", rows_total=parsed.rows_total)
-    summary = dict(zip(columns, parsed.rows[0], strict=True))
+    if parsed.columns is not None:
+        summary = {
+            name: column[0].as_py() for name, column in zip(columns, parsed.columns, strict=True)
+        }
+    else:
+        summary = dict(zip(columns, parsed.rows[0], strict=True))
     if not summary["total_amount"] or summary["transaction_type"]:
         raise FileRejected(
             "first data row must be the settlement summary (total-amount set, no transaction-type)",
@@ -41,20 +51,27 @@ def read_amazon_v2(contract: Contract, data: bytes) -> ParsedFile:
             rows_total=parsed.rows_total,
         )
     position = columns.index("amount")
-    total = 0
-    for line_no, row in zip(parsed.line_nos[1:], parsed.rows[1:], strict=True):
-        if not INTEGER.match(row[position]):
-            raise FileRejected(
-                f"control total cannot be checked: amount {row[position]!r} at line {line_no} "
-                "is not an integer",
-                rows_total=parsed.rows_total,
-            )
-        total += int(row[position])
+    if parsed.columns is not None:
+        amounts = parsed.columns[position][1:]
+    else:
+        amounts = pa.array([row[position] for row in parsed.rows[1:]], type=pa.string())
+    integers = pc.match_substring_regex(amounts, INTEGER.pattern)
+    if not pc.all(integers, min_count=0).as_py():
+        at = pc.index(integers, False).as_py()
+        raise FileRejected(
+            f"control total cannot be checked: amount {amounts[at].as_py()!r} at line "
+            f"{parsed.line_nos[at + 1]} is not an integer",
+            rows_total=parsed.rows_total,
+        )
     for line_no, _, reason in parsed.malformed:
         raise FileRejected(
             f"control total cannot be checked: line {line_no}: {reason}",
             rows_total=parsed.rows_total,
         )
+    try:
+        total = pc.sum(amounts.cast(pa.decimal128(38, 0))).as_py() or 0
+    except pa.ArrowInvalid:
+        total = sum(int(amount) for amount in amounts.to_pylist())
     if total != int(summary["total_amount"]):
         raise FileRejected(
             f"control total differs: summary total-amount {summary['total_amount']} but the "
@@ -62,6 +79,13 @@ def read_amazon_v2(contract: Contract, data: bytes) -> ParsedFile:
             rows_total=parsed.rows_total,
         )
     control = {name: summary[name] for name in SUMMARY_FIELDS}
+    if parsed.columns is not None:
+        return ParsedFile(
+            line_nos=parsed.line_nos[1:],
+            columns=[column[1:] for column in parsed.columns],
+            text=parsed.text,
+            control=control,
+        )
     return ParsedFile(
         line_nos=parsed.line_nos[1:], raws=parsed.raws[1:], rows=parsed.rows[1:], control=control
     )
