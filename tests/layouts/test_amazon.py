@@ -32,7 +32,7 @@ def outcome(contract, data: bytes, columnar: bool):
     if parsed.columns is not None:
         records.append([c.to_pylist() for c in parsed.columns])
     else:
-        records.append([list(values) for values in zip(*parsed.rows, strict=True)])
+        records.append([[row[i] for row in parsed.rows] for i in range(len(columns))])
     return parsed.line_nos, records, parsed.control, len(columns)
 
 
