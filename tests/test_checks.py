@@ -28,14 +28,21 @@ def _tamper(settings, statement: str) -> None:
 def test_broken_balance_blocks_dunning_and_exports(settings, instance):
     shutil.copytree(SAMPLES, settings.landing_dir)
     run_job(settings, instance, "2026-10-01", DAY)
+    # a link to no receivable, in the history since the first day: re-running the day keeps
+    # it (nothing the day delivered reaches it), and the ledger cannot account for it
     _tamper(
         settings,
-        "INSERT INTO marts.matches VALUES "
-        f"('{DAY}', 'ORD-GHOST', 'card:txn_ghost', 'key_exact', 999, 0, 1)",
+        "INSERT INTO marts.matches_history VALUES ('ORD-GHOST', 'card:txn_ghost', 'key_exact', "
+        "999, 0, 1, DATE '2026-10-01', DATE '9999-12-31', true)",
     )
     job = build_definitions(settings).resolve_job_def(DAILY_JOB)
-    downstream = [
+    reconciled = [
+        dg.AssetKey(["marts", "matches"]),
         dg.AssetKey(["marts", "receivables"]),
+        dg.AssetKey(["marts", "settlement_status"]),
+    ]
+    downstream = [
+        *reconciled,
         dg.AssetKey(["marts", "dunning_candidates"]),
         dg.AssetKey(["exports", "slip_requests"]),
     ]
@@ -47,11 +54,18 @@ def test_broken_balance_blocks_dunning_and_exports(settings, instance):
         run_config=QUIET,
     )
     assert not result.success
-    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
-    assert [e.check_name for e in failed] == ["balance_expected_paid_written_off_outstanding"]
-    assert failed[0].metadata["offending_rows"].value == 1
+    failed = {e.check_name: e for e in result.get_asset_check_evaluations() if not e.passed}
+    # the ghost link pays no receivable (balance) and names no known line (conservation)
+    assert set(failed) == {
+        "balance_expected_paid_written_off_outstanding",
+        "every_settlement_line_in_one_status",
+    }
+    assert (
+        failed["balance_expected_paid_written_off_outstanding"].metadata["offending_rows"].value
+        == 1
+    )
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert materialized == {dg.AssetKey(["marts", "receivables"])}
+    assert materialized == set(reconciled)
 
 
 def test_completeness_names_a_file_that_lost_a_row(settings, instance):
@@ -75,8 +89,8 @@ def test_conservation_names_a_line_in_two_statuses(settings, instance):
     run_job(settings, instance, "2026-10-01")
     with duckdb.connect(str(settings.warehouse)) as con:
         con.execute(
-            "INSERT INTO marts.settlement_status SELECT * REPLACE ('UNMATCHED' AS status) "
-            "FROM marts.settlement_status WHERE settlement_line_id = 'card:txn_0001'"
+            "INSERT INTO marts.settlement_status_history SELECT * REPLACE ('UNMATCHED' AS status) "
+            "FROM marts.settlement_status_history WHERE settlement_line_id = 'card:txn_0001'"
         )
         offending = offending_rows(
             con, "checks/conservation", dt.date(2026, 10, 1), load_contracts()

@@ -1,100 +1,190 @@
-"""Reconcile: the matching waterfall as of each day, and the receivable ledger it yields."""
+"""Reconcile: the matching waterfall as of each day, and the receivable ledger it yields.
+
+The three tables are one step, one transaction per day: a day is reconciled whole or not at
+all. Each day recomputes only its scope (``recon_pipeline.scope``: what the day's files and
+dispositions reach) and stores what changed as versions (``recon_pipeline.versions``); the
+tables are views that show every reconciled day in full.
+"""
+
+import datetime as dt
 
 import dagster as dg
+import duckdb
 
-from recon_pipeline.assets.snapshot import daily_table, markdown_preview, materialize_snapshot
-from recon_pipeline.assets.staging import RECEIVABLE_EVENTS, SETTLEMENT_LINES
+from recon_pipeline import versions
+from recon_pipeline.assets.snapshot import markdown_preview, previous_day
+from recon_pipeline.assets.staging import DISPOSITIONS, RECEIVABLE_EVENTS, SETTLEMENT_LINES
+from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
+from recon_pipeline.scope import DayScope, compute_scope
 
 MATCHES = dg.AssetKey(["marts", "matches"])
 SETTLEMENT_STATUS = dg.AssetKey(["marts", "settlement_status"])
 RECEIVABLES = dg.AssetKey(["marts", "receivables"])
+INPUTS = [RECEIVABLE_EVENTS, SETTLEMENT_LINES, DISPOSITIONS]
 
 
-@daily_table(MATCHES, "reconcile", deps=[RECEIVABLE_EVENTS, SETTLEMENT_LINES])
-def matches(
+def _spec(key: dg.AssetKey, deps: list, description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key,
+        group_name="reconcile",
+        deps=[*deps, previous_day(key)],
+        kinds={"duckdb"},
+        description=description,
+    )
+
+
+SPECS = [
+    _spec(
+        MATCHES,
+        INPUTS,
+        "Which settlement line pays which receivable as of the day, and by which rule: every "
+        "link with the rule that made it, the amount, the difference left and the candidates.",
+    ),
+    _spec(
+        RECEIVABLES,
+        [*INPUTS, MATCHES],
+        "The receivable ledger (債権) as of the day: expected, paid, outstanding, status, "
+        "difference reason, due date and aging bucket of every shipped order.",
+    ),
+    _spec(
+        SETTLEMENT_STATUS,
+        [*INPUTS, MATCHES, RECEIVABLES],
+        "Every settlement line known as of the day in exactly one status: MATCHED, UNMATCHED "
+        "(不明入金), SUGGESTED, REVERSED (速報取消), IGNORED, FEE, with the reason a line "
+        "found no receivable.",
+    ),
+]
+STATEMENTS = (
+    (versions.MATCHES, "reconcile/matches"),
+    (versions.RECEIVABLES, "reconcile/receivables"),
+    (versions.SETTLEMENT_STATUS, "reconcile/settlement_status"),
+)
+
+
+def reconcile_day(
+    con: duckdb.DuckDBPyConnection, day: dt.date
+) -> tuple[DayScope, dict[str, versions.DayVersions]]:
+    """One day: its scope, then the matches, the ledger and the line statuses, as versions
+    (in the caller's transaction)."""
+    scope = compute_scope(con, day)
+    written = {
+        table.view: versions.write_day(
+            con,
+            table,
+            day,
+            statement,
+            {"as_of": day},
+            since=scope.since,
+            policy_hash=scope.policy_hash,
+        )
+        for table, statement in STATEMENTS
+    }
+    return scope, written
+
+
+@dg.multi_asset(
+    specs=SPECS,
+    partitions_def=daily_partitions,
+    backfill_policy=SINGLE_RUN,
+    pool="duckdb",
+    name="reconcile",
+)
+def reconcile(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
-) -> dg.MaterializeResult:
-    """Which settlement line pays which receivable as of the day, and by which rule: every
-    link with the rule that made it, the amount, the difference left and the candidates."""
-    rows, day = materialize_snapshot(
-        context, warehouse, "marts.matches", "reconcile/matches", prepare=policy.write_tables
-    )
+):
+    """Match, then the ledger, then every line's status, for each day of the window."""
+    written: dict[str, versions.DayVersions] = {}
+    scope: DayScope | None = None
+    day = None
     with warehouse.connect() as con:
-        preview = markdown_preview(
-            con,
-            "SELECT rule, count(*) AS links, sum(matched_amount) AS amount FROM marts.matches "
-            "WHERE as_of = $d GROUP BY rule ORDER BY rule",
-            {"d": day},
+        con.begin()
+        policy.write_tables(con)
+        con.commit()
+        for day in partition_days(context):
+            con.begin()
+            scope, written = reconcile_day(con, day)
+            con.commit()
+        assert scope is not None
+        context.log.info(
+            f"{day}: recomputed {scope.receivables:,} receivables and {scope.lines:,} lines "
+            f"(since {scope.since or 'nothing'}, {scope.rounds} rounds)"
         )
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "by_rule": preview})
+        yield from _results(con, day, scope, written)
 
 
-@daily_table(SETTLEMENT_STATUS, "reconcile", deps=[MATCHES])
-def settlement_status(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Every settlement line known as of the day in exactly one status: MATCHED, UNMATCHED
-    (不明入金), REVERSED (速報取消), FEE, with the reason a line found no receivable."""
-    rows, day = materialize_snapshot(
-        context, warehouse, "marts.settlement_status", "reconcile/settlement_status"
-    )
-    with warehouse.connect() as con:
-        figures = con.execute(
-            "SELECT count(*) FILTER (WHERE status = 'MATCHED'), "
-            "count(*) FILTER (WHERE status = 'UNMATCHED'), "
-            "coalesce(sum(gross_amount) FILTER (WHERE status = 'UNMATCHED'), 0) "
-            "FROM marts.settlement_status WHERE as_of = $d",
-            {"d": day},
-        ).fetchone()
-        preview = markdown_preview(
-            con,
-            "SELECT source, status, count(*) AS lines, sum(gross_amount) AS gross "
-            "FROM marts.settlement_status WHERE as_of = $d GROUP BY ALL ORDER BY ALL",
-            {"d": day},
-        )
-    matched, unmatched, unmatched_amount = figures or (0, 0, 0)
-    lines = matched + unmatched
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": rows,
-            "match_rate": round(matched / lines, 4) if lines else 1.0,
-            "unmatched_lines": unmatched,
-            "unmatched_amount": int(unmatched_amount),
-            "by_status": preview,
+def _results(con, day, scope: DayScope, written: dict[str, versions.DayVersions]):
+    common = {
+        "since": str(scope.since or "nothing (full recompute)"),
+        "scope_receivables": scope.receivables,
+        "scope_lines": scope.lines,
+    }
+
+    def figures(table: versions.VersionedTable) -> dict:
+        done = written[table.view]
+        rows = con.execute(f"SELECT count(*) FROM {table.view} WHERE as_of = $d", {"d": day})
+        counted = rows.fetchone()
+        return {
+            **common,
+            "dagster/row_count": int(counted[0]) if counted else 0,
+            "rows_recomputed": done.recomputed,
+            "versions_written": done.versions,
         }
-    )
 
-
-@daily_table(RECEIVABLES, "reconcile", deps=[MATCHES, SETTLEMENT_STATUS])
-def receivables(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """The receivable ledger (債権) as of the day: expected, paid, outstanding, status,
-    difference reason, due date and aging bucket of every shipped order."""
-    rows, day = materialize_snapshot(
-        context, warehouse, "marts.receivables", "reconcile/receivables"
-    )
-    with warehouse.connect() as con:
-        totals = con.execute(
-            "SELECT sum(expected_amount), sum(paid_amount), sum(outstanding_amount) "
-            "FILTER (WHERE outstanding_amount > 0) FROM marts.receivables WHERE as_of = $d",
-            {"d": day},
-        ).fetchone()
-        preview = markdown_preview(
-            con,
-            "SELECT status, count(*) AS receivables, sum(outstanding_amount) AS outstanding "
-            "FROM marts.receivables WHERE as_of = $d GROUP BY status ORDER BY status",
-            {"d": day},
-        )
-    expected, paid, open_amount = (int(v or 0) for v in (totals or (0, 0, 0)))
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key=MATCHES,
         metadata={
-            "dagster/row_count": rows,
+            **figures(versions.MATCHES),
+            "by_rule": markdown_preview(
+                con,
+                "SELECT rule, count(*) AS links, sum(matched_amount) AS amount "
+                "FROM marts.matches WHERE as_of = $d GROUP BY rule ORDER BY rule",
+                {"d": day},
+            ),
+        },
+    )
+    totals = con.execute(
+        "SELECT sum(expected_amount), sum(paid_amount), sum(outstanding_amount) "
+        "FILTER (WHERE outstanding_amount > 0) FROM marts.receivables WHERE as_of = $d",
+        {"d": day},
+    ).fetchone()
+    expected, paid, open_amount = (int(v or 0) for v in (totals or (0, 0, 0)))
+    yield dg.MaterializeResult(
+        asset_key=RECEIVABLES,
+        metadata={
+            **figures(versions.RECEIVABLES),
             "expected_amount": expected,
             "paid_amount": paid,
             "open_amount": open_amount,
-            "by_status": preview,
-        }
+            "by_status": markdown_preview(
+                con,
+                "SELECT status, count(*) AS receivables, sum(outstanding_amount) AS outstanding "
+                "FROM marts.receivables WHERE as_of = $d GROUP BY status ORDER BY status",
+                {"d": day},
+            ),
+        },
+    )
+    lines = con.execute(
+        "SELECT count(*) FILTER (WHERE status = 'MATCHED'), "
+        "count(*) FILTER (WHERE status = 'UNMATCHED'), "
+        "coalesce(sum(gross_amount) FILTER (WHERE status = 'UNMATCHED'), 0) "
+        "FROM marts.settlement_status WHERE as_of = $d",
+        {"d": day},
+    ).fetchone()
+    matched, unmatched, unmatched_amount = lines or (0, 0, 0)
+    yield dg.MaterializeResult(
+        asset_key=SETTLEMENT_STATUS,
+        metadata={
+            **figures(versions.SETTLEMENT_STATUS),
+            "match_rate": round(matched / (matched + unmatched), 4) if matched + unmatched else 1.0,
+            "unmatched_lines": unmatched,
+            "unmatched_amount": int(unmatched_amount),
+            "by_status": markdown_preview(
+                con,
+                "SELECT source, status, count(*) AS lines, sum(gross_amount) AS gross "
+                "FROM marts.settlement_status WHERE as_of = $d GROUP BY ALL ORDER BY ALL",
+                {"d": day},
+            ),
+        },
     )

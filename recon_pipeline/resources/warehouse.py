@@ -16,6 +16,10 @@ from dagster_duckdb import DuckDBResource
 from recon_pipeline.contracts import Contract
 from recon_pipeline.kana import normalize_kana
 from recon_pipeline.packaged import packaged_dir, sql
+from recon_pipeline.versions import VERSIONED_TABLES
+from recon_pipeline.write_log import clear_partition, log_write, quote
+
+__all__ = ["clear_partition", "log_write", "quote"]
 
 SCHEMAS = ("audit", "quarantine", "raw", "staging", "config", "marts", "exports")
 PUBLISHED_SCHEMAS = ("audit", "quarantine", "staging", "config", "marts", "exports")
@@ -31,11 +35,6 @@ RAW_FIXED_COLUMNS = (
 )
 
 
-def quote(identifier: str) -> str:
-    """A safely quoted identifier; values never go into SQL text, only through parameters."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def raw_table_ddl(contract: Contract) -> str:
     """``raw.<family>``: the contract's typed columns behind the provenance columns."""
     columns = list(RAW_FIXED_COLUMNS) + [(c.canonical, c.sql_type) for c in contract.columns]
@@ -43,14 +42,38 @@ def raw_table_ddl(contract: Contract) -> str:
     return f"CREATE TABLE IF NOT EXISTS raw.{quote(contract.family)} ({body})"
 
 
+SNAPSHOTS_NOW_VIEWS = ("matches", "receivables", "settlement_status")
+"""Reconcile tables that were full daily snapshots before they were kept as versions."""
+
+
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Idempotent: schemas, every ``sql/ddl`` table, then the macros (raw tables come with
-    the contracts resource)."""
+    """Idempotent: schemas, every ``sql/ddl`` table, the ``sql/views``, then the macros (raw
+    tables come with the contracts resource)."""
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    _drop_old_snapshots(con)
     for path in sorted((packaged_dir("sql") / "ddl").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
+    create_views(con)
     _create_macros(con, sorted((packaged_dir("sql") / "macros").glob("*.sql")))
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """The views of ``sql/views`` in the connection's current database."""
+    for path in sorted((packaged_dir("sql") / "views").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
+def _drop_old_snapshots(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before versioned reconcile tables holds them as tables: they are
+    dropped for the views (README: re-run the days to rebuild their versions)."""
+    old = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'marts' AND list_contains($names, table_name)",
+        {"names": list(SNAPSHOTS_NOW_VIEWS)},
+    ).fetchall()
+    for (name,) in old:
+        con.execute(f"DROP TABLE marts.{quote(name)}")
 
 
 def _create_macros(con: duckdb.DuckDBPyConnection, pending: list[Path]) -> None:
@@ -97,7 +120,9 @@ class WarehouseResource(DuckDBResource):
             con.close()
 
 
-PARTITION_COLUMNS = ("as_of", "partition_date")
+PARTITION_COLUMNS = ("as_of", "partition_date", "valid_from")
+"""``valid_from`` partitions the version tables (``recon_pipeline.versions``)."""
+HISTORY_KEYS = {table.history: table.keys for table in VERSIONED_TABLES}
 
 
 def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> list:
@@ -136,7 +161,10 @@ def _refresh_table(
         con.execute(f"CREATE TABLE published.{name} AS SELECT * FROM {name}")
         return "whole", 0
     if written is not None:
-        _rewrite_partitions(con, name, key, sorted(written))
+        if f"{schema}.{table}" in HISTORY_KEYS:
+            _sync_versions(con, name, HISTORY_KEYS[f"{schema}.{table}"], sorted(written))
+        else:
+            _rewrite_partitions(con, name, key, sorted(written))
         if _row_count(con, name) == _row_count(con, f"published.{name}"):
             return "log", len(written)
     ours = _partition_fingerprints(con, name, key)
@@ -144,6 +172,46 @@ def _refresh_table(
     changed = [k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k)]
     _rewrite_partitions(con, name, key, changed)
     return "fingerprints", len(changed)
+
+
+def _sync_versions(
+    con: duckdb.DuckDBPyConnection, name: str, keys: tuple[str, ...], days: list
+) -> None:
+    """A version table's written days wrote versions of some items and moved ``valid_to`` of
+    those items' older versions: every version of an item with a version of those days, on
+    either side, is copied again (the items a day changed, not the day's whole history)."""
+    if not days:
+        return
+    listed = ", ".join(quote(column) for column in keys)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE published_items AS "
+        f"SELECT {listed} FROM {name} WHERE list_contains($days, valid_from) "
+        f"UNION SELECT {listed} FROM published.{name} WHERE list_contains($days, valid_from)",
+        {"days": days},
+    )
+    items = f"({listed}) IN (SELECT {listed} FROM published_items)"
+    con.execute(f"DELETE FROM published.{name} WHERE {items}")
+    con.execute(f"INSERT INTO published.{name} SELECT * FROM {name} WHERE {items}")
+    con.execute("DROP TABLE published_items")
+
+
+def _copy_views(con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[str, ...]) -> None:
+    """The warehouse's views of ``schemas``, defined again in the copy (they name their tables
+    without a database, so in the copy they read the copy's)."""
+    listing = (
+        "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = $db "
+        "AND NOT internal AND list_contains($schemas, schema_name)"
+    )
+    ours = con.execute(listing, {"db": database, "schemas": list(schemas)}).fetchall()
+    theirs = con.execute(listing, {"db": "published", "schemas": list(schemas)}).fetchall()
+    for schema, view, _ in theirs:
+        con.execute(f"DROP VIEW published.{quote(schema)}.{quote(view)}")
+    con.execute("USE published")
+    try:
+        for _, _, definition in ours:
+            con.execute(definition)
+    finally:
+        con.execute(f"USE {quote(database)}")
 
 
 def _rewrite_partitions(con: duckdb.DuckDBPyConnection, name: str, key: str, keys: list) -> None:
@@ -240,6 +308,7 @@ def publish_copy(
             by, rewritten = _refresh_table(con, database[0], schema, table, logged)
             rows = _row_count(con, f"published.{quote(schema)}.{quote(table)}")
             counts[f"{schema}.{table}"] = PublishedTable(rows, by, rewritten)
+        _copy_views(con, database[0], schemas)
         con.execute("CHECKPOINT published")
     finally:
         con.execute("DETACH published")
@@ -253,26 +322,6 @@ def fetch_dicts(
     cursor = con.execute(query, dict(params or {}))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def log_write(con: duckdb.DuckDBPyConnection, table: str, key_value: Any) -> None:
-    """Record that ``table`` (``schema.table``) had rows of one partition written: how the
-    published copy knows what to rewrite. Call it in the writing transaction."""
-    con.execute(
-        "INSERT INTO audit.partition_writes SELECT coalesce(max(write_id), 0) + 1, $table, "
-        "$key, now()::TIMESTAMP FROM audit.partition_writes",
-        {"table": table, "key": key_value},
-    )
-
-
-def clear_partition(
-    con: duckdb.DuckDBPyConnection, table: str, key_column: str, key_value: Any
-) -> None:
-    """Delete one partition of ``table`` (``schema.table``) before it is written again, and
-    log the write."""
-    name = ".".join(quote(part) for part in table.split("."))
-    con.execute(f"DELETE FROM {name} WHERE {quote(key_column)} = $key", {"key": key_value})
-    log_write(con, table, key_value)
 
 
 def replace_partition(

@@ -1,11 +1,26 @@
 -- Slip requests due on the day: a NEW slip for every open konbini receivable that never had
 -- one, and a REISSUE for every dunning candidate at a re-issue stage. Requests already sent
 -- in an earlier partition are never due again.
-WITH konbini AS (
-    SELECT r.*, d.customer_name, d.postal_code, d.address
-    FROM marts.receivables AS r
-    JOIN staging.receivables_as_of($as_of) AS d USING (receivable_id)
-    WHERE r.as_of = $as_of AND r.payment_method = 'KONBINI'
+WITH open_konbini AS (
+    SELECT *
+    FROM marts.receivables
+    WHERE as_of = $as_of AND payment_method = 'KONBINI' AND outstanding_amount > 0
+),
+contacts AS (
+    -- the name and address of the order's latest event (looked up for open ones only)
+    SELECT order_id AS receivable_id,
+        arg_max({'name': customer_name, 'postal_code': postal_code, 'address': address},
+            (event_date, partition_date, event_id)) AS contact
+    FROM staging.receivable_events
+    WHERE partition_date <= $as_of AND event_date <= $as_of
+        AND order_id IN (SELECT receivable_id FROM open_konbini)
+    GROUP BY order_id
+),
+konbini AS (
+    SELECT r.*, c.contact.name AS customer_name, c.contact.postal_code AS postal_code,
+        c.contact.address AS address
+    FROM open_konbini AS r
+    JOIN contacts AS c USING (receivable_id)
 ),
 new_slips AS (
     SELECT

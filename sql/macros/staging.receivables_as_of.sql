@@ -1,17 +1,30 @@
 -- Every receivable (one per shipped order) as of a day: only files of partitions <= the day
 -- and events dated <= the day count. Provider-collected methods get their expected
--- settlement date (shipped + lag) as due date.
-CREATE OR REPLACE MACRO staging.receivables_as_of(as_of_date) AS TABLE
+-- settlement date (shipped + lag) as due date. Most orders have one event: only those with
+-- more are ranked (a window over every event cost more than the rest of the statement).
+-- scoped := true keeps only the receivables the day recomputes (audit.reconcile_scope).
+CREATE OR REPLACE MACRO staging.receivables_as_of(as_of_date, scoped := false) AS TABLE
 WITH events AS (
     SELECT *
     FROM staging.receivable_events
     WHERE partition_date <= as_of_date AND event_date <= as_of_date
+        AND (NOT scoped OR order_id IN (
+            SELECT item_id FROM audit.reconcile_scope
+            WHERE as_of = as_of_date AND side = 'RECEIVABLE'))
+),
+repeated AS (
+    SELECT order_id FROM events GROUP BY order_id HAVING count(*) > 1
 ),
 ships AS (
-    SELECT *
-    FROM events
-    WHERE event_type = 'SHIP'
-    QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY partition_date, event_date, event_id) = 1
+    SELECT * FROM events
+    WHERE event_type = 'SHIP' AND order_id NOT IN (SELECT order_id FROM repeated)
+    UNION ALL
+    (
+        SELECT * FROM events
+        WHERE event_type = 'SHIP' AND order_id IN (SELECT order_id FROM repeated)
+        QUALIFY row_number() OVER (
+            PARTITION BY order_id ORDER BY partition_date, event_date, event_id) = 1
+    )
 ),
 adjustments AS (
     SELECT order_id, sum(expected_delta) AS adjusted_amount
@@ -22,6 +35,7 @@ adjustments AS (
 latest AS (
     SELECT order_id, customer_name, postal_code, address
     FROM events
+    WHERE order_id IN (SELECT order_id FROM repeated)
     QUALIFY row_number() OVER (
         PARTITION BY order_id ORDER BY event_date DESC, partition_date DESC, event_id DESC
     ) = 1
@@ -33,21 +47,16 @@ SELECT
     s.customer_kana,
     s.payment_method,
     s.payment_ref,
-    CASE s.payment_method
-        WHEN 'COD' THEN s.tracking_no
-        WHEN 'KONBINI' THEN s.payment_ref
-        WHEN 'BANK_TRANSFER' THEN s.payment_ref
-        ELSE s.order_id
-    END AS match_key,
+    staging.match_key(s.payment_method, s.order_id, s.payment_ref, s.tracking_no) AS match_key,
     s.event_date AS shipped_on,
     greatest(s.partition_date, s.event_date) AS known_since,
     s.expected_delta AS original_amount,
     s.expected_delta + coalesce(a.adjusted_amount, 0) AS expected_amount,
     s.coupon_discount + s.points_used AS discount_amount,
     coalesce(s.due_date, s.event_date + CAST(c.settlement_lag_days AS INTEGER)) AS due_date,
-    l.customer_name,
-    l.postal_code,
-    l.address
+    CASE WHEN l.order_id IS NULL THEN s.customer_name ELSE l.customer_name END AS customer_name,
+    CASE WHEN l.order_id IS NULL THEN s.postal_code ELSE l.postal_code END AS postal_code,
+    CASE WHEN l.order_id IS NULL THEN s.address ELSE l.address END AS address
 FROM ships AS s
 LEFT JOIN adjustments AS a USING (order_id)
 LEFT JOIN latest AS l USING (order_id)

@@ -8,7 +8,11 @@ receivables AS (
     SELECT receivable_id, written_off_amount FROM marts.receivables WHERE as_of = $as_of
 ),
 lines AS (
-    SELECT settlement_line_id FROM staging.settlement_lines_as_of($as_of)
+    -- the lines dispositions name that are known as of the day
+    SELECT DISTINCT settlement_line_id
+    FROM staging.settlement_lines
+    WHERE partition_date <= $as_of AND paid_date <= $as_of
+        AND settlement_line_id IN (SELECT settlement_line_id FROM dispositions)
 ),
 first_manual AS (
     SELECT settlement_line_id, arg_min(disposition_id, (effective_on, disposition_id)) AS first_id

@@ -11,12 +11,15 @@
 -- Before all of them, operators' dispositions: IGNORE sets a line aside, MANUAL_MATCH links
 -- a line to a receivable (the first valid one per line wins).
 -- A line taken by an earlier rule is never offered to a later one.
+-- Only the day's scope is matched (audit.reconcile_scope): every receivable and line that
+-- shares a key, a customer or a disposition with one in scope is in it too, so each rule
+-- sees all it would see over the whole history.
 WITH receivables AS (
-    SELECT * FROM staging.receivables_as_of($as_of)
+    SELECT * FROM staging.receivables_as_of($as_of, scoped := true)
 ),
 all_lines AS (
     SELECT *
-    FROM staging.settlement_lines_as_of($as_of)
+    FROM staging.settlement_lines_as_of($as_of, scoped := true)
     WHERE line_type NOT IN ('FEE', 'KONBINI_CANCEL', 'BANK_CANCEL')
 ),
 dispositions AS (
@@ -226,7 +229,6 @@ paid AS (
     SELECT receivable_id, sum(matched_amount) AS paid_amount FROM links GROUP BY receivable_id
 )
 SELECT
-    CAST($as_of AS DATE) AS as_of,
     l.receivable_id,
     l.settlement_line_id,
     l.rule,

@@ -1,7 +1,8 @@
--- The receivable ledger as of a day: expected, paid (Σ matched gross), outstanding, status,
--- difference reason and aging. Aging uses the original due date.
+-- The receivable ledger as of a day, for the receivables in the day's scope: expected, paid
+-- (Σ matched gross), outstanding, status and difference reason. Days past due and aging
+-- follow from the day alone: the view marts.receivables computes them.
 WITH receivables AS (
-    SELECT * FROM staging.receivables_as_of($as_of)
+    SELECT * FROM staging.receivables_as_of($as_of, scoped := true)
 ),
 paid AS (
     SELECT
@@ -15,7 +16,7 @@ paid AS (
         ), 0) AS dispute_net,
         bool_or(l.line_type = 'KONBINI_PRELIM') AS paid_in_prelim
     FROM marts.matches AS m
-    JOIN staging.settlement_lines_as_of($as_of) AS l USING (settlement_line_id)
+    JOIN staging.settlement_lines_as_of($as_of, scoped := true) AS l USING (settlement_line_id)
     JOIN receivables AS r USING (receivable_id)
     WHERE m.as_of = $as_of
     GROUP BY m.receivable_id
@@ -74,8 +75,7 @@ amounts AS (
         coalesce(p.full_payments, 0) AS full_payments,
         coalesce(p.dispute_net, 0) < 0 OR coalesce(d.open_dispute, false) AS in_dispute,
         coalesce(p.paid_in_prelim, false) AS paid_in_prelim,
-        p.receivable_id IS NOT NULL AS has_payments,
-        CAST($as_of AS DATE) - r.due_date AS days_past_due
+        p.receivable_id IS NOT NULL AS has_payments
     FROM receivables AS r
     LEFT JOIN paid AS p USING (receivable_id)
     JOIN net_paid AS n USING (receivable_id)
@@ -89,12 +89,13 @@ ledger AS (
     FROM amounts
 )
 SELECT
-    CAST($as_of AS DATE) AS as_of,
     receivable_id,
     order_id,
     customer_id,
     payment_method,
     payment_ref,
+    match_key,
+    customer_kana,
     shipped_on,
     original_amount,
     expected_amount,
@@ -121,16 +122,5 @@ SELECT
         ELSE 'SHORT_PAYMENT'
     END AS difference_reason,
     due_date,
-    days_past_due,
-    CASE
-        WHEN outstanding_amount <= 0 THEN NULL
-        WHEN days_past_due <= 0 THEN 'NOT_DUE'
-        WHEN days_past_due <= 30 THEN '1-30'
-        WHEN days_past_due <= 60 THEN '31-60'
-        WHEN days_past_due <= 90 THEN '61-90'
-        WHEN days_past_due <= 180 THEN '91-180'
-        WHEN days_past_due <= 365 THEN '181-365'
-        ELSE '365+'
-    END AS aging_bucket,
     paid_in_prelim
 FROM ledger

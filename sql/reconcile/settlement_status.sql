@@ -1,9 +1,10 @@
 -- Every settlement line known as of a day in exactly one status, with the reason a line
 -- stayed unmatched. A bank transfer without customer number whose normalized kana name and
 -- amount fit exactly one customer's open receivable is SUGGESTED (name_amount_suggestion):
--- it counts nowhere until a disposition confirms it.
+-- it counts nowhere until a disposition confirms it. Only the day's scope is recomputed;
+-- the open bank receivables a suggestion may name come from the ledger as of the day.
 WITH receivables AS (
-    SELECT * FROM staging.receivables_as_of($as_of)
+    SELECT * FROM staging.receivables_as_of($as_of, scoped := true)
 ),
 keys AS (
     SELECT payment_method, match_key, count(*) AS candidates
@@ -17,21 +18,15 @@ matched AS (
     WHERE as_of = $as_of
     GROUP BY settlement_line_id
 ),
-paid AS (
-    SELECT receivable_id, sum(matched_amount) AS paid_amount
-    FROM marts.matches
-    WHERE as_of = $as_of
-    GROUP BY receivable_id
-),
 open_bank AS (
-    SELECT r.receivable_id, r.due_date, normalize_kana(r.customer_kana) AS kana,
-        r.expected_amount - coalesce(p.paid_amount, 0) AS open_amount
-    FROM receivables AS r
-    LEFT JOIN paid AS p USING (receivable_id)
-    WHERE r.payment_method = 'BANK_TRANSFER' AND r.expected_amount - coalesce(p.paid_amount, 0) > 0
+    SELECT receivable_id, due_date, normalize_kana(customer_kana) AS kana,
+        expected_amount - paid_amount - refunded_amount AS open_amount
+    FROM marts.receivables
+    WHERE as_of = $as_of AND payment_method = 'BANK_TRANSFER'
+        AND expected_amount - paid_amount - refunded_amount > 0
 ),
 lines AS (
-    SELECT * FROM staging.settlement_lines_as_of($as_of)
+    SELECT * FROM staging.settlement_lines_as_of($as_of, scoped := true)
 ),
 set_aside AS (
     SELECT settlement_line_id, arg_min(action, (effective_on, disposition_id)) AS action
@@ -48,7 +43,6 @@ suggestions AS (
     GROUP BY l.settlement_line_id
 )
 SELECT
-    CAST($as_of AS DATE) AS as_of,
     l.settlement_line_id,
     l.source,
     l.payment_method,
@@ -64,7 +58,11 @@ SELECT
         WHEN s.settlement_line_id IS NOT NULL THEN 'SUGGESTED'
         ELSE 'UNMATCHED'
     END AS status,
-    coalesce(m.receivable_id, s.receivable_id) AS receivable_id,
+    -- the receivable a MATCHED line pays or a SUGGESTED line may pay; none for an IGNORED one
+    CASE
+        WHEN m.settlement_line_id IS NOT NULL THEN m.receivable_id
+        WHEN i.settlement_line_id IS NULL THEN s.receivable_id
+    END AS receivable_id,
     CASE
         WHEN l.line_type IN ('KONBINI_CANCEL', 'BANK_CANCEL', 'FEE')
             OR m.settlement_line_id IS NOT NULL THEN NULL

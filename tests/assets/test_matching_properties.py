@@ -15,11 +15,12 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from recon_pipeline.assets.reconcile import reconcile_day
 from recon_pipeline.checks import offending_rows
 from recon_pipeline.contracts import load_contracts
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.policy import PolicyResource
-from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
+from recon_pipeline.resources.warehouse import WarehouseResource
 
 DAY = dt.date(2026, 10, 20)
 AMOUNTS = [500, 1000, 1500, 2000, 3000]
@@ -204,9 +205,10 @@ def run_sql(receivables: list[Receivable], lines: list[Line], tmp_path) -> tuple
         for table in (
             "staging.receivable_events",
             "staging.settlement_lines",
-            "marts.matches",
-            "marts.settlement_status",
-            "marts.receivables",
+            "marts.matches_history",
+            "marts.settlement_status_history",
+            "marts.receivables_history",
+            "marts.snapshot_days",
         ):
             con.execute(f"DELETE FROM {table}")
         event_frame = pd.DataFrame(events)  # noqa: F841
@@ -233,12 +235,7 @@ def run_sql(receivables: list[Receivable], lines: list[Line], tmp_path) -> tuple
             con.execute("INSERT INTO staging.settlement_lines BY NAME SELECT * FROM line_frame")
         PolicyResource().write_tables(con)
         ContractsResource().ensure_raw_tables(con)
-        for table, statement in (
-            ("marts.matches", "reconcile/matches"),
-            ("marts.settlement_status", "reconcile/settlement_status"),
-            ("marts.receivables", "reconcile/receivables"),
-        ):
-            replace_partition(con, table, "as_of", DAY, statement, {"as_of": DAY})
+        reconcile_day(con, DAY)
         links = {
             (line, receivable): amount
             for line, receivable, amount in con.execute(

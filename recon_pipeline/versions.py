@@ -1,0 +1,161 @@
+"""Reconcile tables kept as versions: a day stores what changed, not a copy of everything.
+
+``marts.matches``, ``marts.receivables`` and ``marts.settlement_status`` are views over
+``<table>_history``: a row holds one version of one item (a link, a receivable, a line)
+from ``valid_from`` until ``valid_to`` (exclusive, ``9999-12-31`` while current), and
+``present = false`` marks an item that ended (a link undone). The view joins the versions
+with ``marts.snapshot_days``, so ``WHERE as_of = D`` reads the state of day D as a filter
+over the versions. A day costs what changed that day, and storage grows with changes, not
+with days × items.
+
+A day's write is idempotent and keeps the history valid in any order of runs: the day's
+own versions are deleted, the day's scope is recomputed (a SQL statement), compared with the
+versions in force the day before, and what differs is written with ``valid_from`` = the day;
+``valid_to`` of the touched items is then recomputed from their versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from recon_pipeline.packaged import sql
+from recon_pipeline.write_log import log_write
+
+CURRENT = dt.date(9999, 12, 31)
+"""``valid_to`` of a version still in force."""
+VERSION_COLUMNS = ("valid_from", "valid_to", "present")
+
+
+@dataclass(frozen=True)
+class VersionedTable:
+    view: str
+    """``schema.table`` of the view analysts and the marts read (``marts.matches``)."""
+    keys: tuple[str, ...]
+    """What identifies an item across versions."""
+    scope_side: str
+    """Which side of ``audit.reconcile_scope`` says whose versions a day recomputes."""
+    scope_column: str
+    """The column of the item that is on that side."""
+
+    @property
+    def history(self) -> str:
+        return f"{self.view}_history"
+
+
+MATCHES = VersionedTable(
+    "marts.matches", ("receivable_id", "settlement_line_id"), "RECEIVABLE", "receivable_id"
+)
+RECEIVABLES = VersionedTable("marts.receivables", ("receivable_id",), "RECEIVABLE", "receivable_id")
+SETTLEMENT_STATUS = VersionedTable(
+    "marts.settlement_status", ("settlement_line_id",), "SETTLEMENT", "settlement_line_id"
+)
+VERSIONED_TABLES = (MATCHES, RECEIVABLES, SETTLEMENT_STATUS)
+
+
+@dataclass(frozen=True)
+class DayVersions:
+    recomputed: int
+    """Items of the day's scope, recomputed."""
+    versions: int
+    """Versions written: items that changed, appeared or ended."""
+
+
+def _state_columns(con: duckdb.DuckDBPyConnection, table: VersionedTable) -> list[str]:
+    schema, name = table.history.split(".")
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = $schema AND table_name = $name ORDER BY column_index",
+        {"schema": schema, "name": name},
+    ).fetchall()
+    return [column for (column,) in rows if column not in VERSION_COLUMNS]
+
+
+def write_day(
+    con: duckdb.DuckDBPyConnection,
+    table: VersionedTable,
+    day: dt.date,
+    statement: str,
+    params: dict[str, Any],
+    *,
+    since: dt.date | None,
+    policy_hash: str,
+) -> DayVersions:
+    """Replace the day's versions of ``table`` with what ``sql/<statement>.sql`` yields for the
+    day's scope, and record the day in ``marts.snapshot_days``. Runs in the caller's
+    transaction; ``audit.reconcile_scope`` must hold the day's scope."""
+    columns = _state_columns(con, table)
+    listed = ", ".join(columns)
+    keys = ", ".join(table.keys)
+    joined = " AND ".join(f"t.{key} = k.{key}" for key in table.keys)
+    history = table.history
+    scope = (
+        f"{table.scope_column} IN (SELECT item_id FROM audit.reconcile_scope "
+        f"WHERE as_of = $day AND side = '{table.scope_side}')"
+    )
+    day_params = {"day": day}
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE undone AS "
+        f"SELECT DISTINCT {keys} FROM {history} WHERE valid_from = $day",
+        day_params,
+    )
+    con.execute(f"DELETE FROM {history} WHERE valid_from = $day", day_params)
+    con.execute(
+        "DELETE FROM marts.snapshot_days WHERE table_name = $table AND as_of = $day",
+        {"table": table.view, "day": day},
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT {listed} FROM ({sql(statement)})", params
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE previous AS SELECT {listed} FROM {history} "
+        f"WHERE valid_from < $day AND valid_to >= $day AND present AND {scope}",
+        day_params,
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE changed AS "
+        f"SELECT *, true AS present FROM (SELECT * FROM fresh EXCEPT SELECT * FROM previous) "
+        f"UNION ALL "
+        f"SELECT *, false AS present FROM previous AS t "
+        f"WHERE NOT EXISTS (SELECT 1 FROM fresh AS k WHERE {joined})"
+    )
+    con.execute(
+        f"INSERT INTO {history} ({listed}, present, valid_from, valid_to) "
+        f"SELECT {listed}, present, $day, $current FROM changed",
+        {"day": day, "current": CURRENT},
+    )
+    con.execute(
+        f"UPDATE {history} AS t SET valid_to = k.next_from FROM ("
+        f"  SELECT {keys}, valid_from, coalesce(lead(valid_from) OVER ("
+        f"      PARTITION BY {keys} ORDER BY valid_from), $current) AS next_from"
+        f"  FROM {history}"
+        f"  WHERE ({keys}) IN (SELECT {keys} FROM undone UNION SELECT {keys} FROM changed)"
+        f") AS k "
+        f"WHERE {joined} AND t.valid_from = k.valid_from AND t.valid_to <> k.next_from",
+        {"current": CURRENT},
+    )
+    counted = con.execute(
+        "SELECT (SELECT count(*) FROM fresh), (SELECT count(*) FROM changed)"
+    ).fetchone()
+    assert counted is not None
+    result = DayVersions(recomputed=int(counted[0]), versions=int(counted[1]))
+    con.execute(
+        "INSERT INTO marts.snapshot_days VALUES ($table, $day, $since, $recomputed, $versions, "
+        "$policy_hash)",
+        {
+            "table": table.view,
+            "day": day,
+            "since": since,
+            "recomputed": result.recomputed,
+            "versions": result.versions,
+            "policy_hash": policy_hash,
+        },
+    )
+    log_write(con, history, day)
+    log_write(con, "marts.snapshot_days", day)
+    for temp in ("undone", "fresh", "previous", "changed"):
+        con.execute(f"DROP TABLE {temp}")
+    return result

@@ -1,0 +1,32 @@
+-- What may have changed since the last reconciled day ($since, exclusive) up to the day:
+-- receivables with an event that became visible, settlement lines (or a new version of one)
+-- that became visible, whatever a disposition that took effect names, and the bank transfers
+-- without customer number still open, whose suggestion depends on every open bank receivable.
+-- From nothing, $since is the first date there is and everything visible is a seed.
+SELECT 'RECEIVABLE' AS side, order_id AS item_id
+FROM staging.receivable_events
+WHERE greatest(partition_date, event_date) > $since
+    AND greatest(partition_date, event_date) <= $as_of
+UNION
+SELECT 'SETTLEMENT', settlement_line_id
+FROM staging.settlement_lines
+WHERE greatest(partition_date, paid_date) > $since
+    AND greatest(partition_date, paid_date) <= $as_of
+UNION
+SELECT 'RECEIVABLE', receivable_id
+FROM staging.dispositions
+WHERE receivable_id IS NOT NULL
+    AND greatest(decided_at, partition_date) > $since
+    AND greatest(decided_at, partition_date) <= $as_of
+UNION
+SELECT 'SETTLEMENT', settlement_line_id
+FROM staging.dispositions
+WHERE settlement_line_id IS NOT NULL
+    AND greatest(decided_at, partition_date) > $since
+    AND greatest(decided_at, partition_date) <= $as_of
+UNION
+SELECT 'SETTLEMENT', settlement_line_id
+FROM marts.settlement_status_history
+WHERE valid_from <= $since AND valid_to > $since AND present
+    AND status IN ('UNMATCHED', 'SUGGESTED')
+    AND reason IN ('NO_CUSTOMER_NUMBER', 'NAME_AMOUNT_SUGGESTION')
