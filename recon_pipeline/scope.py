@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import duckdb
 
 from recon_pipeline.packaged import sql
-from recon_pipeline.resources.warehouse import clear_partition
+from recon_pipeline.versions import CUSTOMER_PROFILE, RECONCILE_TABLES, VersionedTable
+from recon_pipeline.write_log import log_write
 
 BEGINNING = dt.date(1, 1, 1)
 """``since`` of a day reconciled from nothing: everything visible is news."""
@@ -33,6 +34,7 @@ class DayScope:
     receivables: int
     lines: int
     rounds: int
+    customers: int = 0
 
 
 def policy_hash(con: duckdb.DuckDBPyConnection) -> str:
@@ -46,19 +48,45 @@ def policy_hash(con: duckdb.DuckDBPyConnection) -> str:
     return str(row[0])
 
 
-def last_reconciled_day(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[dt.date, str] | None:
-    """The latest day before ``day`` whose reconcile tables were all written, and its policy."""
+def dunning_policy_hash(con: duckdb.DuckDBPyConnection) -> str:
+    """The dunning stages in force (which stage blacklists decides who is on the list)."""
+    row = con.execute(
+        "SELECT md5(coalesce(string_agg(CAST(s AS VARCHAR), '|' ORDER BY CAST(s AS VARCHAR)), "
+        "'')) FROM config.dunning_stages AS s"
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def last_written_day(
+    con: duckdb.DuckDBPyConnection, day: dt.date, tables: tuple[VersionedTable, ...]
+) -> tuple[dt.date, str] | None:
+    """The latest day before ``day`` on which every one of ``tables`` was written, and the
+    policy it was written under."""
     return con.execute(
         "SELECT as_of, any_value(policy_hash) FROM marts.snapshot_days WHERE as_of < $day "
-        "GROUP BY as_of HAVING count(DISTINCT table_name) = 3 ORDER BY as_of DESC LIMIT 1",
-        {"day": day},
+        "AND list_contains($tables, table_name) GROUP BY as_of "
+        "HAVING count(DISTINCT table_name) = len($tables) ORDER BY as_of DESC LIMIT 1",
+        {"day": day, "tables": [table.view for table in tables]},
     ).fetchone()
+
+
+def replace_scope(
+    con: duckdb.DuckDBPyConnection, day: dt.date, sides: list[str], query: str, params: dict
+) -> None:
+    """Replace the day's scope rows of ``sides`` with ``query``'s (as_of, side, item_id)."""
+    con.execute(
+        "DELETE FROM audit.reconcile_scope WHERE as_of = $day AND list_contains($sides, side)",
+        {"day": day, "sides": sides},
+    )
+    log_write(con, "audit.reconcile_scope", day)
+    con.execute(f"INSERT INTO audit.reconcile_scope {query}", params)
 
 
 def compute_scope(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayScope:
     """Write the day's scope into ``audit.reconcile_scope`` (in the caller's transaction)."""
     current_policy = policy_hash(con)
-    last = last_reconciled_day(con, day)
+    last = last_written_day(con, day, RECONCILE_TABLES)
     since = last[0] if last and last[1] == current_policy else None
     params = {"as_of": day, "since": since or BEGINNING}
     con.execute(
@@ -82,9 +110,10 @@ def compute_scope(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayScope:
             break
         if rounds >= MAX_ROUNDS:
             raise RuntimeError(f"the reconcile scope of {day} did not close in {MAX_ROUNDS} rounds")
-    clear_partition(con, "audit.reconcile_scope", "as_of", day)
-    con.execute(
-        "INSERT INTO audit.reconcile_scope "
+    replace_scope(
+        con,
+        day,
+        ["RECEIVABLE", "SETTLEMENT"],
         "SELECT DISTINCT $as_of, 'RECEIVABLE', receivable_id FROM scope_receivables "
         "UNION ALL SELECT DISTINCT $as_of, 'SETTLEMENT', settlement_line_id FROM scope_lines",
         at,
@@ -107,3 +136,31 @@ def compute_scope(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayScope:
 def _insert(con: duckdb.DuckDBPyConnection, table: str, statement: str, params: dict) -> int:
     row = con.execute(f"INSERT INTO {table} {sql(statement)}", params).fetchone()
     return int(row[0]) if row else 0
+
+
+def compute_customer_scope(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayScope:
+    """Write the customers whose profile the day recomputes (side CUSTOMER): those a change
+    since the last profiled day reaches (``sql/marts/customer_profile_scope.sql``); all of
+    them from nothing or under changed dunning stages."""
+    current_policy = dunning_policy_hash(con)
+    last = last_written_day(con, day, (CUSTOMER_PROFILE,))
+    since = last[0] if last and last[1] == current_policy else None
+    replace_scope(
+        con,
+        day,
+        ["CUSTOMER"],
+        f"SELECT $as_of, 'CUSTOMER', item_id FROM ({sql('marts/customer_profile_scope')})",
+        {"as_of": day, "since": since or BEGINNING},
+    )
+    counted = con.execute(
+        "SELECT count(*) FROM audit.reconcile_scope WHERE as_of = $day AND side = 'CUSTOMER'",
+        {"day": day},
+    ).fetchone()
+    return DayScope(
+        since=since,
+        policy_hash=current_policy,
+        receivables=0,
+        lines=0,
+        rounds=1,
+        customers=int(counted[0]) if counted else 0,
+    )

@@ -1,9 +1,10 @@
-"""Reconcile tables kept as versions: a day stores what changed, not a copy of everything.
+"""Tables kept as versions: a day stores what changed, not a copy of everything.
 
-``marts.matches``, ``marts.receivables`` and ``marts.settlement_status`` are views over
-``<table>_history``: a row holds one version of one item (a link, a receivable, a line)
-from ``valid_from`` until ``valid_to`` (exclusive, ``9999-12-31`` while current), and
-``present = false`` marks an item that ended (a link undone). The view joins the versions
+``marts.matches``, ``marts.receivables``, ``marts.settlement_status`` and
+``marts.customer_profile`` are views over ``<table>_history``: a row holds one version of
+one item (a link, a receivable, a line, a customer) from ``valid_from`` until ``valid_to``
+(exclusive, ``9999-12-31`` while current), and ``present = false`` marks an item that
+ended (a link undone). The view joins the versions
 with ``marts.snapshot_days``, so ``WHERE as_of = D`` reads the state of day D as a filter
 over the versions. A day costs what changed that day, and storage grows with changes, not
 with days × items.
@@ -53,7 +54,12 @@ RECEIVABLES = VersionedTable("marts.receivables", ("receivable_id",), "RECEIVABL
 SETTLEMENT_STATUS = VersionedTable(
     "marts.settlement_status", ("settlement_line_id",), "SETTLEMENT", "settlement_line_id"
 )
-VERSIONED_TABLES = (MATCHES, RECEIVABLES, SETTLEMENT_STATUS)
+CUSTOMER_PROFILE = VersionedTable(
+    "marts.customer_profile", ("customer_id",), "CUSTOMER", "customer_id"
+)
+RECONCILE_TABLES = (MATCHES, RECEIVABLES, SETTLEMENT_STATUS)
+"""Written together, one transaction a day, by the reconcile step."""
+VERSIONED_TABLES = (*RECONCILE_TABLES, CUSTOMER_PROFILE)
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,18 @@
 to chase with the providers, and how each customer pays."""
 
 import base64
+import datetime as dt
 import io
 
 import dagster as dg
+import duckdb
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
-from recon_pipeline.assets.reconcile import RECEIVABLES, SETTLEMENT_STATUS
+from recon_pipeline import versions
+from recon_pipeline.assets.reconcile import MATCHES, RECEIVABLES, SETTLEMENT_STATUS
 from recon_pipeline.assets.snapshot import (
     daily_table,
     markdown_preview,
@@ -18,8 +21,10 @@ from recon_pipeline.assets.snapshot import (
     previous_day,
 )
 from recon_pipeline.assets.staging import SETTLEMENT_LINES, SOURCE_FRESHNESS, holding_sources
+from recon_pipeline.partitions import partition_days
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
+from recon_pipeline.scope import DayScope, compute_customer_scope
 
 UNMATCHED_ITEMS = dg.AssetKey(["marts", "unmatched_items"])
 AGING = dg.AssetKey(["marts", "aging"])
@@ -249,7 +254,29 @@ def provider_followups(
     )
 
 
-@daily_table(CUSTOMER_PROFILE, "marts", deps=[RECEIVABLES, DUNNING_CANDIDATES])
+def profile_day(
+    con: duckdb.DuckDBPyConnection, day: dt.date
+) -> tuple[DayScope, versions.DayVersions]:
+    """The customers the day reaches, recomputed and stored as versions (in the caller's
+    transaction)."""
+    scope = compute_customer_scope(con, day)
+    written = versions.write_day(
+        con,
+        versions.CUSTOMER_PROFILE,
+        day,
+        "marts/customer_profile",
+        {"as_of": day},
+        since=scope.since,
+        policy_hash=scope.policy_hash,
+    )
+    return scope, written
+
+
+@daily_table(
+    CUSTOMER_PROFILE,
+    "marts",
+    deps=[RECEIVABLES, MATCHES, DUNNING_CANDIDATES, previous_day(CUSTOMER_PROFILE)],
+)
 def customer_profile(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
 ) -> dg.MaterializeResult:
@@ -275,15 +302,24 @@ def customer_profile(
       ≥100,000/50,000/20,000/5,000 → 5/4/3/2; else 1. Then payment behaviour: blacklisted
       → all 1; on-time rate < 0.5 or dunned to stage ≥ 2 → F and M capped at 2
       (``score_penalty`` says which).
+
+    Kept as versions, like the reconcile tables: a day recomputes the customers a change
+    reaches (``audit.reconcile_scope``, side CUSTOMER: a receivable or link of theirs changed,
+    one fell due, they were dunned, a disposition of theirs took effect); the view computes
+    what grows with the day (lateness of open receivables, days since the last order, scores).
     """
-    rows, day = materialize_snapshot(
-        context,
-        warehouse,
-        "marts.customer_profile",
-        "marts/customer_profile",
-        prepare=policy.write_tables,
-    )
     with warehouse.connect() as con:
+        con.begin()
+        policy.write_tables(con)
+        con.commit()
+        for day in partition_days(context):
+            con.begin()
+            scope, written = profile_day(con, day)
+            con.commit()
+        counted = con.execute(
+            "SELECT count(*) FROM marts.customer_profile WHERE as_of = $d", {"d": day}
+        ).fetchone()
+        rows = int(counted[0]) if counted else 0
         figures = con.execute(
             "SELECT count(*) FILTER (WHERE blacklisted), count(*) FILTER (WHERE late_orders > 0),"
             " coalesce(sum(on_time_orders) / nullif(sum(due_orders), 0), 1.0) "
@@ -302,6 +338,9 @@ def customer_profile(
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
+            "since": str(scope.since or "nothing (full recompute)"),
+            "customers_recomputed": scope.customers,
+            "versions_written": written.versions,
             "blacklisted_customers": int(blacklisted),
             "late_paying_customers": int(late_payers),
             "on_time_rate": round(float(on_time), 4),

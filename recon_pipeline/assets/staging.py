@@ -75,16 +75,18 @@ def _reject_frame(day, contract, path, items: list[tuple[int, str, str]]) -> pd.
 
 
 def _already_loaded(con, contract: Contract, day: dt.date, keys: pd.DataFrame) -> dict[str, str]:
-    """Unique keys of this file that an earlier partition already loaded: key → where."""
+    """Unique keys already loaded by an earlier partition or an earlier batch of the day (its
+    rows are in the raw table, in this transaction): key → where it was first loaded."""
     if not contract.unique or keys.empty:
         return {}
     table = f"raw.{quote(contract.family)}"
     con.register("keys", keys)
     found = fetch_dicts(
         con,
-        f"SELECT r.unique_key, arg_min(r.path || ' line ' || r.line_no, r.partition_date) AS place "
+        f"SELECT r.unique_key, arg_min(r.path || ' line ' || r.line_no, "
+        f"(r.partition_date, r.path, r.line_no)) AS place "
         f"FROM {table} AS r JOIN keys AS k ON k.unique_key = r.unique_key "
-        f"WHERE r.partition_date < $day AND r.layout = $layout GROUP BY r.unique_key",
+        f"WHERE r.partition_date <= $day AND r.layout = $layout GROUP BY r.unique_key",
         {"day": day, "layout": contract.layout},
     )
     con.unregister("keys")
@@ -237,9 +239,22 @@ def _skipped(day: dt.date, contract: Contract | None, landed: dict) -> FileOutco
     return FileOutcome(manifest, None, rejected)
 
 
+BATCH_ROWS = 500_000
+"""Records of a layout validated in one pandera pass: enough that a pass's fixed cost is
+spread thin, few enough that a first load of years of history stays within memory (each
+batch is written before the next file is read)."""
+
+
 def _stage_day(
-    con, source: InboundSource, day: dt.date, contract_set: ContractSet
+    con,
+    source: InboundSource,
+    day: dt.date,
+    contract_set: ContractSet,
+    loaded_at: dt.datetime,
 ) -> list[FileOutcome]:
+    """Read, check and write every landed file of the day in one transaction. A layout's files
+    are validated together in batches of about ``BATCH_ROWS`` records (files in path order),
+    and a batch's rows go to ``raw.<family>`` before the next file is read."""
     contracts = contract_set.by_source()
     landed_rows = fetch_dicts(
         con,
@@ -247,9 +262,18 @@ def _stage_day(
         {"day": day},
     )
     outcomes: dict[int, FileOutcome] = {}
-    readable: dict[str, list[tuple[int, dict, ParsedFile]]] = {}
+    batch: list[tuple[int, dict, ParsedFile]] = []
+    con.begin()
+    _clear_day(con, day, contract_set)
     for index, landed in enumerate(landed_rows):
         contract = contracts.get(landed["source"])
+        if batch and (
+            contract is None
+            or contract.source != batch[0][1]["source"]
+            or sum(parsed.record_count for _, _, parsed in batch) >= BATCH_ROWS
+        ):
+            outcomes |= _write_batch(con, contracts[batch[0][1]["source"]], day, batch)
+            batch = []
         if landed["status"] != "LANDED" or contract is None:
             outcomes[index] = _skipped(day, contract, landed)
             continue
@@ -259,47 +283,47 @@ def _stage_day(
         except FileRejected as rejected:
             outcomes[index] = _quarantined(day, contract, landed, rejected)
             continue
-        readable.setdefault(contract.source, []).append((index, landed, parsed))
-    for source_name, files in readable.items():
-        layout_outcomes = _read_layout(
-            con, contracts[source_name], day, [(landed, parsed) for _, landed, parsed in files]
+        batch.append((index, landed, parsed))
+    if batch:
+        outcomes |= _write_batch(con, contracts[batch[0][1]["source"]], day, batch)
+    ordered = [outcomes[index] for index in sorted(outcomes)]
+    _write_manifest(con, day, ordered, loaded_at)
+    con.commit()
+    return ordered
+
+
+def _write_batch(
+    con, contract: Contract, day: dt.date, batch: list[tuple[int, dict, ParsedFile]]
+) -> dict[int, FileOutcome]:
+    """Validate a batch of one layout's files and insert its rows; the outcomes keep the
+    manifest and the rejected rows, not the loaded rows."""
+    results = _read_layout(con, contract, day, [(landed, parsed) for _, landed, parsed in batch])
+    frames = [outcome.rows for outcome in results if outcome.rows is not None and len(outcome.rows)]
+    if frames:
+        rows = pa.Table.from_pandas(  # noqa: F841 - read by DuckDB's scan
+            pd.concat(frames, ignore_index=True), preserve_index=False
         )
-        for (index, _, _), outcome in zip(files, layout_outcomes, strict=True):
-            outcomes[index] = outcome
-    return [outcomes[index] for index in sorted(outcomes)]
+        con.execute(f"INSERT INTO raw.{quote(contract.family)} BY NAME SELECT * FROM rows")
+    for outcome in results:
+        outcome.rows = None
+    return {index: outcome for (index, _, _), outcome in zip(batch, results, strict=True)}
 
 
-def _write_day(
-    con,
-    day: dt.date,
-    outcomes: list[FileOutcome],
-    loaded_at: dt.datetime,
-    contract_set: ContractSet,
-) -> None:
-    manifest = pd.DataFrame([o.manifest | {"loaded_at": loaded_at} for o in outcomes])
-    rejected = pd.concat([o.rejected for o in outcomes] or [pd.DataFrame(columns=REJECT_COLUMNS)])
-    rejected = rejected.astype({"line_no": "int64"})
-    con.begin()
+def _clear_day(con, day: dt.date, contract_set: ContractSet) -> None:
     clear_partition(con, "audit.file_manifest", "partition_date", day)
     clear_partition(con, "quarantine.rejected_rows", "partition_date", day)
     for family in contract_set.families():
         clear_partition(con, f"raw.{family}", "partition_date", day)
+
+
+def _write_manifest(con, day: dt.date, outcomes: list[FileOutcome], loaded_at: dt.datetime) -> None:
+    manifest = pd.DataFrame([o.manifest | {"loaded_at": loaded_at} for o in outcomes])
+    rejected = pd.concat([o.rejected for o in outcomes] or [pd.DataFrame(columns=REJECT_COLUMNS)])
+    rejected = rejected.astype({"line_no": "int64"})
     if len(manifest):
         con.execute("INSERT INTO audit.file_manifest BY NAME SELECT * FROM manifest")
     if len(rejected):
         con.execute("INSERT INTO quarantine.rejected_rows BY NAME SELECT * FROM rejected")
-    contracts = contract_set.by_layout()
-    by_family: dict[str, list[pd.DataFrame]] = {}
-    for outcome in outcomes:
-        if outcome.rows is not None and len(outcome.rows):
-            family = contracts[outcome.manifest["layout"]].family
-            by_family.setdefault(family, []).append(outcome.rows)
-    for family, frames in by_family.items():
-        rows = pa.Table.from_pandas(  # noqa: F841 - read by DuckDB's scan
-            pd.concat(frames, ignore_index=True), preserve_index=False
-        )
-        con.execute(f"INSERT INTO raw.{quote(family)} BY NAME SELECT * FROM rows")
-    con.commit()
 
 
 def _previous_loaded_at(con, day: dt.date) -> dt.datetime:
@@ -445,9 +469,7 @@ def build_staging_assets(contract_set: ContractSet) -> list[dg.AssetsDefinition]
             contracts.ensure_raw_tables(con)
             for day in partition_days(context):
                 loaded_at = _previous_loaded_at(con, day)
-                outcomes = _stage_day(con, source, day, in_force)
-                _write_day(con, day, outcomes, loaded_at, in_force)
-                all_outcomes += outcomes
+                all_outcomes += _stage_day(con, source, day, in_force, loaded_at)
         yield from _validated_results(context, all_outcomes, in_force)
 
     return [

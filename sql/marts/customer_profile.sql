@@ -1,19 +1,23 @@
--- Customer payment profile (CRM) as of the day: what each customer ordered and owes, how
--- punctually they pay, how far dunning went, and R/F/M scores that include payment
--- behaviour (a customer who orders often but pays late is not a good customer).
+-- Customer payment profile (CRM) as of the day, for the customers in the day's scope
+-- (audit.reconcile_scope, side CUSTOMER): what each customer ordered and owes, how punctually
+-- they pay, and how far dunning went. What follows from the day alone (lateness still growing,
+-- days since the last order, rates and scores) is computed by the view marts.customer_profile.
 WITH receivables AS (
     -- orders: every receivable of the day except CANCELLED ones
     SELECT *
     FROM marts.receivables
     WHERE as_of = $as_of AND status <> 'CANCELLED'
+        AND customer_id IN (
+            SELECT item_id FROM audit.reconcile_scope WHERE as_of = $as_of AND side = 'CUSTOMER'
+        )
 ),
 payments AS (
     -- each matched line with its paid date, summed per receivable and day
-    SELECT m.receivable_id, l.paid_date, sum(m.matched_amount) AS amount
+    SELECT m.receivable_id, s.paid_date, sum(m.matched_amount) AS amount
     FROM marts.matches AS m
-    JOIN staging.settlement_lines_as_of($as_of) AS l USING (settlement_line_id)
-    WHERE m.as_of = $as_of
-    GROUP BY m.receivable_id, l.paid_date
+    JOIN marts.settlement_status AS s ON s.as_of = m.as_of AND s.settlement_line_id = m.settlement_line_id
+    WHERE m.as_of = $as_of AND m.receivable_id IN (SELECT receivable_id FROM receivables)
+    GROUP BY m.receivable_id, s.paid_date
 ),
 running AS (
     SELECT
@@ -56,13 +60,10 @@ judged AS (
 lateness AS (
     SELECT
         *,
-        CASE
-            WHEN NOT is_due THEN NULL
-            -- paid in full: late by the days between due date and the day it was settled
-            WHEN fully_paid THEN greatest(coalesce(settled_on - due_date, 0), 0)
-            -- still open (or written off, never paid): late by days past due so far
-            ELSE days_past_due
-        END AS days_late
+        -- paid in full: late by the days between due date and the day it was settled; still
+        -- open (or written off, never paid): late by days past due, which grows every day
+        CASE WHEN is_due AND fully_paid
+            THEN greatest(coalesce(settled_on - due_date, 0), 0) END AS paid_days_late
     FROM judged
 ),
 orders AS (
@@ -75,9 +76,12 @@ orders AS (
         count(*) FILTER (WHERE fully_paid) AS paid_orders,
         count(*) FILTER (WHERE outstanding_amount > 0) AS open_orders,
         count(*) FILTER (WHERE is_due) AS due_orders,
-        count(*) FILTER (WHERE is_due AND days_late = 0) AS on_time_orders,
-        count(*) FILTER (WHERE is_due AND days_late > 0) AS late_orders,
-        avg(days_late) FILTER (WHERE days_late > 0) AS mean_days_late,
+        count(*) FILTER (WHERE paid_days_late = 0) AS on_time_orders,
+        count(*) FILTER (WHERE paid_days_late > 0) AS paid_late_orders,
+        coalesce(sum(paid_days_late) FILTER (WHERE paid_days_late > 0), 0) AS paid_late_days,
+        count(*) FILTER (WHERE is_due AND NOT fully_paid) AS open_late_orders,
+        coalesce(sum(due_date - DATE '1970-01-01') FILTER (WHERE is_due AND NOT fully_paid), 0)
+            AS open_late_due_days,
         min(shipped_on) AS first_order_on,
         max(shipped_on) AS last_order_on
     FROM lateness
@@ -92,83 +96,33 @@ dunning AS (
         arg_max(d.stage, d.stage_no) AS highest_stage,
         max(d.as_of) AS last_dunned_on
     FROM marts.dunning_candidates AS d
-    WHERE d.as_of <= $as_of
+    WHERE d.as_of <= $as_of AND d.customer_id IN (SELECT customer_id FROM orders)
     GROUP BY d.customer_id
 ),
 blacklist AS (
     SELECT DISTINCT customer_id FROM marts.blacklistings_as_of($as_of) WHERE released_on IS NULL
-),
-thresholds (metric, score, bound) AS (
-    -- fixed score thresholds (not quantiles, so a customer's score does not move with
-    -- everybody else's). recency: days since the last order <= bound; frequency: orders
-    -- >= bound; monetary: billed yen >= bound. Below every bound the score is 1.
-    VALUES
-        ('recency', 5, 30), ('recency', 4, 60), ('recency', 3, 90), ('recency', 2, 180),
-        ('frequency', 5, 10), ('frequency', 4, 6), ('frequency', 3, 3), ('frequency', 2, 2),
-        ('monetary', 5, 100000), ('monetary', 4, 50000), ('monetary', 3, 20000),
-        ('monetary', 2, 5000)
-),
-profile AS (
-    SELECT
-        o.*,
-        CAST($as_of AS DATE) - o.last_order_on AS days_since_last_order,
-        coalesce(d.times_dunned, 0) AS times_dunned,
-        coalesce(d.max_stage, 0) AS max_stage,
-        d.highest_stage,
-        d.last_dunned_on,
-        b.customer_id IS NOT NULL AS blacklisted,
-        CASE WHEN o.due_orders > 0
-            THEN CAST(o.on_time_orders AS DOUBLE) / o.due_orders END AS on_time_rate,
-        CASE WHEN o.due_orders > 0
-            THEN CAST(coalesce(o.mean_days_late, 0) AS DOUBLE) END AS avg_days_late
-    FROM orders AS o
-    LEFT JOIN dunning AS d USING (customer_id)
-    LEFT JOIN blacklist AS b USING (customer_id)
-),
-raw_scores AS (
-    SELECT
-        p.*,
-        coalesce((SELECT max(t.score) FROM thresholds AS t
-            WHERE t.metric = 'recency' AND p.days_since_last_order <= t.bound), 1) AS r_raw,
-        coalesce((SELECT max(t.score) FROM thresholds AS t
-            WHERE t.metric = 'frequency' AND p.orders >= t.bound), 1) AS f_raw,
-        coalesce((SELECT max(t.score) FROM thresholds AS t
-            WHERE t.metric = 'monetary' AND p.billed_amount >= t.bound), 1) AS m_raw,
-        -- payment-behaviour penalty: blacklisted scores 1 everywhere; a late payer (on-time
-        -- rate below 0.5, or dunned to stage 2 or beyond) keeps recency but F and M are
-        -- capped at 2
-        CASE
-            WHEN p.blacklisted THEN 'BLACKLISTED'
-            WHEN p.on_time_rate < 0.5 OR p.max_stage >= 2 THEN 'LATE_PAYER'
-        END AS score_penalty
-    FROM profile AS p
 )
 SELECT
-    CAST($as_of AS DATE) AS as_of,
-    customer_id,
-    orders,
-    billed_amount,
-    paid_amount,
-    outstanding_amount,
-    paid_orders,
-    open_orders,
-    due_orders,
-    on_time_orders,
-    late_orders,
-    on_time_rate,
-    avg_days_late,
-    times_dunned,
-    max_stage,
-    highest_stage,
-    last_dunned_on,
-    blacklisted,
-    first_order_on,
-    last_order_on,
-    days_since_last_order,
-    CASE WHEN score_penalty = 'BLACKLISTED' THEN 1 ELSE r_raw END AS r_score,
-    CASE score_penalty WHEN 'BLACKLISTED' THEN 1 WHEN 'LATE_PAYER' THEN least(f_raw, 2)
-        ELSE f_raw END AS f_score,
-    CASE score_penalty WHEN 'BLACKLISTED' THEN 1 WHEN 'LATE_PAYER' THEN least(m_raw, 2)
-        ELSE m_raw END AS m_score,
-    score_penalty
-FROM raw_scores
+    o.customer_id,
+    o.orders,
+    o.billed_amount,
+    o.paid_amount,
+    o.outstanding_amount,
+    o.paid_orders,
+    o.open_orders,
+    o.due_orders,
+    o.on_time_orders,
+    o.paid_late_orders,
+    o.paid_late_days,
+    o.open_late_orders,
+    o.open_late_due_days,
+    coalesce(d.times_dunned, 0) AS times_dunned,
+    coalesce(d.max_stage, 0) AS max_stage,
+    d.highest_stage,
+    d.last_dunned_on,
+    b.customer_id IS NOT NULL AS blacklisted,
+    o.first_order_on,
+    o.last_order_on
+FROM orders AS o
+LEFT JOIN dunning AS d USING (customer_id)
+LEFT JOIN blacklist AS b USING (customer_id)

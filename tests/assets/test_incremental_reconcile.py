@@ -31,7 +31,7 @@ AMOUNTS = [500, 1000, 1500, 2000]
 KANA = {1: "ヤマダ タロウ", 2: "スズキ ハナコ", 3: "タナカ イチロウ"}
 METHODS = ["BANK_TRANSFER", "CARD", "KONBINI"]
 EXAMPLES = int(os.environ.get("RECON_INCREMENTAL_EXAMPLES", "40"))
-HISTORY_TABLES = [table.history for table in versions.VERSIONED_TABLES]
+HISTORY_TABLES = [table.history for table in versions.RECONCILE_TABLES]
 
 
 def day_of(draw) -> int:
@@ -199,7 +199,7 @@ def state(con: duckdb.DuckDBPyConnection, day: dt.date) -> dict[str, list]:
             f"SELECT * EXCLUDE (as_of) FROM {table.view} WHERE as_of = $d ORDER BY ALL",
             {"d": day},
         ).fetchall()
-        for table in versions.VERSIONED_TABLES
+        for table in versions.RECONCILE_TABLES
     }
 
 

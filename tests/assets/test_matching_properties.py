@@ -24,7 +24,7 @@ from recon_pipeline.resources.warehouse import WarehouseResource
 
 DAY = dt.date(2026, 10, 20)
 AMOUNTS = [500, 1000, 1500, 2000, 3000]
-EXAMPLES = int(os.environ.get("RECON_PROPERTY_EXAMPLES", "500"))
+EXAMPLES = int(os.environ.get("RECON_PROPERTY_EXAMPLES", "300"))
 
 
 @dataclass(frozen=True)

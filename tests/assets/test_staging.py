@@ -1,12 +1,19 @@
-"""Staging validates a layout's files of a day in one pass; every verdict still names its
-own file and line, and uniqueness reaches across files and days."""
+"""Staging validates a layout's files of a day together, in batches; every verdict still
+names its own file and line, and uniqueness reaches across files, batches and days."""
 
 from __future__ import annotations
 
+import pytest
+
+from recon_pipeline.assets import staging
 from tests.landing import card, charge
 
 
-def test_each_file_keeps_its_own_lines_reasons_and_counts(landing, run_days, warehouse):
+@pytest.mark.parametrize("batch_rows", [staging.BATCH_ROWS, 1], ids=["one batch", "file by file"])
+def test_each_file_keeps_its_own_lines_reasons_and_counts(
+    landing, run_days, warehouse, monkeypatch, batch_rows
+):
+    monkeypatch.setattr(staging, "BATCH_ROWS", batch_rows)
     card(
         landing,
         "2026-10-01",
