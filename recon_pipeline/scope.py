@@ -89,14 +89,38 @@ def compute_scope(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayScope:
     last = last_written_day(con, day, RECONCILE_TABLES)
     since = last[0] if last and last[1] == current_policy else None
     params = {"as_of": day, "since": since or BEGINNING}
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE scope_seeds AS {sql('reconcile/scope/seeds')}", params
+    seeds = sql("reconcile/scope/seeds")
+    if since is None:
+        # from nothing every visible item is a seed, and the closure adds nothing to all
+        replace_scope(
+            con, day, ["RECEIVABLE", "SETTLEMENT"], f"SELECT $as_of, * FROM ({seeds})", params
+        )
+        rounds = 0
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE scope_seeds AS {seeds}", params)
+        rounds = _close(con, day)
+    counted = con.execute(
+        "SELECT count(*) FILTER (WHERE side = 'RECEIVABLE'), "
+        "count(*) FILTER (WHERE side = 'SETTLEMENT') "
+        "FROM audit.reconcile_scope WHERE as_of = $day",
+        {"day": day},
+    ).fetchone()
+    assert counted is not None
+    return DayScope(
+        since=since,
+        policy_hash=current_policy,
+        receivables=int(counted[0]),
+        lines=int(counted[1]),
+        rounds=rounds,
     )
+
+
+def _close(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
+    """Grow the seeds (``scope_seeds``) to every item they reach, in rounds until a round adds
+    nothing, and write them as the day's scope; returns the rounds."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE scope_receivables (receivable_id VARCHAR, "
-        "customer_id VARCHAR, payment_method VARCHAR, match_key VARCHAR)"
-    )
-    con.execute(
+        "customer_id VARCHAR, payment_method VARCHAR, match_key VARCHAR); "
         "CREATE OR REPLACE TEMP TABLE scope_lines (settlement_line_id VARCHAR, "
         "payment_method VARCHAR, match_key VARCHAR)"
     )
@@ -118,19 +142,8 @@ def compute_scope(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayScope:
         "UNION ALL SELECT DISTINCT $as_of, 'SETTLEMENT', settlement_line_id FROM scope_lines",
         at,
     )
-    counted = (
-        con.execute("SELECT count(DISTINCT receivable_id) FROM scope_receivables").fetchone(),
-        con.execute("SELECT count(DISTINCT settlement_line_id) FROM scope_lines").fetchone(),
-    )
-    for temp in ("scope_seeds", "scope_receivables", "scope_lines"):
-        con.execute(f"DROP TABLE {temp}")
-    return DayScope(
-        since=since,
-        policy_hash=current_policy,
-        receivables=int(counted[0][0]) if counted[0] else 0,
-        lines=int(counted[1][0]) if counted[1] else 0,
-        rounds=rounds,
-    )
+    con.execute("DROP TABLE scope_seeds; DROP TABLE scope_receivables; DROP TABLE scope_lines")
+    return rounds
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, statement: str, params: dict) -> int:

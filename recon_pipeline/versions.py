@@ -70,14 +70,20 @@ class DayVersions:
     """Versions written: items that changed, appeared or ended."""
 
 
+_COLUMNS: dict[str, list[str]] = {}
+
+
 def _state_columns(con: duckdb.DuckDBPyConnection, table: VersionedTable) -> list[str]:
-    schema, name = table.history.split(".")
-    rows = con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-        "AND schema_name = $schema AND table_name = $name ORDER BY column_index",
-        {"schema": schema, "name": name},
-    ).fetchall()
-    return [column for (column,) in rows if column not in VERSION_COLUMNS]
+    """The history table's columns but the version columns (fixed by its DDL: asked once)."""
+    if table.history not in _COLUMNS:
+        schema, name = table.history.split(".")
+        rows = con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = $schema AND table_name = $name ORDER BY column_index",
+            {"schema": schema, "name": name},
+        ).fetchall()
+        _COLUMNS[table.history] = [c for (c,) in rows if c not in VERSION_COLUMNS]
+    return _COLUMNS[table.history]
 
 
 def write_day(
@@ -116,33 +122,42 @@ def write_day(
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT {listed} FROM ({sql(statement)})", params
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE previous AS SELECT {listed} FROM {history} "
-        f"WHERE valid_from < $day AND valid_to >= $day AND present AND {scope}",
-        day_params,
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE changed AS "
-        f"SELECT *, true AS present FROM (SELECT * FROM fresh EXCEPT SELECT * FROM previous) "
-        f"UNION ALL "
-        f"SELECT *, false AS present FROM previous AS t "
-        f"WHERE NOT EXISTS (SELECT 1 FROM fresh AS k WHERE {joined})"
-    )
+    alone = con.execute(
+        f"SELECT NOT EXISTS (SELECT 1 FROM {history} WHERE valid_from <> $day)", day_params
+    ).fetchone()
+    if alone and alone[0]:
+        # no version before or after the day (a first load): every row is a first version
+        con.execute("CREATE OR REPLACE TEMP TABLE changed AS SELECT *, true AS present FROM fresh")
+    else:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE previous AS SELECT {listed} FROM {history} "
+            f"WHERE valid_from < $day AND valid_to >= $day AND present AND {scope}",
+            day_params,
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE changed AS "
+            f"SELECT *, true AS present FROM (SELECT * FROM fresh EXCEPT SELECT * FROM previous) "
+            f"UNION ALL "
+            f"SELECT *, false AS present FROM previous AS t "
+            f"WHERE NOT EXISTS (SELECT 1 FROM fresh AS k WHERE {joined}); "
+            f"DROP TABLE previous"
+        )
     con.execute(
         f"INSERT INTO {history} ({listed}, present, valid_from, valid_to) "
         f"SELECT {listed}, present, $day, $current FROM changed",
         {"day": day, "current": CURRENT},
     )
-    con.execute(
-        f"UPDATE {history} AS t SET valid_to = k.next_from FROM ("
-        f"  SELECT {keys}, valid_from, coalesce(lead(valid_from) OVER ("
-        f"      PARTITION BY {keys} ORDER BY valid_from), $current) AS next_from"
-        f"  FROM {history}"
-        f"  WHERE ({keys}) IN (SELECT {keys} FROM undone UNION SELECT {keys} FROM changed)"
-        f") AS k "
-        f"WHERE {joined} AND t.valid_from = k.valid_from AND t.valid_to <> k.next_from",
-        {"current": CURRENT},
-    )
+    if not (alone and alone[0]):
+        con.execute(
+            f"UPDATE {history} AS t SET valid_to = k.next_from FROM ("
+            f"  SELECT {keys}, valid_from, coalesce(lead(valid_from) OVER ("
+            f"      PARTITION BY {keys} ORDER BY valid_from), $current) AS next_from"
+            f"  FROM {history}"
+            f"  WHERE ({keys}) IN (SELECT {keys} FROM undone UNION SELECT {keys} FROM changed)"
+            f") AS k "
+            f"WHERE {joined} AND t.valid_from = k.valid_from AND t.valid_to <> k.next_from",
+            {"current": CURRENT},
+        )
     counted = con.execute(
         "SELECT (SELECT count(*) FROM fresh), (SELECT count(*) FROM changed)"
     ).fetchone()
@@ -162,6 +177,5 @@ def write_day(
     )
     log_write(con, history, day)
     log_write(con, "marts.snapshot_days", day)
-    for temp in ("undone", "fresh", "previous", "changed"):
-        con.execute(f"DROP TABLE {temp}")
+    con.execute("DROP TABLE undone; DROP TABLE fresh; DROP TABLE changed")
     return result

@@ -16,12 +16,12 @@ from recon_pipeline import versions
 from recon_pipeline.assets.reconcile import MATCHES, RECEIVABLES, SETTLEMENT_STATUS
 from recon_pipeline.assets.snapshot import (
     daily_table,
+    each_day,
     markdown_preview,
     materialize_snapshot,
     previous_day,
 )
 from recon_pipeline.assets.staging import SETTLEMENT_LINES, SOURCE_FRESHNESS, holding_sources
-from recon_pipeline.partitions import partition_days
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.scope import DayScope, compute_customer_scope
@@ -309,13 +309,7 @@ def customer_profile(
     what grows with the day (lateness of open receivables, days since the last order, scores).
     """
     with warehouse.connect() as con:
-        con.begin()
-        policy.write_tables(con)
-        con.commit()
-        for day in partition_days(context):
-            con.begin()
-            scope, written = profile_day(con, day)
-            con.commit()
+        day, (scope, written) = each_day(context, con, profile_day, policy.write_tables)
         counted = con.execute(
             "SELECT count(*) FROM marts.customer_profile WHERE as_of = $d", {"d": day}
         ).fetchone()

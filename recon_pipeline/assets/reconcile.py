@@ -12,9 +12,9 @@ import dagster as dg
 import duckdb
 
 from recon_pipeline import versions
-from recon_pipeline.assets.snapshot import markdown_preview, previous_day
+from recon_pipeline.assets.snapshot import each_day, markdown_preview, previous_day
 from recon_pipeline.assets.staging import DISPOSITIONS, RECEIVABLE_EVENTS, SETTLEMENT_LINES
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
+from recon_pipeline.partitions import SINGLE_RUN, daily_partitions
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.scope import DayScope, compute_scope
@@ -75,7 +75,8 @@ def reconcile_day(
             table,
             day,
             statement,
-            {"as_of": day},
+            # from nothing the scope is everything visible: no need to look it up
+            {"as_of": day, "scoped": scope.since is not None},
             since=scope.since,
             policy_hash=scope.policy_hash,
         )
@@ -95,18 +96,8 @@ def reconcile(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
 ):
     """Match, then the ledger, then every line's status, for each day of the window."""
-    written: dict[str, versions.DayVersions] = {}
-    scope: DayScope | None = None
-    day = None
     with warehouse.connect() as con:
-        con.begin()
-        policy.write_tables(con)
-        con.commit()
-        for day in partition_days(context):
-            con.begin()
-            scope, written = reconcile_day(con, day)
-            con.commit()
-        assert scope is not None
+        day, (scope, written) = each_day(context, con, reconcile_day, policy.write_tables)
         context.log.info(
             f"{day}: recomputed {scope.receivables:,} receivables and {scope.lines:,} lines "
             f"(since {scope.since or 'nothing'}, {scope.rounds} rounds)"

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import dagster as dg
 import duckdb
@@ -10,6 +11,7 @@ from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_da
 from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
 
 Prepare = Callable[[duckdb.DuckDBPyConnection], None]
+T = TypeVar("T")
 
 
 def daily_table(
@@ -38,6 +40,31 @@ def previous_day(key: dg.AssetKey) -> dg.AssetDep:
     )
 
 
+def each_day(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    step: Callable[[duckdb.DuckDBPyConnection, dt.date], T],
+    prepare: Prepare | None = None,
+) -> tuple[dt.date, T]:
+    """``step`` for each day of the run's window, in order, one transaction a day.
+
+    ``prepare`` (writing the policy into ``config.*``) runs once for the window, not per day:
+    the policy is the same for every day of a run. Returns the last day and its result, for
+    the asset's metadata.
+    """
+    if prepare:
+        con.begin()
+        prepare(con)
+        con.commit()
+    last: tuple[dt.date, T] | None = None
+    for day in partition_days(context):
+        con.begin()
+        last = (day, step(con, day))
+        con.commit()
+    assert last is not None
+    return last
+
+
 def materialize_snapshot(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -47,25 +74,18 @@ def materialize_snapshot(
     prepare: Prepare | None = None,
 ) -> tuple[int, dt.date]:
     """For each day of the window: ``BEGIN; DELETE day; INSERT sql/<statement>; COMMIT``.
-
-    ``prepare`` (writing the policy into ``config.*``) runs once for the window, not per day:
-    the policy is the same for every day of a run. Returns the row count of the last day and
-    that day, for the asset's metadata.
-    """
-    rows, last = 0, None
+    Returns the row count of the last day and that day."""
     parameter = "as_of" if key_column == "as_of" else "partition_date"
     with warehouse.connect() as con:
-        if prepare:
-            con.begin()
-            prepare(con)
-            con.commit()
-        for day in partition_days(context):
-            con.begin()
-            rows = replace_partition(con, table, key_column, day, statement, {parameter: day})
-            con.commit()
-            last = day
-    assert last is not None
-    return rows, last
+        day, rows = each_day(
+            context,
+            con,
+            lambda con, day: replace_partition(
+                con, table, key_column, day, statement, {parameter: day}
+            ),
+            prepare,
+        )
+    return rows, day
 
 
 def markdown_preview(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> dg.MetadataValue:

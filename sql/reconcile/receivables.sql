@@ -2,7 +2,7 @@
 -- (Σ matched gross), outstanding, status and difference reason. Days past due and aging
 -- follow from the day alone: the view marts.receivables computes them.
 WITH receivables AS (
-    SELECT * FROM staging.receivables_as_of($as_of, scoped := true)
+    SELECT * FROM staging.receivables_as_of($as_of, scoped := $scoped)
 ),
 paid AS (
     SELECT
@@ -16,7 +16,7 @@ paid AS (
         ), 0) AS dispute_net,
         bool_or(l.line_type = 'KONBINI_PRELIM') AS paid_in_prelim
     FROM marts.matches AS m
-    JOIN staging.settlement_lines_as_of($as_of, scoped := true) AS l USING (settlement_line_id)
+    JOIN staging.settlement_lines_as_of($as_of, scoped := $scoped) AS l USING (settlement_line_id)
     JOIN receivables AS r USING (receivable_id)
     WHERE m.as_of = $as_of
     GROUP BY m.receivable_id

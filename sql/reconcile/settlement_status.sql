@@ -4,7 +4,7 @@
 -- it counts nowhere until a disposition confirms it. Only the day's scope is recomputed;
 -- the open bank receivables a suggestion may name come from the ledger as of the day.
 WITH receivables AS (
-    SELECT * FROM staging.receivables_as_of($as_of, scoped := true)
+    SELECT * FROM staging.receivables_as_of($as_of, scoped := $scoped)
 ),
 keys AS (
     SELECT payment_method, match_key, count(*) AS candidates
@@ -26,7 +26,7 @@ open_bank AS (
         AND expected_amount - paid_amount - refunded_amount > 0
 ),
 lines AS (
-    SELECT * FROM staging.settlement_lines_as_of($as_of, scoped := true)
+    SELECT * FROM staging.settlement_lines_as_of($as_of, scoped := $scoped)
 ),
 set_aside AS (
     SELECT settlement_line_id, arg_min(action, (effective_on, disposition_id)) AS action
