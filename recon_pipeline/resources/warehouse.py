@@ -42,7 +42,7 @@ def raw_table_ddl(contract: Contract) -> str:
     return f"CREATE TABLE IF NOT EXISTS raw.{quote(contract.family)} ({body})"
 
 
-SNAPSHOTS_NOW_VIEWS = ("matches", "receivables", "settlement_status")
+SNAPSHOTS_NOW_VIEWS = ("matches", "receivables", "settlement_status", "customer_profile")
 """Reconcile tables that were full daily snapshots before they were kept as versions."""
 
 

@@ -181,3 +181,20 @@ def _written_since_published_now(con, published) -> dict | None:
         return _written_since_published(con, database)
     finally:
         con.execute("DETACH published")
+
+
+def test_a_warehouse_from_before_versions_gets_the_views(tmp_path):
+    """The four tables that held a full copy per day become views over versions: opening an
+    old warehouse drops them (their days come back when they are run again)."""
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    con.execute("CREATE SCHEMA marts")
+    for table in ("matches", "receivables", "settlement_status", "customer_profile"):
+        con.execute(f"CREATE TABLE marts.{table} (as_of DATE, item VARCHAR)")
+        con.execute(f"INSERT INTO marts.{table} VALUES ('2026-10-01', 'old')")
+    create_tables(con)
+    views = con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE schema_name = 'marts' AND NOT internal "
+        "ORDER BY ALL"
+    ).fetchall()
+    assert views == [("customer_profile",), ("matches",), ("receivables",), ("settlement_status",)]
+    assert con.execute("SELECT count(*) FROM marts.receivables").fetchone() == (0,)
