@@ -91,7 +91,7 @@ def completeness(
     blocking=True,
     pool="duckdb",
     description="Σ expected − Σ paid − Σ written off = Σ outstanding, and Σ matched "
-    "gross per receivable = its paid amount.",
+    "gross = paid + refunded: per receivable the day recomputed, and in total over all.",
 )
 def balance(
     context: dg.AssetCheckExecutionContext,
@@ -106,8 +106,9 @@ def balance(
     name=CONSERVATION,
     blocking=True,
     pool="duckdb",
-    description="Every settlement line known as of the day has exactly one status, "
-    "and a line is matched to at most one receivable.",
+    description="Every settlement line the day recomputed has exactly one status and, when "
+    "MATCHED, links that add up to its gross; in total, the links add up to the gross of "
+    "the MATCHED lines.",
 )
 def conservation(
     context: dg.AssetCheckExecutionContext,

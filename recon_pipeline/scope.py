@@ -93,7 +93,11 @@ def compute_scope(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayScope:
     if since is None:
         # from nothing every visible item is a seed, and the closure adds nothing to all
         replace_scope(
-            con, day, ["RECEIVABLE", "SETTLEMENT"], f"SELECT $as_of, * FROM ({seeds})", params
+            con,
+            day,
+            ["RECEIVABLE", "SETTLEMENT"],
+            f"SELECT DISTINCT $as_of, side, item_id FROM ({seeds})",
+            params,
         )
         rounds = 0
     else:
@@ -119,12 +123,25 @@ def _close(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
     """Grow the seeds (``scope_seeds``) to every item they reach, in rounds until a round adds
     nothing, and write them as the day's scope; returns the rounds."""
     con.execute(
+        "CREATE OR REPLACE TEMP TABLE scope_cross_links AS "
+        "SELECT receivable_id, settlement_line_id FROM marts.matches_history "
+        "WHERE rule = 'cross_channel' AND valid_from < $as_of AND valid_to >= $as_of AND present",
+        {"as_of": day},
+    )
+    con.execute(
         "CREATE OR REPLACE TEMP TABLE scope_receivables (receivable_id VARCHAR, "
         "customer_id VARCHAR, payment_method VARCHAR, match_key VARCHAR); "
         "CREATE OR REPLACE TEMP TABLE scope_lines (settlement_line_id VARCHAR, "
         "payment_method VARCHAR, match_key VARCHAR)"
     )
     at = {"as_of": day}
+    # the seed lines first, so that the first round already reaches their receivables
+    con.execute(
+        "INSERT INTO scope_lines SELECT DISTINCT settlement_line_id, payment_method, match_key "
+        "FROM staging.settlement_lines WHERE partition_date <= $as_of AND paid_date <= $as_of "
+        "AND settlement_line_id IN (SELECT item_id FROM scope_seeds WHERE side = 'SETTLEMENT')",
+        at,
+    )
     rounds = 0
     while True:
         rounds += 1
@@ -142,7 +159,10 @@ def _close(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
         "UNION ALL SELECT DISTINCT $as_of, 'SETTLEMENT', settlement_line_id FROM scope_lines",
         at,
     )
-    con.execute("DROP TABLE scope_seeds; DROP TABLE scope_receivables; DROP TABLE scope_lines")
+    con.execute(
+        "DROP TABLE scope_seeds; DROP TABLE scope_receivables; DROP TABLE scope_lines; "
+        "DROP TABLE scope_cross_links"
+    )
     return rounds
 
 

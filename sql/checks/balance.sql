@@ -1,9 +1,17 @@
--- Receivables (and the day's total) breaking expected − paid − written off = outstanding,
--- or whose paid amount (+ what was refunded) differs from the sum of their matches.
-WITH matched AS (
+-- Receivables breaking expected − paid − written off = outstanding, or whose paid amount
+-- (+ what was refunded) differs from the sum of their matches; links to no receivable; and
+-- the day's totals over every receivable and link. Receivable by receivable, the check looks
+-- at the receivables the day recomputed (audit.reconcile_scope): the others kept versions
+-- that passed on the day they were written. The totals cover everything, so a version that
+-- went wrong since shows there.
+WITH scope AS (
+    SELECT item_id AS receivable_id FROM audit.reconcile_scope
+    WHERE as_of = $day AND side = 'RECEIVABLE'
+),
+matched AS (
     SELECT receivable_id, sum(matched_amount) AS matched_amount
     FROM marts.matches
-    WHERE as_of = $day
+    WHERE as_of = $day AND receivable_id IN (SELECT receivable_id FROM scope)
     GROUP BY receivable_id
 ),
 per_receivable AS (
@@ -11,7 +19,7 @@ per_receivable AS (
         r.outstanding_amount, coalesce(m.matched_amount, 0) AS matched_amount
     FROM marts.receivables AS r
     LEFT JOIN matched AS m USING (receivable_id)
-    WHERE r.as_of = $day
+    WHERE r.as_of = $day AND r.receivable_id IN (SELECT receivable_id FROM scope)
         AND (r.expected_amount - r.paid_amount - r.written_off_amount <> r.outstanding_amount
             OR r.paid_amount + r.refunded_amount <> coalesce(m.matched_amount, 0))
 ),
@@ -22,11 +30,14 @@ orphans AS (
 ),
 totals AS (
     SELECT 'TOTAL' AS receivable_id, sum(expected_amount), sum(paid_amount),
-        sum(written_off_amount), sum(outstanding_amount), NULL
+        sum(written_off_amount), sum(outstanding_amount),
+        (SELECT coalesce(sum(matched_amount), 0) FROM marts.matches WHERE as_of = $day)
     FROM marts.receivables
     WHERE as_of = $day
     HAVING sum(expected_amount) - sum(paid_amount) - sum(written_off_amount)
-        <> sum(outstanding_amount)
+            <> sum(outstanding_amount)
+        OR coalesce(sum(paid_amount + refunded_amount), 0)
+            <> (SELECT coalesce(sum(matched_amount), 0) FROM marts.matches WHERE as_of = $day)
 )
 SELECT * FROM per_receivable
 UNION ALL SELECT * FROM orphans

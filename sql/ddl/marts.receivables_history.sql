@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS marts.receivables_history (
     payment_ref VARCHAR,
     match_key VARCHAR,                -- what a settlement line must carry to pay it
     customer_kana VARCHAR,
+    kana_match_key VARCHAR,           -- BANK_TRANSFER: the normalized kana a payer name must equal
     shipped_on DATE NOT NULL,
     original_amount BIGINT NOT NULL,
     expected_amount BIGINT NOT NULL,

@@ -96,6 +96,9 @@ SELECT
     payment_ref,
     match_key,
     customer_kana,
+    -- what a transfer's payer name must normalize to for a name + amount suggestion
+    CASE WHEN payment_method = 'BANK_TRANSFER' THEN normalize_kana(customer_kana) END
+        AS kana_match_key,
     shipped_on,
     original_amount,
     expected_amount,

@@ -12,21 +12,21 @@ keys AS (
     WHERE match_key IS NOT NULL
     GROUP BY payment_method, match_key
 ),
+lines AS (
+    SELECT * FROM staging.settlement_lines_as_of($as_of, scoped := $scoped)
+),
 matched AS (
     SELECT settlement_line_id, min(receivable_id) AS receivable_id
     FROM marts.matches
-    WHERE as_of = $as_of
+    WHERE as_of = $as_of AND settlement_line_id IN (SELECT settlement_line_id FROM lines)
     GROUP BY settlement_line_id
 ),
 open_bank AS (
-    SELECT receivable_id, due_date, normalize_kana(customer_kana) AS kana,
+    SELECT receivable_id, due_date, kana_match_key AS kana,
         expected_amount - paid_amount - refunded_amount AS open_amount
     FROM marts.receivables
     WHERE as_of = $as_of AND payment_method = 'BANK_TRANSFER'
         AND expected_amount - paid_amount - refunded_amount > 0
-),
-lines AS (
-    SELECT * FROM staging.settlement_lines_as_of($as_of, scoped := $scoped)
 ),
 set_aside AS (
     SELECT settlement_line_id, arg_min(action, (effective_on, disposition_id)) AS action

@@ -3,29 +3,30 @@
 -- that became visible, whatever a disposition that took effect names, and the bank transfers
 -- without customer number still open, whose suggestion depends on every open bank receivable.
 -- From nothing, $since is the first date there is and everything visible is a seed.
-SELECT 'RECEIVABLE' AS side, order_id AS item_id
+-- by_event: the receivable itself changed (amount, due date, customer), not only its payments.
+SELECT 'RECEIVABLE' AS side, order_id AS item_id, true AS by_event
 FROM staging.receivable_events
 WHERE greatest(partition_date, event_date) > $since
     AND greatest(partition_date, event_date) <= $as_of
 UNION
-SELECT 'SETTLEMENT', settlement_line_id
+SELECT 'SETTLEMENT', settlement_line_id, false
 FROM staging.settlement_lines
 WHERE greatest(partition_date, paid_date) > $since
     AND greatest(partition_date, paid_date) <= $as_of
 UNION
-SELECT 'RECEIVABLE', receivable_id
+SELECT 'RECEIVABLE', receivable_id, false
 FROM staging.dispositions
 WHERE receivable_id IS NOT NULL
     AND greatest(decided_at, partition_date) > $since
     AND greatest(decided_at, partition_date) <= $as_of
 UNION
-SELECT 'SETTLEMENT', settlement_line_id
+SELECT 'SETTLEMENT', settlement_line_id, false
 FROM staging.dispositions
 WHERE settlement_line_id IS NOT NULL
     AND greatest(decided_at, partition_date) > $since
     AND greatest(decided_at, partition_date) <= $as_of
 UNION
-SELECT 'SETTLEMENT', settlement_line_id
+SELECT 'SETTLEMENT', settlement_line_id, false
 FROM marts.settlement_status_history
 WHERE valid_from <= $since AND valid_to > $since AND present
     AND status IN ('UNMATCHED', 'SUGGESTED')
