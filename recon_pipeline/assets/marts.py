@@ -288,7 +288,7 @@ def customer_profile(
     - A receivable is judged for punctuality once due (due_date <= day); one due today and
       still unpaid is judged from tomorrow. On time = fully paid (outstanding <= 0, nothing
       written off) by the due date, where the payment date is the day the matched lines
-      (``marts.matches`` × ``staging.settlement_lines_as_of``) first added up to the
+      (``settled_on`` of ``marts.receivables``) first added up to the
       expected amount. ``on_time_rate`` = on time / judged; NULL when nothing is judged.
     - ``avg_days_late``: mean lateness of the late ones: settled day − due date when paid
       late; days past due so far when still open or written off. 0 when all judged ones

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS marts.receivables_history (
     difference_reason VARCHAR,
     due_date DATE,
     paid_in_prelim BOOLEAN NOT NULL,  -- some of the payment is still a konbini 速報
+    settled_on DATE,                  -- the day its payments first added up to the expected amount
     valid_from DATE NOT NULL,
     valid_to DATE NOT NULL,
     present BOOLEAN NOT NULL

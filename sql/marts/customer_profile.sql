@@ -3,50 +3,18 @@
 -- they pay, and how far dunning went. What follows from the day alone (lateness still growing,
 -- days since the last order, rates and scores) is computed by the view marts.customer_profile.
 WITH receivables AS (
-    -- orders: every receivable of the day except CANCELLED ones
-    SELECT *
-    FROM marts.receivables
-    WHERE as_of = $as_of AND status <> 'CANCELLED'
-        AND customer_id IN (
-            SELECT item_id FROM audit.reconcile_scope WHERE as_of = $as_of AND side = 'CUSTOMER'
-        )
-),
-payments AS (
-    -- each matched line with its paid date, summed per receivable and day
-    SELECT m.receivable_id, s.paid_date, sum(m.matched_amount) AS amount
-    FROM marts.matches AS m
-    JOIN marts.settlement_status AS s ON s.as_of = m.as_of AND s.settlement_line_id = m.settlement_line_id
-    WHERE m.as_of = $as_of AND m.receivable_id IN (SELECT receivable_id FROM receivables)
-    GROUP BY m.receivable_id, s.paid_date
-),
-running AS (
-    SELECT
-        p.receivable_id,
-        p.paid_date,
-        sum(p.amount) OVER (
-            PARTITION BY p.receivable_id ORDER BY p.paid_date
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-        ) AS paid_so_far,
-        r.expected_amount
-    FROM payments AS p
-    JOIN receivables AS r USING (receivable_id)
-),
-settled AS (
-    -- the day the payments first added up to the expected amount (the last payment's date
-    -- for single and split payments; a later double payment or refund does not move it)
-    SELECT
-        receivable_id,
-        coalesce(
-            min(paid_date) FILTER (WHERE paid_so_far >= expected_amount), max(paid_date)
-        ) AS settled_on
-    FROM running
-    GROUP BY receivable_id
+    -- orders: every receivable of the day except CANCELLED ones (settled_on: the day its
+    -- payments first added up to the expected amount)
+    SELECT r.*
+    FROM marts.receivables AS r
+    JOIN audit.reconcile_scope AS s
+        ON s.as_of = r.as_of AND s.side = 'CUSTOMER' AND s.item_id = r.customer_id
+    WHERE r.as_of = $as_of AND r.status <> 'CANCELLED'
 ),
 judged AS (
     SELECT
         r.*,
         r.outstanding_amount <= 0 AND r.written_off_amount = 0 AS fully_paid,
-        s.settled_on,
         -- judged once due: due_date <= day, but an unpaid one due today is not late yet
         coalesce(
             r.due_date <= CAST($as_of AS DATE)
@@ -55,7 +23,6 @@ judged AS (
             false
         ) AS is_due
     FROM receivables AS r
-    LEFT JOIN settled AS s USING (receivable_id)
 ),
 lateness AS (
     SELECT

@@ -4,22 +4,53 @@
 WITH receivables AS (
     SELECT * FROM staging.receivables_as_of($as_of, scoped := $scoped)
 ),
-paid AS (
-    SELECT
-        m.receivable_id,
-        sum(m.matched_amount) AS paid_amount,
-        count(*) FILTER (
-            WHERE l.gross_amount > 0 AND l.gross_amount = r.original_amount
-        ) AS full_payments,
-        coalesce(sum(l.gross_amount) FILTER (
-            WHERE l.line_type IN ('DISPUTE', 'DISPUTE_REVERSAL')
-        ), 0) AS dispute_net,
-        bool_or(l.line_type = 'KONBINI_PRELIM') AS paid_in_prelim
+linked AS (
+    SELECT m.receivable_id, m.matched_amount, l.gross_amount, l.line_type, l.paid_date,
+        r.original_amount, r.expected_amount
     FROM marts.matches AS m
     JOIN staging.settlement_lines_as_of($as_of, scoped := $scoped) AS l USING (settlement_line_id)
     JOIN receivables AS r USING (receivable_id)
     WHERE m.as_of = $as_of
-    GROUP BY m.receivable_id
+),
+paid AS (
+    SELECT
+        receivable_id,
+        sum(matched_amount) AS paid_amount,
+        count(*) FILTER (
+            WHERE gross_amount > 0 AND gross_amount = original_amount
+        ) AS full_payments,
+        coalesce(sum(gross_amount) FILTER (
+            WHERE line_type IN ('DISPUTE', 'DISPUTE_REVERSAL')
+        ), 0) AS dispute_net,
+        bool_or(line_type = 'KONBINI_PRELIM') AS paid_in_prelim
+    FROM linked
+    GROUP BY receivable_id
+),
+settled AS (
+    -- the day the payments first added up to the expected amount (the last payment's date
+    -- for single and split payments; a later double payment or refund does not move it)
+    SELECT
+        receivable_id,
+        coalesce(
+            min(paid_date) FILTER (WHERE paid_so_far >= expected_amount), max(paid_date)
+        ) AS settled_on
+    FROM (
+        SELECT
+            receivable_id,
+            paid_date,
+            expected_amount,
+            sum(amount) OVER (
+                PARTITION BY receivable_id ORDER BY paid_date
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            ) AS paid_so_far
+        FROM (
+            SELECT receivable_id, paid_date, any_value(expected_amount) AS expected_amount,
+                sum(matched_amount) AS amount
+            FROM linked
+            GROUP BY receivable_id, paid_date
+        )
+    )
+    GROUP BY receivable_id
 ),
 dispositions AS (
     SELECT * FROM staging.dispositions_as_of($as_of)
@@ -75,12 +106,14 @@ amounts AS (
         coalesce(p.full_payments, 0) AS full_payments,
         coalesce(p.dispute_net, 0) < 0 OR coalesce(d.open_dispute, false) AS in_dispute,
         coalesce(p.paid_in_prelim, false) AS paid_in_prelim,
-        p.receivable_id IS NOT NULL AS has_payments
+        p.receivable_id IS NOT NULL AS has_payments,
+        s.settled_on
     FROM receivables AS r
     LEFT JOIN paid AS p USING (receivable_id)
     JOIN net_paid AS n USING (receivable_id)
     LEFT JOIN write_offs AS w USING (receivable_id)
     LEFT JOIN disputes AS d USING (receivable_id)
+    LEFT JOIN settled AS s USING (receivable_id)
 ),
 ledger AS (
     SELECT
@@ -125,5 +158,6 @@ SELECT
         ELSE 'SHORT_PAYMENT'
     END AS difference_reason,
     due_date,
-    paid_in_prelim
+    paid_in_prelim,
+    settled_on
 FROM ledger

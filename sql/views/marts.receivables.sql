@@ -33,7 +33,8 @@ SELECT
     h.paid_in_prelim,
     h.match_key,
     h.customer_kana,
-    h.kana_match_key
+    h.kana_match_key,
+    h.settled_on
 FROM marts.snapshot_days AS d
 JOIN marts.receivables_history AS h ON h.valid_from <= d.as_of AND d.as_of < h.valid_to
 WHERE d.table_name = 'marts.receivables' AND h.present
