@@ -25,6 +25,9 @@ SCHEMAS = ("audit", "quarantine", "raw", "staging", "config", "marts", "exports"
 PUBLISHED_SCHEMAS = ("audit", "quarantine", "staging", "config", "marts", "exports")
 """What analysts get in the published copy: everything but ``raw`` (the typed file rows,
 the bulk of the file, which the staging tables already carry in business terms)."""
+UNPUBLISHED = ("audit.reconcile_scope",)
+"""Work tables analysts have no use for (which items each day recomputed: every item on a
+day reconciled from nothing)."""
 RAW_FIXED_COLUMNS = (
     ("partition_date", "DATE"),
     ("source", "VARCHAR"),
@@ -287,8 +290,8 @@ def publish_copy(
     tables = con.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() "
         "WHERE database_name = current_database() AND list_contains($schemas, schema_name) "
-        "ORDER BY ALL",
-        {"schemas": list(schemas)},
+        "AND NOT list_contains($unpublished, schema_name || '.' || table_name) ORDER BY ALL",
+        {"schemas": list(schemas), "unpublished": list(UNPUBLISHED)},
     ).fetchall()
     database = con.execute("SELECT current_database()").fetchone()
     assert database is not None
