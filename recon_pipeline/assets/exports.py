@@ -280,6 +280,7 @@ def build_published_warehouse(upstream: list[dg.AssetKey]) -> dg.AssetsDefinitio
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(target)),
+                "copy": target.resolve().name,
                 "as_of": day.isoformat(),
                 "tables": len(tables),
                 "dagster/row_count": sum(t.rows for t in tables.values()),

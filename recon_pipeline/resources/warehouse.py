@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -99,9 +100,9 @@ class WarehouseResource(DuckDBResource):
 
     DuckDB lets one process write a file, and a reader holding it open blocks the writer. So
     analysts never open this file: after each run a copy is published to ``published_database``
-    (``RECON_PUBLISHED_WAREHOUSE``), built under a temporary name and renamed into place. An
-    analyst's open connection keeps reading the copy it opened (the old inode) and sees the
-    new day when it reconnects; a run never waits for, or fails on, an analyst.
+    (``RECON_PUBLISHED_WAREHOUSE``, a link switched to each new copy once it is complete; see
+    :func:`publish_copy`). An analyst's open connection keeps reading the copy it opened and
+    sees the new day when it reconnects; a run never waits for, or fails on, an analyst.
     """
 
     published_database: str = ""
@@ -265,28 +266,93 @@ class PublishedTable(NamedTuple):
     partitions_rewritten: int
 
 
+def _generations(target: Path) -> dict[int, Path]:
+    """The published files next to ``target`` (``recon.<n>.duckdb``), by generation."""
+    pattern = re.compile(rf"{re.escape(target.stem)}\.(\d+){re.escape(target.suffix)}")
+    return {
+        int(found.group(1)): path
+        for path in target.parent.iterdir()
+        if (found := pattern.fullmatch(path.name))
+    }
+
+
+def _attach_spare(con: duckdb.DuckDBPyConnection, target: Path, current: Path | None) -> Path:
+    """Attach as ``published`` the file the next copy is written into: the newest earlier copy
+    nobody holds open (DuckDB refuses to attach a file another connection, in this process or
+    any other, has open), written over in place; else a byte copy of the current one, or a
+    new file."""
+    generations = _generations(target)
+    for _, path in sorted(generations.items(), reverse=True):
+        if current is not None and path.resolve() == current.resolve():
+            continue
+        try:
+            con.execute("ATTACH $path AS published", {"path": str(path)})
+        except duckdb.Error:
+            continue
+        return path
+    spare = target.with_name(f"{target.stem}.{max(generations, default=0) + 1}{target.suffix}")
+    if current is not None:
+        shutil.copyfile(current, spare)
+    con.execute("ATTACH $path AS published", {"path": str(spare)})
+    return spare
+
+
+def _point_to(target: Path, published: Path, keep: Path | None) -> None:
+    """Switch ``target`` (a symbolic link) to ``published`` atomically, and remove the copies
+    that are neither the new one nor ``keep`` (the next spare). A reader holding a removed
+    copy keeps reading it: the file lives on until it is closed."""
+    link = target.with_name(f".{target.name}.link")
+    link.unlink(missing_ok=True)
+    link.symlink_to(published.name)
+    os.replace(link, target)
+    kept = {published.resolve(), keep.resolve() if keep else None}
+    for path in _generations(target).values():
+        if path.resolve() not in kept:
+            path.unlink(missing_ok=True)
+            path.with_name(path.name + ".wal").unlink(missing_ok=True)
+
+
+def _refresh(
+    con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[str, ...], tables: list
+) -> dict[str, PublishedTable]:
+    """Bring the attached ``published`` database to the warehouse's ``tables``."""
+    written = _written_since_published(con, database)
+    stale = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'published'"
+    ).fetchall()
+    for schema, table in sorted(set(stale) - set(tables)):
+        con.execute(f"DROP TABLE published.{quote(schema)}.{quote(table)}")
+    for schema in schemas:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS published.{quote(schema)}")
+    counts = {}
+    for schema, table in tables:
+        logged = None if written is None else written.get(f"{schema}.{table}", set())
+        by, rewritten = _refresh_table(con, database, schema, table, logged)
+        rows = _row_count(con, f"published.{quote(schema)}.{quote(table)}")
+        counts[f"{schema}.{table}"] = PublishedTable(rows, by, rewritten)
+    _copy_views(con, database, schemas)
+    return counts
+
+
 def publish_copy(
     con: duckdb.DuckDBPyConnection, target: Path, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS
 ) -> dict[str, PublishedTable]:
-    """Copy ``schemas`` of the open warehouse into a new DuckDB file at ``target``, atomically
-    (temporary name, checkpoint, rename). Returns per table its rows and how it was brought
-    up to date.
+    """Publish ``schemas`` of the open warehouse at ``target``, a symbolic link to the newest
+    of (usually) two copies, ``recon.<n>.duckdb``, switched atomically once the new copy is
+    complete. Returns per table its rows and how it was brought up to date.
 
-    The new file starts as a byte copy of the last published one, and only the partitions
-    (``as_of`` / ``partition_date``) written since then are rewritten, as the write log
-    ``audit.partition_writes`` says (every writer goes through :func:`clear_partition` or
-    :func:`log_write`): a daily run rewrites its days, a backfill its range, and a run that
-    failed before publishing is caught up by the next, at a cost that follows the changes,
-    not the history. Without a usable log, or if the row counts disagree after the rewrite,
-    the partitions whose row count or sum of row hashes differ are rewritten. Tables without
-    a partition column, or whose columns changed, are copied whole; tables gone from the
+    The new copy is written over the copy before the current one when nobody holds that open
+    (else it starts as a byte copy of the current one), in one transaction, and only the
+    partitions (``as_of`` / ``partition_date``) written since that copy was made are
+    rewritten, as the write log ``audit.partition_writes`` says (every writer goes through
+    :func:`clear_partition` or :func:`log_write`): a daily publish costs what the day
+    changed, not a copy of all history. A run that failed before publishing is caught up by
+    the next. Without a usable log, or if the row counts disagree after the rewrite, the
+    partitions whose row count or sum of row hashes differ are rewritten. Tables without a
+    partition column, or whose columns changed, are copied whole; tables gone from the
     warehouse are dropped."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    for leftover in (partial, partial.with_name(partial.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    if target.exists():
-        shutil.copyfile(target, partial)
+    current = target.resolve() if target.exists() else None
     tables = con.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() "
         "WHERE database_name = current_database() AND list_contains($schemas, schema_name) "
@@ -295,27 +361,19 @@ def publish_copy(
     ).fetchall()
     database = con.execute("SELECT current_database()").fetchone()
     assert database is not None
-    counts = {}
-    con.execute("ATTACH $path AS published", {"path": str(partial)})
+    spare = _attach_spare(con, target, current)
     try:
-        written = _written_since_published(con, database[0])
-        stale = con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'published'"
-        ).fetchall()
-        for schema, table in sorted(set(stale) - set(tables)):
-            con.execute(f"DROP TABLE published.{quote(schema)}.{quote(table)}")
-        for schema in schemas:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS published.{quote(schema)}")
-        for schema, table in tables:
-            logged = None if written is None else written.get(f"{schema}.{table}", set())
-            by, rewritten = _refresh_table(con, database[0], schema, table, logged)
-            rows = _row_count(con, f"published.{quote(schema)}.{quote(table)}")
-            counts[f"{schema}.{table}"] = PublishedTable(rows, by, rewritten)
-        _copy_views(con, database[0], schemas)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            counts = _refresh(con, database[0], schemas, tables)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
         con.execute("CHECKPOINT published")
     finally:
         con.execute("DETACH published")
-    os.replace(partial, target)
+    _point_to(target, spare, keep=current if target.is_symlink() else None)
     return counts
 
 

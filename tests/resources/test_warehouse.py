@@ -8,7 +8,9 @@ import datetime as dt
 import threading
 
 import duckdb
+import pytest
 
+from recon_pipeline.resources import warehouse
 from recon_pipeline.resources.warehouse import (
     _written_since_published,
     clear_partition,
@@ -152,6 +154,87 @@ def test_a_publish_follows_the_write_log(tmp_path):
     publish_copy(con, tmp_path / "fresh.duckdb", schemas=("audit", "marts"))
     assert _everything(published) == _everything(tmp_path / "fresh.duckdb")
     assert _written_since_published_now(con, published) == {}
+
+
+def test_a_publish_writes_over_the_copy_before_unless_a_reader_holds_it(tmp_path):
+    """The published path is a link to the newest of two copies: a publish writes the day into
+    the older copy in place (no byte copy of all history) and switches the link, unless a
+    reader still holds that copy open; then the new copy starts from a byte copy and the
+    held one lives on, unchanged, until the reader closes it."""
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    create_tables(con)
+    con.execute("CREATE TABLE marts.snapshots (as_of DATE, n BIGINT)")
+    published = tmp_path / "published" / "recon.duckdb"
+
+    def publish_day(day: int) -> str:
+        con.begin()
+        clear_partition(con, "marts.snapshots", "as_of", dt.date(2026, 10, day))
+        con.execute(
+            "INSERT INTO marts.snapshots SELECT $day, i FROM range($n) t(i)",
+            {"day": dt.date(2026, 10, day), "n": day},
+        )
+        con.commit()
+        publish_copy(con, published, schemas=("audit", "marts"))
+        fresh = tmp_path / f"fresh{day}.duckdb"
+        publish_copy(con, fresh, schemas=("audit", "marts"))
+        assert _everything(published) == _everything(fresh)
+        return published.resolve().name
+
+    def copies() -> list[str]:
+        return sorted(p.name for p in published.parent.iterdir() if p.name != published.name)
+
+    assert [publish_day(day) for day in (1, 2, 3)] == [
+        "recon.1.duckdb",
+        "recon.2.duckdb",
+        "recon.1.duckdb",
+    ]
+    assert copies() == ["recon.1.duckdb", "recon.2.duckdb"]
+
+    reader = duckdb.connect(str(published), read_only=True)
+    assert publish_day(4) == "recon.2.duckdb"
+    assert publish_day(5) == "recon.3.duckdb"
+    assert copies() == ["recon.2.duckdb", "recon.3.duckdb"]
+    assert reader.execute("SELECT max(as_of), count(*) FROM marts.snapshots").fetchone() == (
+        dt.date(2026, 10, 3),
+        1 + 2 + 3,
+    )
+    reader.close()
+    assert publish_day(6) == "recon.2.duckdb"
+    assert copies() == ["recon.2.duckdb", "recon.3.duckdb"]
+
+
+def test_a_failed_publish_leaves_the_last_copy_published(tmp_path, monkeypatch):
+    """A publish that fails part way rolls its copy back (write log included): the link keeps
+    the last complete copy, and the next publish into that same file is exact."""
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    create_tables(con)
+    con.execute("CREATE TABLE marts.snapshots (as_of DATE, n BIGINT)")
+    log_write(con, "marts.snapshots", dt.date(2026, 10, 1))
+    con.execute("INSERT INTO marts.snapshots VALUES ('2026-10-01', 1)")
+    published = tmp_path / "recon.duckdb"
+    publish_copy(con, published, schemas=("audit", "marts"))
+    publish_copy(con, published, schemas=("audit", "marts"))
+
+    log_write(con, "marts.snapshots", dt.date(2026, 10, 1))
+    con.execute("UPDATE marts.snapshots SET n = 100")
+    rewrite = warehouse._rewrite_partitions
+
+    def rewrite_until_the_disk_fills(con, name: str, key: str, keys: list) -> None:
+        if name == '"marts"."snapshots"':
+            raise RuntimeError("disk full")
+        rewrite(con, name, key, keys)
+
+    # the copy's write log is rewritten first (audit sorts before marts), then this fails
+    monkeypatch.setattr(warehouse, "_rewrite_partitions", rewrite_until_the_disk_fills)
+    with pytest.raises(RuntimeError, match="disk full"):
+        publish_copy(con, published, schemas=("audit", "marts"))
+    monkeypatch.undo()
+    with duckdb.connect(str(published), read_only=True) as copy:
+        assert copy.execute("SELECT n FROM marts.snapshots").fetchall() == [(1,)]
+
+    publish_copy(con, published, schemas=("audit", "marts"))
+    publish_copy(con, tmp_path / "fresh.duckdb", schemas=("audit", "marts"))
+    assert _everything(published) == _everything(tmp_path / "fresh.duckdb")
 
 
 def test_a_rebuilt_warehouse_is_published_by_fingerprints(tmp_path):
