@@ -28,16 +28,20 @@ orphans AS (
     FROM matched AS m
     WHERE m.receivable_id NOT IN (SELECT receivable_id FROM marts.receivables WHERE as_of = $day)
 ),
+link_totals AS MATERIALIZED (
+    -- one scan of every link of the day, read twice below
+    SELECT coalesce(sum(matched_amount), 0) AS matched_amount FROM marts.matches WHERE as_of = $day
+),
 totals AS (
     SELECT 'TOTAL' AS receivable_id, sum(expected_amount), sum(paid_amount),
         sum(written_off_amount), sum(outstanding_amount),
-        (SELECT coalesce(sum(matched_amount), 0) FROM marts.matches WHERE as_of = $day)
+        (SELECT matched_amount FROM link_totals)
     FROM marts.receivables
     WHERE as_of = $day
     HAVING sum(expected_amount) - sum(paid_amount) - sum(written_off_amount)
             <> sum(outstanding_amount)
         OR coalesce(sum(paid_amount + refunded_amount), 0)
-            <> (SELECT coalesce(sum(matched_amount), 0) FROM marts.matches WHERE as_of = $day)
+            <> (SELECT matched_amount FROM link_totals)
 )
 SELECT * FROM per_receivable
 UNION ALL SELECT * FROM orphans
