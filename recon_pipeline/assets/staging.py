@@ -15,6 +15,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon_pipeline.assets.snapshot import daily_table, materialize_snapshot
 from recon_pipeline.contracts import Contract, ContractSet
@@ -50,18 +51,22 @@ def raw_key(family: str) -> dg.AssetKey:
 @dataclass
 class FileOutcome:
     manifest: dict
-    rows: pd.DataFrame | None
     rejected: pd.DataFrame
 
 
 def _unique_keys(contract: Contract, rows: pd.DataFrame) -> pd.Series:
+    """The contract's unique columns joined by ``|`` (dates as ``YYYY-MM-DD``, a missing value
+    as ``<NA>``), as one Arrow kernel per column rather than a Python string per value."""
     if not contract.unique:
         return pd.Series([None] * len(rows), index=rows.index, dtype=object)
-    parts = [rows[name].astype(str) for name in contract.unique]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined + "|" + part
-    return joined
+    parts = []
+    for name in contract.unique:
+        values = pa.array(rows[name])
+        if pa.types.is_timestamp(values.type):
+            values = pc.cast(values, pa.date32())
+        parts.append(pc.fill_null(pc.cast(values, pa.string()), "<NA>"))
+    joined = pc.binary_join_element_wise(*parts, "|") if len(parts) > 1 else parts[0]
+    return pd.Series(pd.arrays.ArrowStringArray(joined), index=rows.index)
 
 
 def _reject_frame(day, contract, path, items: list[tuple[int, str, str]]) -> pd.DataFrame:
@@ -102,7 +107,7 @@ def _quarantined(day: dt.date, contract: Contract, landed: dict, rejected: FileR
         "rows_quarantined": rejected.rows_total,
     }
     return FileOutcome(
-        manifest, None, _reject_frame(day, contract, landed["path"], [(0, None, rejected.reason)])
+        manifest, _reject_frame(day, contract, landed["path"], [(0, None, rejected.reason)])
     )
 
 
@@ -168,10 +173,20 @@ def _places_loaded_before(
     return earlier.where(earlier.notna(), today)
 
 
+@dataclass
+class BatchResult:
+    """A batch of one layout's files after validation: the rows to insert (``file_no`` tells
+    their file) and one outcome per file."""
+
+    rows: pd.DataFrame
+    outcomes: list[FileOutcome]
+
+
 def _read_layout(
     con, contract: Contract, day: dt.date, files: list[tuple[dict, ParsedFile]]
-) -> list[FileOutcome]:
-    """Validate a layout's files of the day in one pass, then split the result per file."""
+) -> BatchResult:
+    """Validate a layout's files of the day in one pass; the rows stay one frame, and only
+    the manifest and the rejected rows are split per file."""
     parsed_files = [parsed for _, parsed in files]
     paths = [landed["path"] for landed, _ in files]
     result = validate(contract, _frame_of(contract, parsed_files))
@@ -192,28 +207,22 @@ def _read_layout(
         rows = rows[~repeated.to_numpy()]
     for file_no, line, reason in failed:
         rejects[file_no].append((line, parsed_files[file_no].raw(line), reason))
-    by_file = dict(iter(rows.groupby("file_no", sort=False)))
+    loaded = np.bincount(rows["file_no"].to_numpy(dtype="int64"), minlength=len(files))
     outcomes = []
     for file_no, (landed, parsed) in enumerate(files):
-        loaded = by_file.get(file_no, rows.iloc[0:0]).drop(columns="file_no")
-        loaded = loaded.assign(
-            partition_date=day, source=contract.source, layout=contract.layout, path=landed["path"]
-        )
         file_rejects = sorted(rejects[file_no])
         manifest = _manifest_base(day, contract, landed) | {
             "status": "LOADED",
             "reason": None,
             "rows_total": parsed.rows_total,
-            "rows_loaded": len(loaded),
+            "rows_loaded": int(loaded[file_no]),
             "rows_quarantined": len(file_rejects),
             "control": json.dumps(parsed.control, ensure_ascii=False) if parsed.control else None,
         }
         outcomes.append(
-            FileOutcome(
-                manifest, loaded, _reject_frame(day, contract, landed["path"], file_rejects)
-            )
+            FileOutcome(manifest, _reject_frame(day, contract, landed["path"], file_rejects))
         )
-    return outcomes
+    return BatchResult(rows, outcomes)
 
 
 def _skipped(day: dt.date, contract: Contract | None, landed: dict) -> FileOutcome:
@@ -236,7 +245,7 @@ def _skipped(day: dt.date, contract: Contract | None, landed: dict) -> FileOutco
         rejected = pd.DataFrame(
             [[day, landed["source"], None, landed["path"], 0, None, reason]], columns=REJECT_COLUMNS
         )
-    return FileOutcome(manifest, None, rejected)
+    return FileOutcome(manifest, rejected)
 
 
 BATCH_ROWS = 500_000
@@ -295,18 +304,22 @@ def _stage_day(
 def _write_batch(
     con, contract: Contract, day: dt.date, batch: list[tuple[int, dict, ParsedFile]]
 ) -> dict[int, FileOutcome]:
-    """Validate a batch of one layout's files and insert its rows; the outcomes keep the
-    manifest and the rejected rows, not the loaded rows."""
-    results = _read_layout(con, contract, day, [(landed, parsed) for _, landed, parsed in batch])
-    frames = [outcome.rows for outcome in results if outcome.rows is not None and len(outcome.rows)]
-    if frames:
+    """Validate a batch of one layout's files and insert its rows in one statement; the
+    outcomes keep the manifest and the rejected rows."""
+    result = _read_layout(con, contract, day, [(landed, parsed) for _, landed, parsed in batch])
+    if len(result.rows):
+        paths = np.array([landed["path"] for _, landed, _ in batch], dtype=object)
         rows = pa.Table.from_pandas(  # noqa: F841 - read by DuckDB's scan
-            pd.concat(frames, ignore_index=True), preserve_index=False
+            result.rows.drop(columns="file_no").assign(
+                partition_date=day,
+                source=contract.source,
+                layout=contract.layout,
+                path=paths[result.rows["file_no"].to_numpy(dtype="int64")],
+            ),
+            preserve_index=False,
         )
         con.execute(f"INSERT INTO raw.{quote(contract.family)} BY NAME SELECT * FROM rows")
-    for outcome in results:
-        outcome.rows = None
-    return {index: outcome for (index, _, _), outcome in zip(batch, results, strict=True)}
+    return {index: outcome for (index, _, _), outcome in zip(batch, result.outcomes, strict=True)}
 
 
 def _clear_day(con, day: dt.date, contract_set: ContractSet) -> None:
