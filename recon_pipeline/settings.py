@@ -24,7 +24,7 @@ class Settings:
     warehouse: Path
     published_warehouse: Path
     duckdb_threads: int | None
-    duckdb_memory_limit: str | None
+    duckdb_memory_limit: str
     export_dir: Path
     dunning_policy: Path | None
     contracts_dir: Path | None
@@ -41,6 +41,15 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
+
+
+def default_memory_limit() -> str:
+    """Half the machine's memory for DuckDB (its own default is 80 %): the rest is for the
+    process around it (pandas batches in staging, Great Expectations, Dagster). At 10M orders
+    DuckDB's default let the process grow past the machine's memory and be killed, where a
+    lower limit makes DuckDB spill to ``<warehouse>.tmp/`` instead."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{total // 2 // 2**20}MiB"
 
 
 def _path(value: str | None, default: Path) -> Path:
@@ -67,7 +76,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         duckdb_threads=int(environ["RECON_DUCKDB_THREADS"])
         if environ.get("RECON_DUCKDB_THREADS")
         else None,
-        duckdb_memory_limit=environ.get("RECON_DUCKDB_MEMORY_LIMIT") or None,
+        duckdb_memory_limit=environ.get("RECON_DUCKDB_MEMORY_LIMIT") or default_memory_limit(),
         published_warehouse=_path(
             environ.get("RECON_PUBLISHED_WAREHOUSE"), home / "published" / "recon.duckdb"
         ),

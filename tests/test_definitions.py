@@ -3,7 +3,10 @@ the invariant checks blocking."""
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
+import pytest
 
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
 from recon_pipeline.settings import load_settings
@@ -96,3 +99,15 @@ def test_duckdb_threads_and_memory_limit_come_from_the_settings(tmp_path):
             "SELECT current_setting('threads'), current_setting('memory_limit')"
         ).fetchone()
     assert (threads, limit) == (1, "488.2 MiB")
+
+
+def test_duckdb_gets_half_the_memory_unless_told(tmp_path):
+    warehouse = build_definitions(load_settings({"RECON_HOME": str(tmp_path)})).resources[
+        "warehouse"
+    ]
+    with warehouse.connect() as con:
+        (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    number, unit = limit.split()
+    in_bytes = float(number) * {"MiB": 2**20, "GiB": 2**30}[unit]
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert in_bytes == pytest.approx(total / 2, rel=0.01)
