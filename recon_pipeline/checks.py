@@ -12,7 +12,7 @@ import pandas as pd
 from recon_pipeline.assets.reconcile import RECEIVABLES, SETTLEMENT_STATUS
 from recon_pipeline.assets.staging import FILE_MANIFEST, SOURCE_FRESHNESS
 from recon_pipeline.contracts import ContractSet
-from recon_pipeline.expectations import Suite, validate_day
+from recon_pipeline.expectations import Suite, validate_days
 from recon_pipeline.packaged import sql
 from recon_pipeline.partitions import partition_days
 from recon_pipeline.resources.contracts import ContractsResource
@@ -154,10 +154,8 @@ def _expectation_check(suite: Suite) -> dg.AssetChecksDefinition:
     def expectations(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> dg.AssetCheckResult:
-        failures = []
         with warehouse.connect() as con:
-            for day in partition_days(context):
-                failures += validate_day(con, suite, day)
+            failures = validate_days(con, suite, partition_days(context))
         severity = dg.AssetCheckSeverity.ERROR if suite.blocking else dg.AssetCheckSeverity.WARN
         return dg.AssetCheckResult(
             passed=not failures,

@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 import great_expectations as gx
 
-from recon_pipeline.expectations import _camel, load_suites, validate_day
+from recon_pipeline.expectations import _camel, load_suites, validate_day, validate_days
 from tests import landing as lz
 from tests.conftest import run_job
 
@@ -78,6 +78,15 @@ def test_a_volume_spike_warns_but_the_day_goes_on(settings, instance):
     assert sanity[0].severity == dg.AssetCheckSeverity.WARN
     failures = sanity[0].metadata["failures"].value
     assert "expect_table_row_count_to_be_between" in failures and "1200" in failures
+
+    # a backfill validates its days as one batch; the volume bound still holds day by day
+    suite = next(s for s in load_suites() if s.name == "settlement_lines_sanity")
+    days = [dt.date(2026, 10, 1), dt.date(2026, 10, 2)]
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        failed = validate_days(con, suite, days)
+    assert [(f["day"], f["expectation"], f["observed"]) for f in failed] == [
+        ("2026-10-02", "expect_table_row_count_to_be_between", 1200)
+    ]
 
 
 def test_a_repeated_line_version_fails_the_blocking_suite(settings, instance):
