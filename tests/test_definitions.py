@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
-from recon_pipeline.settings import load_settings
+from recon_pipeline.settings import load_settings, machine_memory
 
 STAGES = {
     "ingest": {"audit/landed_files"},
@@ -109,5 +109,13 @@ def test_duckdb_gets_half_the_memory_unless_told(tmp_path):
         (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
     number, unit = limit.split()
     in_bytes = float(number) * {"MiB": 2**20, "GiB": 2**30}[unit]
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    assert in_bytes == pytest.approx(total / 2, rel=0.01)
+    assert in_bytes == pytest.approx(machine_memory() / 2, rel=0.01)
+
+
+def test_a_container_limit_below_the_machine_is_the_memory(tmp_path):
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    unlimited, limited = tmp_path / "memory.max", tmp_path / "memory.limit_in_bytes"
+    unlimited.write_text("max\n")
+    assert machine_memory((unlimited, tmp_path / "missing")) == physical
+    limited.write_text(f"{2**30}\n")
+    assert machine_memory((unlimited, limited)) == 2**30
