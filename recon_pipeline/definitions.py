@@ -66,12 +66,11 @@ def make_source(settings: Settings) -> InboundSource:
 
 
 def _duckdb_config(settings: Settings) -> dict[str, int | str]:
-    """Only what was set: DuckDB's own defaults otherwise."""
-    config: dict[str, int | str] = {}
+    """The memory limit always (the settings default it to half the machine's); threads only
+    when set, DuckDB's default (the cores) otherwise."""
+    config: dict[str, int | str] = {"memory_limit": settings.duckdb_memory_limit}
     if settings.duckdb_threads:
         config["threads"] = settings.duckdb_threads
-    if settings.duckdb_memory_limit:
-        config["memory_limit"] = settings.duckdb_memory_limit
     return config
 
 

@@ -111,11 +111,6 @@ def _row_count_bounds(con, suite: Suite, day: dt.date) -> tuple[int, int] | None
     return 0, int(max(average * ratio, suite.row_count.get("min_rows", 0)))
 
 
-def validate_day(con: duckdb.DuckDBPyConnection, suite: Suite, day: dt.date) -> list[dict]:
-    """Failed expectations of one day's rows (empty: the suite passed)."""
-    return validate_days(con, suite, [day])
-
-
 def validate_days(con: duckdb.DuckDBPyConnection, suite: Suite, days: list[dt.date]) -> list[dict]:
     """Failed expectations of the days' rows (empty: the suite passed).
 

@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 import great_expectations as gx
 
-from recon_pipeline.expectations import _camel, load_suites, validate_day, validate_days
+from recon_pipeline.expectations import _camel, load_suites, validate_days
 from tests import landing as lz
 from tests.conftest import run_job
 
@@ -95,8 +95,8 @@ def test_a_repeated_line_version_fails_the_blocking_suite(settings, instance):
     integrity = next(s for s in load_suites() if s.name == "settlement_lines_integrity")
     assert integrity.blocking
     with duckdb.connect(str(settings.warehouse)) as con:
-        assert validate_day(con, integrity, dt.date(2026, 10, 1)) == []
+        assert validate_days(con, integrity, [dt.date(2026, 10, 1)]) == []
         con.execute("INSERT INTO staging.settlement_lines SELECT * FROM staging.settlement_lines")
-        failed = validate_day(con, integrity, dt.date(2026, 10, 1))
+        failed = validate_days(con, integrity, [dt.date(2026, 10, 1)])
     assert [f["expectation"] for f in failed] == ["expect_compound_columns_to_be_unique"]
     assert failed[0]["unexpected_count"] == 2
