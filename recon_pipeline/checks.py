@@ -24,21 +24,25 @@ CONSERVATION = "every_settlement_line_in_one_status"
 FRESHNESS = "every_settlement_source_delivered_for_dunning"
 
 
-def _raw_counts(con, day, contracts: ContractSet) -> pd.DataFrame:
-    frames = [
-        con.execute(
-            f"SELECT path, count(*) AS rows_in_raw FROM raw.{quote(family)} "
-            "WHERE partition_date = $d GROUP BY path",
-            {"d": day},
-        ).df()
+def _register_raw_counts(con, contracts: ContractSet) -> None:
+    """The temp view ``raw_counts (partition_date, path, rows_in_raw)`` over every
+    ``raw.<family>``: the completeness SQL counts rows where they landed, not in the manifest.
+    A view, so a check over a range of days scans each raw table once per day it asks for,
+    and the other checks do not count at all."""
+    counts = [
+        f"SELECT partition_date, path, count(*) AS rows_in_raw FROM raw.{quote(family)} "
+        "GROUP BY partition_date, path"
         for family in contracts.families()
-    ]
-    return pd.concat(frames) if frames else pd.DataFrame(columns=["path", "rows_in_raw"])
+    ] or ["SELECT NULL::DATE, NULL::VARCHAR, 0::BIGINT WHERE false"]
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW raw_counts (partition_date, path, rows_in_raw) AS "
+        + " UNION ALL ".join(counts)
+    )
 
 
 def offending_rows(con, statement: str, day, contracts: ContractSet) -> pd.DataFrame:
     """Rows of ``sql/<statement>.sql`` for a day; an empty frame means the invariant holds."""
-    raw_counts = _raw_counts(con, day, contracts)  # noqa: F841 - read by the completeness SQL
+    _register_raw_counts(con, contracts)
     return con.execute(sql(statement), {"day": day}).df()
 
 

@@ -3,11 +3,15 @@ headline figures, failures exit non-zero with a one-line reason."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from recon_pipeline.assets.reconcile import RECEIVABLES
 from recon_pipeline.cli import main
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
@@ -53,6 +57,18 @@ def test_run_then_status_on_the_shared_samples(recon_home, capsys):
     assert runs, "runs are recorded in the Dagster instance the UI reads"
 
 
+def test_a_range_is_planned_once_per_asset_and_every_day_shows_materialized(recon_home):
+    assert main(["run", "--from", "2026-10-01", "--to", "2026-10-03"]) == 0
+    days = {str(dt.date(2026, 10, 1) + dt.timedelta(days=n)) for n in range(3)}
+    instance = dg.DagsterInstance.get()
+    planned = instance.fetch_planned_materializations(RECEIVABLES, limit=10).records
+    assert len(planned) == 1
+    subset = planned[0].event_log_entry.dagster_event.event_specific_data.partitions_subset
+    assert set(subset.get_partition_keys()) == days
+    assert instance.get_materialized_partitions(RECEIVABLES) == days
+    assert "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS" not in os.environ
+
+
 def test_a_failing_day_exits_non_zero_with_a_one_line_reason(
     recon_home, tmp_path, monkeypatch, capsys
 ):
@@ -66,6 +82,22 @@ def test_a_failing_day_exits_non_zero_with_a_one_line_reason(
     assert len(error_lines) == 1
     assert error_lines[0].startswith("recon: 2026-10-01: step ")
     assert "needs a list of stages" in error_lines[0]
+
+
+def test_a_failing_range_is_rerun_day_by_day_to_name_the_first_failing_day(
+    recon_home, tmp_path, monkeypatch, capsys
+):
+    broken = tmp_path / "policy.yaml"
+    broken.write_text("stages: []\n", encoding="utf-8")
+    monkeypatch.setenv("RECON_DUNNING_POLICY", str(broken))
+    assert main(["run", "--from", "2026-10-01", "--to", "2026-10-02"]) == 1
+    out = capsys.readouterr().out
+    assert "the range failed as one run" in out
+    assert "2026-10-01  FAILED" in out and "2026-10-02" not in out
+    planned = dg.DagsterInstance.get().fetch_planned_materializations(RECEIVABLES, limit=10)
+    # newest first: the day-by-day rerun planned its day (so the UI marks that day failed),
+    # after the range planned once for both days
+    assert [r.partition_key for r in planned.records] == ["2026-10-01", None]
 
 
 def test_status_without_a_warehouse_says_what_to_do(recon_home, capsys):

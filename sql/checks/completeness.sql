@@ -1,8 +1,11 @@
 -- Files whose rows do not add up: rows_total must equal rows in the raw tables (counted
 -- there, not trusted from the manifest) plus rows in quarantine.
--- raw_counts (path, rows_in_raw) is registered by the check from every raw.<family>.
+-- raw_counts (partition_date, path, rows_in_raw) is a temp view the check registers over
+-- every raw.<family>.
 WITH raw_rows AS (
-    SELECT path, sum(rows_in_raw) AS rows_in_raw FROM raw_counts GROUP BY path
+    SELECT path, sum(rows_in_raw) AS rows_in_raw FROM raw_counts
+    WHERE partition_date = $day
+    GROUP BY path
 ),
 quarantined AS (
     SELECT path, count(*) FILTER (WHERE line_no > 0) AS rows_rejected,
