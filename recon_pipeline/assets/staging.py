@@ -9,6 +9,7 @@ manifest. Adding a contract file adds its ``raw/<family>`` asset here without co
 import datetime as dt
 import json
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import dagster as dg
@@ -182,18 +183,48 @@ class BatchResult:
     outcomes: list[FileOutcome]
 
 
-def _read_layout(
-    con, contract: Contract, day: dt.date, files: list[tuple[dict, ParsedFile]]
-) -> BatchResult:
-    """Validate a layout's files of the day in one pass; the rows stay one frame, and only
-    the manifest and the rejected rows are split per file."""
-    parsed_files = [parsed for _, parsed in files]
-    paths = [landed["path"] for landed, _ in files]
+@dataclass
+class Checked:
+    """A layout's files after their contract, before uniqueness against what is loaded:
+    the typed rows (``file_no`` = position in the files checked) and the failed lines
+    (file_no, line_no, reason)."""
+
+    rows: pd.DataFrame
+    failed: list[tuple[int, int, str]]
+
+    def files(self, first: int, stop: int) -> "Checked":
+        """Files ``first`` … ``stop - 1`` of the check, numbered from 0 again."""
+        numbers = self.rows["file_no"].to_numpy(dtype="int64")
+        rows = self.rows[(numbers >= first) & (numbers < stop)].reset_index(drop=True)
+        rows["file_no"] = rows["file_no"] - first
+        failed = [(f - first, line, why) for f, line, why in self.failed if first <= f < stop]
+        return Checked(rows, failed)
+
+
+def _check_files(contract: Contract, parsed_files: list[ParsedFile]) -> Checked:
     result = validate(contract, _frame_of(contract, parsed_files))
     rows = result.rows
     rows["unique_key"] = _unique_keys(contract, rows)
-    rejects: list[list[tuple[int, str | None, str]]] = [list(p.malformed) for p in parsed_files]
     failed = [(int(f), int(line), reason) for f, line, reason in result.rejected.itertuples(False)]
+    return Checked(rows, failed)
+
+
+def _read_layout(
+    con,
+    contract: Contract,
+    day: dt.date,
+    files: list[tuple[dict, ParsedFile]],
+    checked: Checked | None = None,
+) -> BatchResult:
+    """Validate a layout's files of the day in one pass (unless ``checked`` already has them);
+    the rows stay one frame, and only the manifest and the rejected rows are split per file."""
+    parsed_files = [parsed for _, parsed in files]
+    paths = [landed["path"] for landed, _ in files]
+    if checked is None:
+        checked = _check_files(contract, parsed_files)
+    rows = checked.rows
+    rejects: list[list[tuple[int, str | None, str]]] = [list(p.malformed) for p in parsed_files]
+    failed = list(checked.failed)
     if contract.unique and len(rows):
         places = _places_loaded_before(con, contract, day, rows, paths)
         repeated = places.notna()
@@ -253,23 +284,72 @@ BATCH_ROWS = 500_000
 spread thin, few enough that a first load of years of history stays within memory (each
 batch is written before the next file is read)."""
 
+GROUP_BYTES = 64 * 2**20
+"""Consecutive days of a ranged run whose landed files add up to no more than this are read
+together, and each layout's files of all of them go through one pandera pass (a pass costs
+tens of milliseconds whatever its rows: a demo month made ~250 of them). The rows are still
+written one transaction a day. A bigger day is read on its own, file by file in batches of
+``BATCH_ROWS``, so memory stays bounded."""
+
+
+def _landed(con, day: dt.date) -> list[dict]:
+    return fetch_dicts(
+        con,
+        "SELECT * FROM audit.landed_files WHERE partition_date = $day ORDER BY source, path",
+        {"day": day},
+    )
+
+
+def _read_landed(
+    source: InboundSource, day: dt.date, contracts: dict[str, Contract], landed: dict
+) -> ParsedFile | FileOutcome:
+    """A landed file parsed by its contract, or its outcome when there are no rows to check
+    (a duplicate, a refused or unreadable file, a source without a contract)."""
+    contract = contracts.get(landed["source"])
+    if landed["status"] != "LANDED" or contract is None:
+        return _skipped(day, contract, landed)
+    try:
+        return read_file(contract, (Path(source.landed_dir) / landed["path"]).read_bytes())
+    except FileRejected as rejected:
+        return _quarantined(day, contract, landed, rejected)
+
+
+def _stage_window(
+    con, source: InboundSource, days: list[dt.date], contract_set: ContractSet
+) -> list[FileOutcome]:
+    """Stage the run's days in order: runs of small days together (``GROUP_BYTES``), a big
+    day on its own."""
+    landed = {day: _landed(con, day) for day in days}
+    outcomes: list[FileOutcome] = []
+    group: list[dt.date] = []
+    group_bytes = 0
+    for day in days:
+        size = sum(row["bytes"] or 0 for row in landed[day] if row["status"] == "LANDED")
+        if group and group_bytes + size > GROUP_BYTES:
+            outcomes += _stage_days(con, source, group, landed, contract_set)
+            group, group_bytes = [], 0
+        if size > GROUP_BYTES:
+            outcomes += _stage_day(con, source, day, landed[day], contract_set)
+        else:
+            group.append(day)
+            group_bytes += size
+    if group:
+        outcomes += _stage_days(con, source, group, landed, contract_set)
+    return outcomes
+
 
 def _stage_day(
     con,
     source: InboundSource,
     day: dt.date,
+    landed_rows: list[dict],
     contract_set: ContractSet,
-    loaded_at: dt.datetime,
 ) -> list[FileOutcome]:
-    """Read, check and write every landed file of the day in one transaction. A layout's files
-    are validated together in batches of about ``BATCH_ROWS`` records (files in path order),
-    and a batch's rows go to ``raw.<family>`` before the next file is read."""
+    """Read, check and write every landed file of a big day in one transaction. A layout's
+    files are validated together in batches of about ``BATCH_ROWS`` records (files in path
+    order), and a batch's rows go to ``raw.<family>`` before the next file is read."""
     contracts = contract_set.by_source()
-    landed_rows = fetch_dicts(
-        con,
-        "SELECT * FROM audit.landed_files WHERE partition_date = $day ORDER BY source, path",
-        {"day": day},
-    )
+    loaded_at = _previous_loaded_at(con, day)
     outcomes: dict[int, FileOutcome] = {}
     batch: list[tuple[int, dict, ParsedFile]] = []
     con.begin()
@@ -283,18 +363,59 @@ def _stage_day(
         ):
             outcomes |= _write_batch(con, contracts[batch[0][1]["source"]], day, batch)
             batch = []
-        if landed["status"] != "LANDED" or contract is None:
-            outcomes[index] = _skipped(day, contract, landed)
-            continue
-        local = Path(source.landed_dir) / landed["path"]
-        try:
-            parsed = read_file(contract, local.read_bytes())
-        except FileRejected as rejected:
-            outcomes[index] = _quarantined(day, contract, landed, rejected)
-            continue
-        batch.append((index, landed, parsed))
+        read = _read_landed(source, day, contracts, landed)
+        if isinstance(read, FileOutcome):
+            outcomes[index] = read
+        else:
+            batch.append((index, landed, read))
     if batch:
         outcomes |= _write_batch(con, contracts[batch[0][1]["source"]], day, batch)
+    return _finish_day(con, day, outcomes, loaded_at)
+
+
+def _stage_days(
+    con,
+    source: InboundSource,
+    days: list[dt.date],
+    landed: dict[dt.date, list[dict]],
+    contract_set: ContractSet,
+) -> list[FileOutcome]:
+    """Read every file of small days, check each layout's files of all the days in one
+    pandera pass, then write day by day as ``_stage_day`` would: one transaction a day, the
+    uniqueness check against what earlier days loaded, the same rows, reasons and counts."""
+    contracts = contract_set.by_source()
+    loaded_at = {day: _previous_loaded_at(con, day) for day in days}
+    settled: dict[dt.date, dict[int, FileOutcome]] = {day: {} for day in days}
+    parsed: dict[dt.date, list[tuple[int, dict, ParsedFile]]] = {day: [] for day in days}
+    for day in days:
+        for index, row in enumerate(landed[day]):
+            read = _read_landed(source, day, contracts, row)
+            if isinstance(read, FileOutcome):
+                settled[day][index] = read
+            else:
+                parsed[day].append((index, row, read))
+    checked: dict[tuple[dt.date, str], Checked] = {}
+    for name in sorted({row["source"] for files in parsed.values() for _, row, _ in files}):
+        per_day = {day: [p for _, row, p in parsed[day] if row["source"] == name] for day in days}
+        together = _check_files(contracts[name], [p for files in per_day.values() for p in files])
+        first = 0
+        for day, files in per_day.items():
+            checked[day, name] = together.files(first, first + len(files))
+            first += len(files)
+    staged: list[FileOutcome] = []
+    for day in days:
+        con.begin()
+        _clear_day(con, day, contract_set)
+        outcomes = dict(settled[day])
+        for name, batch in groupby(parsed[day], key=lambda item: item[1]["source"]):
+            outcomes |= _write_batch(con, contracts[name], day, list(batch), checked[day, name])
+        staged += _finish_day(con, day, outcomes, loaded_at[day])
+    return staged
+
+
+def _finish_day(
+    con, day: dt.date, outcomes: dict[int, FileOutcome], loaded_at: dt.datetime
+) -> list[FileOutcome]:
     ordered = [outcomes[index] for index in sorted(outcomes)]
     _write_manifest(con, day, ordered, loaded_at)
     con.commit()
@@ -302,11 +423,16 @@ def _stage_day(
 
 
 def _write_batch(
-    con, contract: Contract, day: dt.date, batch: list[tuple[int, dict, ParsedFile]]
+    con,
+    contract: Contract,
+    day: dt.date,
+    batch: list[tuple[int, dict, ParsedFile]],
+    checked: Checked | None = None,
 ) -> dict[int, FileOutcome]:
-    """Validate a batch of one layout's files and insert its rows in one statement; the
-    outcomes keep the manifest and the rejected rows."""
-    result = _read_layout(con, contract, day, [(landed, parsed) for _, landed, parsed in batch])
+    """Validate a batch of one layout's files (unless ``checked`` has them) and insert its rows
+    in one statement; the outcomes keep the manifest and the rejected rows."""
+    files = [(landed, parsed) for _, landed, parsed in batch]
+    result = _read_layout(con, contract, day, files, checked)
     if len(result.rows):
         paths = np.array([landed["path"] for _, landed, _ in batch], dtype=object)
         rows = pa.Table.from_pandas(  # noqa: F841 - read by DuckDB's scan
@@ -477,12 +603,9 @@ def build_staging_assets(contract_set: ContractSet) -> list[dg.AssetsDefinition]
     ):
         """Read each landed file with its contract: decode, header, pandera row checks."""
         in_force = contracts.load()
-        all_outcomes: list[FileOutcome] = []
         with warehouse.connect() as con:
             contracts.ensure_raw_tables(con)
-            for day in partition_days(context):
-                loaded_at = _previous_loaded_at(con, day)
-                all_outcomes += _stage_day(con, source, day, in_force, loaded_at)
+            all_outcomes = _stage_window(con, source, partition_days(context), in_force)
         yield from _validated_results(context, all_outcomes, in_force)
 
     return [

@@ -1,5 +1,6 @@
-"""Staging validates a layout's files of a day together, in batches; every verdict still
-names its own file and line, and uniqueness reaches across files, batches and days."""
+"""Staging validates a layout's files together: of several small days at once, or of a big
+day in batches; every verdict still names its own file and line, and uniqueness reaches
+across files, batches and days."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from recon_pipeline.assets import staging
 from tests.landing import card, charge
 
 
-@pytest.mark.parametrize("batch_rows", [staging.BATCH_ROWS, 1], ids=["one batch", "file by file"])
+@pytest.mark.parametrize(
+    ("group_bytes", "batch_rows"),
+    [(staging.GROUP_BYTES, staging.BATCH_ROWS), (0, staging.BATCH_ROWS), (0, 1)],
+    ids=["days together", "day by day", "file by file"],
+)
 def test_each_file_keeps_its_own_lines_reasons_and_counts(
-    landing, run_days, warehouse, monkeypatch, batch_rows
+    landing, run_days, warehouse, monkeypatch, group_bytes, batch_rows
 ):
+    monkeypatch.setattr(staging, "GROUP_BYTES", group_bytes)
     monkeypatch.setattr(staging, "BATCH_ROWS", batch_rows)
     card(
         landing,
