@@ -7,19 +7,32 @@ from __future__ import annotations
 import pytest
 
 from recon_pipeline.assets import staging
+from tests.conftest import run_range
 from tests.landing import card, charge
 
 
 @pytest.mark.parametrize(
-    ("group_bytes", "batch_rows"),
-    [(staging.GROUP_BYTES, staging.BATCH_ROWS), (0, staging.BATCH_ROWS), (0, 1)],
+    ("group_bytes", "batch_rows", "passes"),
+    [
+        (staging.GROUP_BYTES, staging.BATCH_ROWS, [8]),
+        (0, staging.BATCH_ROWS, [6, 2]),
+        (0, 1, [4, 2, 2]),
+    ],
     ids=["days together", "day by day", "file by file"],
 )
 def test_each_file_keeps_its_own_lines_reasons_and_counts(
-    landing, run_days, warehouse, monkeypatch, group_bytes, batch_rows
+    settings, instance, landing, warehouse, monkeypatch, group_bytes, batch_rows, passes
 ):
     monkeypatch.setattr(staging, "GROUP_BYTES", group_bytes)
     monkeypatch.setattr(staging, "BATCH_ROWS", batch_rows)
+    validate = staging.validate
+    records_per_pass: list[int] = []
+
+    def counted(contract, frame):
+        records_per_pass.append(len(frame))
+        return validate(contract, frame)
+
+    monkeypatch.setattr(staging, "validate", counted)
     card(
         landing,
         "2026-10-01",
@@ -43,7 +56,9 @@ def test_each_file_keeps_its_own_lines_reasons_and_counts(
         [charge("txn_3", "ORD-0000004", 3000), charge("txn_4", "ORD-0000005", 4000)],
         name="c.csv",
     )
-    run_days("2026-10-01", "2026-10-02")
+    # one ranged run: both days are read together unless GROUP_BYTES keeps them apart
+    run_range(settings, instance, "2026-10-01", "2026-10-02")
+    assert records_per_pass == passes
     with warehouse() as con:
         rejected = con.execute(
             "SELECT path, line_no, reason FROM quarantine.rejected_rows ORDER BY path, line_no"

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from recon_pipeline.settings import load_settings
-from tests.conftest import run_job
+from tests.conftest import run_range
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 D = dt.date
@@ -23,7 +23,7 @@ def con(tmp_path_factory):
     settings = load_settings({"RECON_HOME": str(tmp_path_factory.mktemp("golden") / "home")})
     shutil.copytree(SAMPLES, settings.landing_dir)
     with dg.instance_for_test() as instance:
-        run_job(settings, instance, "2026-10-01", "2026-10-14")
+        run_range(settings, instance, "2026-10-01", "2026-10-14")
     connection = duckdb.connect(str(settings.warehouse), read_only=True)
     yield connection
     connection.close()
