@@ -124,7 +124,10 @@ def landed_files(
             con.execute("INSERT INTO audit.landed_files BY NAME SELECT * FROM frame")
             con.commit()
             frames.append(frame)
-    landed = pd.concat(frames) if frames else pd.DataFrame(columns=LANDED_COLUMNS)
+    shown = ["source", "file_name", "status", "reason"]
+    landed = pd.DataFrame(
+        [row for frame in frames for row in frame[shown].itertuples(index=False)], columns=shown
+    )
     counts = landed["status"].value_counts().to_dict()
     return dg.MaterializeResult(
         metadata={
@@ -134,9 +137,7 @@ def landed_files(
             "duplicates": counts.get("DUPLICATE", 0),
             "refused": counts.get("REFUSED", 0),
             "files": dg.MetadataValue.md(
-                landed[["source", "file_name", "status", "reason"]].to_markdown(index=False)
-                if len(landed)
-                else "_no files_"
+                landed.to_markdown(index=False) if len(landed) else "_no files_"
             ),
         }
     )
