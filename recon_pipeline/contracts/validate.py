@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow
@@ -49,14 +50,25 @@ REIWA_OFFSET = 2018
 
 
 def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
-    """Dates in ``fmt``; ``reiwa-yymmdd`` is the 和暦 of Zengin files (Reiwa year + 2018)."""
+    """Dates in ``fmt``; ``reiwa-yymmdd`` is the 和暦 of Zengin files (Reiwa year + 2018).
+
+    A file has few distinct dates, so each distinct text is parsed once (pandas, the same
+    rules) and the result is looked up per row; pandas' own cache cost more than its parse."""
+    text = pyarrow.chunked_array(values.astype(STRING).array._pa_array).combine_chunks()
+    encoded = pc.dictionary_encode(text)
+    distinct = _parse_distinct_dates(pd.Series(encoded.dictionary, dtype=STRING), fmt)
+    lookup = np.append(distinct.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    positions = pc.fill_null(encoded.indices, len(distinct)).to_numpy()
+    return pd.Series(lookup[positions], index=values.index)
+
+
+def _parse_distinct_dates(text: pd.Series, fmt: str) -> pd.Series:
     if fmt == REIWA:
-        text = values.astype(STRING)
         western = digits_as_int(text.str[:2]) + REIWA_OFFSET
         values = western.astype(STRING) + text.str[2:]
         values = values.where(text.str.fullmatch(r"[0-9]{6}").fillna(False).astype(bool))
-        fmt = "%Y%m%d"
-    return pd.to_datetime(values, format=fmt, errors="coerce")
+        return pd.to_datetime(values, format="%Y%m%d", errors="coerce")
+    return pd.to_datetime(text, format=fmt, errors="coerce")
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
@@ -91,7 +103,12 @@ def _integer_column(values: pd.Series) -> pd.Series:
 
 
 def _fits_bigint(values: pd.Series) -> pd.Series:
-    return values.str.lstrip("-").str.len() <= MAX_INTEGER_DIGITS
+    """At most ``MAX_INTEGER_DIGITS`` characters after an optional minus sign (True where
+    missing), as Arrow kernels: the pandas ``lstrip().len()`` copied every string."""
+    text = pyarrow.chunked_array(values.astype(STRING).array._pa_array)
+    digits = pc.subtract(pc.utf8_length(text), pc.cast(pc.starts_with(text, "-"), pyarrow.int32()))
+    fits = pc.fill_null(pc.less_equal(digits, MAX_INTEGER_DIGITS), True)
+    return pd.Series(fits.to_numpy(), index=values.index)
 
 
 def _column_checks(column: Column) -> list[pa.Check]:
@@ -106,20 +123,6 @@ def _column_checks(column: Column) -> list[pa.Check]:
                 error=f"has more than {MAX_INTEGER_DIGITS} digits",
             )
         )
-        if column.min is not None:
-            checks.append(
-                pa.Check(
-                    lambda s, low=column.min: _integer_column(s).fillna(low) >= low,
-                    error=f"is below the minimum {column.min}",
-                )
-            )
-        if column.max is not None:
-            checks.append(
-                pa.Check(
-                    lambda s, high=column.max: _integer_column(s).fillna(high) <= high,
-                    error=f"is above the maximum {column.max}",
-                )
-            )
     elif column.type == "date":
         checks.append(
             pa.Check(
@@ -148,12 +151,37 @@ def _column_checks(column: Column) -> list[pa.Check]:
     return checks
 
 
-def _typed_for_checks(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    typed = frame.copy()
+def _integers(contract: Contract, frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Each integer column as ``Int64`` (missing where not an integer), parsed once per
+    validation for the bounds, the row checks and the typed rows alike."""
+    return {
+        column.canonical: _integer_column(frame[column.canonical])
+        for column in contract.columns
+        if column.type == "integer"
+    }
+
+
+def _bound_reasons(
+    contract: Contract, frame: pd.DataFrame, integers: dict[str, pd.Series]
+) -> dict[int, list[str]]:
+    """``min`` / ``max`` of integer columns, on the integers parsed once (as pandera checks
+    each bound parsed the column again); the reason reads as a pandera column check's."""
+    reasons: dict[int, list[str]] = {}
     for column in contract.columns:
-        if column.type == "integer":
-            typed[column.canonical] = _integer_column(frame[column.canonical]).astype("Int64")
-    return typed
+        values = integers.get(column.canonical)
+        for bound, failing, words in (
+            (column.min, lambda v, b: v < b, "is below the minimum"),
+            (column.max, lambda v, b: v > b, "is above the maximum"),
+        ):
+            if values is None or bound is None:
+                continue
+            failed = failing(values, bound).fillna(False).to_numpy(dtype=bool)
+            for position in np.flatnonzero(failed):
+                raw = frame[column.canonical].iat[position]
+                reasons.setdefault(int(position), []).append(
+                    f"{column.name}: {raw!r} {words} {bound}"
+                )
+    return reasons
 
 
 def _required_when(column: Column) -> pa.Check:
@@ -171,13 +199,15 @@ def _required_when(column: Column) -> pa.Check:
     )
 
 
-def _row_check_reasons(contract: Contract, frame: pd.DataFrame) -> dict[int, list[str]]:
+def _row_check_reasons(
+    contract: Contract, frame: pd.DataFrame, integers: dict[str, pd.Series]
+) -> dict[int, list[str]]:
     """The contract's row checks, run once each over the frame typed once (integers as
     ``Int64``), outside pandera so the typing is not repeated per check."""
     reasons: dict[int, list[str]] = {}
     if not contract.row_checks:
         return reasons
-    typed = _typed_for_checks(frame, contract)
+    typed = pd.DataFrame({name: integers.get(name, frame[name]) for name in frame.columns})
     for row_check in contract.row_checks:
         passed = ROW_CHECKS[row_check.check](typed, row_check.args)
         detail = ROW_CHECK_DETAILS.get(row_check.check)
@@ -232,12 +262,15 @@ def _reasons(contract: Contract, frame: pd.DataFrame, error: SchemaErrors) -> di
     return reasons
 
 
-def _convert(contract: Contract, rows: pd.DataFrame) -> pd.DataFrame:
+def _convert(
+    contract: Contract, rows: pd.DataFrame, integers: dict[str, pd.Series], keep: np.ndarray
+) -> pd.DataFrame:
     converted = pd.DataFrame({"line_no": rows["line_no"].astype("int64")}, index=rows.index)
     for column in contract.columns:
         values = rows[column.canonical]
         if column.type == "integer":
-            converted[column.canonical] = values.astype("Int64")
+            parsed = integers[column.canonical]
+            converted[column.canonical] = parsed if len(parsed) == len(rows) else parsed[keep]
         elif column.type == "date":
             converted[column.canonical] = parse_dates(values, column.format or "")
         elif column.type == "timestamp":
@@ -248,6 +281,12 @@ def _convert(contract: Contract, rows: pd.DataFrame) -> pd.DataFrame:
         else:
             converted[column.canonical] = values
     return converted.reset_index(drop=True)
+
+
+def _merge(into: dict[int, list[str]], more: dict[int, list[str]]) -> None:
+    for position, texts in more.items():
+        bucket = into.setdefault(position, [])
+        bucket += [text for text in texts if text not in bucket]
 
 
 def validate(contract: Contract, frame: pd.DataFrame) -> Validated:
@@ -268,10 +307,12 @@ def validate(contract: Contract, frame: pd.DataFrame) -> Validated:
         schema_for(contract).validate(frame, lazy=True)
     except SchemaErrors as error:
         reasons = _reasons(contract, frame, error)
-    for position, texts in _row_check_reasons(contract, frame).items():
-        bucket = reasons.setdefault(position, [])
-        bucket += [text for text in texts if text not in bucket]
-    passing = frame.drop(index=list(reasons))
+    integers = _integers(contract, frame)
+    _merge(reasons, _bound_reasons(contract, frame, integers))
+    _merge(reasons, _row_check_reasons(contract, frame, integers))
+    keep = np.ones(len(frame), dtype=bool)
+    keep[list(reasons)] = False
+    passing = frame if keep.all() else frame[keep]
     within = ["file_no"] if "file_no" in frame.columns else []
     if contract.unique and not passing.empty:
         subset = [*contract.unique, *within]
@@ -283,6 +324,7 @@ def validate(contract: Contract, frame: pd.DataFrame) -> Validated:
                 reasons[position] = [
                     f"duplicate of line {first_line[position]} in the same file ({key})"
                 ]
+            keep[passing.index[repeated]] = False
             passing = passing[~repeated]
     positions = list(reasons)
     rejected = pd.DataFrame(
@@ -292,7 +334,7 @@ def validate(contract: Contract, frame: pd.DataFrame) -> Validated:
             "reason": ["; ".join(r) for r in reasons.values()],
         }
     )
-    rows = _convert(contract, passing)
+    rows = _convert(contract, passing, integers, keep)
     for name in within:
         rows.insert(0, name, passing[name].to_numpy(dtype="int64"))
     return Validated(rows=rows, rejected=rejected)

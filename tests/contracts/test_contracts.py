@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from recon_pipeline.contracts import load_contracts
+from recon_pipeline.contracts.checks import STRING
 from recon_pipeline.contracts.model import ContractError, load_contract
-from recon_pipeline.contracts.validate import validate
+from recon_pipeline.contracts.validate import REIWA, parse_dates, validate
 
 
 def contract(layout: str):
@@ -72,6 +73,43 @@ def test_card_row_problems_have_readable_reasons(changes, reason):
     assert list(result.rows["balance_transaction_id"]) == ["txn_1"]
     assert list(result.rejected["line_no"]) == [3]
     assert reason in result.rejected["reason"].iloc[0]
+
+
+def test_bounds_and_row_checks_name_every_failing_cell_of_a_row():
+    result = validate(contract("card"), frame("card", [card_row(fee="-1", gross="1,200")]))
+    reason = result.rejected["reason"].iloc[0]
+    assert "gross: '1,200' is not an integer (digits only)" in reason
+    assert "fee: '-1' is below the minimum 0" in reason
+
+
+def test_rows_kept_after_a_rejection_keep_their_own_values():
+    rows = [
+        card_row(balance_transaction_id=f"txn_{n}", gross=str(5000 + n), net=str(4820 + n))
+        for n in range(5)
+    ]
+    rows[2] = card_row(balance_transaction_id="txn_2", fee="-1", net="5001")
+    result = validate(contract("card"), frame("card", rows))
+    assert list(result.rejected["line_no"]) == [4]
+    kept = result.rows.set_index("balance_transaction_id")
+    assert kept["gross"].to_dict() == {"txn_0": 5000, "txn_1": 5001, "txn_3": 5003, "txn_4": 5004}
+    assert kept["line_no"].to_dict() == {"txn_0": 2, "txn_1": 3, "txn_3": 5, "txn_4": 6}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "texts"),
+    [
+        ("%Y-%m-%d", ["2026-10-08", None, "2026-02-30", "2026-10-08", "2026/10/08", "2026-10-09"]),
+        (REIWA, ["081008", "081008", None, "08100", "081301", "071231"]),
+    ],
+)
+def test_distinct_dates_parsed_once_read_as_each_value_alone(fmt, texts):
+    values = pd.Series(texts, dtype=STRING)
+    one_by_one = [parse_dates(pd.Series([text], dtype=STRING), fmt).iloc[0] for text in texts]
+    together = parse_dates(values, fmt)
+    assert [None if pd.isna(d) else d for d in together] == [
+        None if pd.isna(d) else d for d in one_by_one
+    ]
+    assert together.notna().sum() == 3
 
 
 def test_valid_rows_are_typed_without_coercion():
