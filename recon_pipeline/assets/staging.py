@@ -132,12 +132,18 @@ def _manifest_base(day: dt.date, contract: Contract, landed: dict) -> dict:
     }
 
 
-def _string_columns(contract: Contract, parsed: ParsedFile) -> list[pa.Array]:
+def _string_columns(
+    contract: Contract, parsed: ParsedFile
+) -> list[pa.Array] | list[pa.Array | pa.ChunkedArray]:
     if parsed.columns is not None:
         return parsed.columns
     if not parsed.rows:
         return [pa.array([], type=pa.string()) for _ in contract.columns]
     return [pa.array(values, type=pa.string()) for values in zip(*parsed.rows, strict=True)]
+
+
+def _chunks(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return column.chunks if isinstance(column, pa.ChunkedArray) else [column]
 
 
 def _frame_of(contract: Contract, files: list[ParsedFile]) -> pd.DataFrame:
@@ -147,7 +153,10 @@ def _frame_of(contract: Contract, files: list[ParsedFile]) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             name: pd.arrays.ArrowStringArray(
-                pa.chunked_array([columns[position] for columns in per_file], type=pa.string())
+                pa.chunked_array(
+                    [chunk for columns in per_file for chunk in _chunks(columns[position])],
+                    type=pa.string(),
+                )
             )
             for position, name in enumerate(contract.canonical_columns)
         }

@@ -32,7 +32,7 @@ class ParsedFile:
     """(line_no, raw, reason) of records the reader itself could not split into fields."""
     control: dict[str, str] = field(default_factory=dict)
     """What the file says about itself (summary/trailer totals), kept in the manifest."""
-    columns: list[pa.Array] | None = None
+    columns: list[pa.Array | pa.ChunkedArray] | None = None
     text: str | None = None
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 
@@ -26,15 +27,25 @@ def _describe_header(expected: list[str], found: list[str]) -> str:
     return "; ".join(parts)
 
 
-def _read_columnar(contract: Contract, text: str) -> ParsedFile | None:
+def _utf8_bytes(data: bytes, encoding: str, text: str) -> bytes:
+    """``text`` as UTF-8: the file's own bytes when it is UTF-8 already (without its BOM),
+    so a large export is not encoded back after the strict decode."""
+    name = codecs.lookup(encoding).name
+    if name == "utf-8":
+        return data
+    if name == "utf-8-sig":
+        return data.removeprefix(codecs.BOM_UTF8)
+    return text.encode("utf-8")
+
+
+def _read_columnar(contract: Contract, text: str, data: bytes) -> ParsedFile | None:
     """The same records as the line-by-line reader, parsed by Arrow's CSV reader into
     columns, for the files where the two cannot differ: no quote character (so no field
     spans lines and quoting cannot be malformed), ``\r`` only in ``\r\n``, and every
     record as wide as the header. Anything else returns None and the exact reader runs."""
     if contract.quoting != "none" and '"' in text:
         return None
-    data = text.encode("utf-8")
-    if data.count(b"\r") != data.count(b"\r\n"):
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
     codes = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(codes == ord("\n"))
@@ -80,7 +91,7 @@ def _read_columnar(contract: Contract, text: str) -> ParsedFile | None:
         return None
     return ParsedFile(
         line_nos=record_lines.tolist(),
-        columns=[table.column(name).combine_chunks() for name in names],
+        columns=[table.column(name) for name in names],
         text=text,
     )
 
@@ -90,10 +101,11 @@ def read_delimited(contract: Contract, data: bytes, columnar: bool = True) -> Pa
 
     ``columnar``: parse with Arrow where that gives the same records (see
     ``_read_columnar``); a reader that walks the rows itself passes False."""
-    if not data.strip():
+    if not data or data.isspace():
         raise FileRejected("file is empty")
     text = decode(data, contract.encoding)
-    if columnar and (parsed := _read_columnar(contract, text)) is not None:
+    utf8 = _utf8_bytes(data, contract.encoding, text) if columnar else b""
+    if columnar and (parsed := _read_columnar(contract, text, utf8)) is not None:
         return parsed
     lines = [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
     quoting = csv.QUOTE_NONE if contract.quoting == "none" else csv.QUOTE_MINIMAL

@@ -74,7 +74,7 @@ def _check_trailer(trailer: dict[str, str], group: list[dict[str, str]], number:
 
 
 def read_zengin(contract: Contract, data: bytes) -> ParsedFile:
-    if not data.strip():
+    if not data or data.isspace():
         raise FileRejected("file is empty")
     records = split_records(data, contract.record_length or 200)
     layout = contract.record_map
