@@ -12,7 +12,7 @@ outstanding AS (
 SELECT
     CAST($as_of AS DATE) AS partition_date,
     h.customer_id,
-    arg_min(h.stage, h.since) AS reason,
+    arg_min(h.stage, (h.since, h.stage)) AS reason,
     min(h.since) AS since,
     coalesce(any_value(o.outstanding_amount), 0) AS outstanding_amount,
     string_agg(DISTINCT h.receivable_id, ' ' ORDER BY h.receivable_id) AS receivable_ids,

@@ -20,6 +20,6 @@ UNION ALL
 (
     SELECT * FROM visible WHERE settlement_line_id IN (SELECT settlement_line_id FROM versioned)
     QUALIFY row_number() OVER (
-        PARTITION BY settlement_line_id ORDER BY version_rank DESC, partition_date DESC, line_no DESC
+        PARTITION BY settlement_line_id ORDER BY version_rank DESC, partition_date DESC, path DESC, line_no DESC
     ) = 1
 )

@@ -27,7 +27,7 @@ history AS (
     SELECT
         receivable_id,
         max(stage_no) AS last_stage_no,
-        arg_max(as_of, stage_no) AS last_issued_on,
+        arg_max(as_of, (stage_no, as_of)) AS last_issued_on,
         count(*) FILTER (WHERE action = 'REISSUE_SLIP') AS reissues
     FROM marts.dunning_candidates
     WHERE as_of < $as_of

@@ -1,6 +1,7 @@
 -- Every settlement line known as of a day in exactly one status, with the reason a line
 -- stayed unmatched. A bank transfer without customer number whose normalized kana name and
--- amount fit exactly one customer's open receivable is SUGGESTED (name_amount_suggestion):
+-- amount fit a customer's open receivable is SUGGESTED (name_amount_suggestion; of several,
+-- the oldest due date, then the lowest receivable id, so a rerun names the same one):
 -- it counts nowhere until a disposition confirms it. Only the day's scope is recomputed;
 -- the open bank receivables a suggestion may name come from the ledger as of the day.
 WITH receivables AS (
@@ -35,7 +36,7 @@ set_aside AS (
     GROUP BY settlement_line_id
 ),
 suggestions AS (
-    SELECT l.settlement_line_id, arg_min(o.receivable_id, o.due_date) AS receivable_id
+    SELECT l.settlement_line_id, arg_min(o.receivable_id, (o.due_date, o.receivable_id)) AS receivable_id
     FROM lines AS l
     JOIN open_bank AS o
         ON o.kana = normalize_kana(l.payer_name) AND o.open_amount = l.gross_amount

@@ -66,6 +66,16 @@ def allocated(tmp_path_factory):
                 "EC", "ORD-0000081", 8, 4321, "2026-10-10", name="鈴木 京子", kana="スズキ キョウコ"
             ),
             bank_order("ED", "ORD-0000091", 9, 1000, "2026-10-05"),
+            # the lowest id listed between two others: a tie on due date is broken by the id
+            bank_order(
+                "EF", "ORD-0000102", 10, 5555, "2026-10-20", name="田中 花子", kana="タナカ ハナコ"
+            ),
+            bank_order(
+                "EG", "ORD-0000101", 10, 5555, "2026-10-20", name="田中 花子", kana="タナカ ハナコ"
+            ),
+            bank_order(
+                "EH", "ORD-0000103", 10, 5555, "2026-10-20", name="田中 花子", kana="タナカ ハナコ"
+            ),
             lz.ship(
                 "EE",
                 "ORD-0000092",
@@ -95,13 +105,27 @@ def allocated(tmp_path_factory):
         transfer(10, 777, "ｽｽﾞｷ ｷﾖｳｺ"),  # no number, no amount fits
         transfer(11, 1000, "0000009 ﾔﾏﾀﾞ ﾀﾛｳ"),  # customer 9's bank order
         transfer(12, 2600, "0000009 ﾔﾏﾀﾞ ﾀﾛｳ"),  # and the konbini order, paid twice
+        transfer(13, 5555, "ﾀﾅｶ ﾊﾅｺ"),  # no number: two receivables fit, same due date
     ]
     records = [
         lz.zengin_header(),
         *data,
         lz.zengin_trailer(
             len(data),
-            2000 + 2500 + 1500 + 3500 + 1000 + 1000 + 999 + 1000 + 1000 + 4321 + 777 + 1000 + 2600,
+            2000
+            + 2500
+            + 1500
+            + 3500
+            + 1000
+            + 1000
+            + 999
+            + 1000
+            + 1000
+            + 4321
+            + 777
+            + 1000
+            + 2600
+            + 5555,
             cancels=1,
             cancel_total=1000,
         ),
@@ -184,6 +208,10 @@ def test_name_and_amount_give_a_suggestion_not_a_match(allocated):
     assert line(allocated, 9) == ("SUGGESTED", "ORD-0000081", "NAME_AMOUNT_SUGGESTION")
     assert status(allocated, "ORD-0000081") == ("UNPAID", 0, None)
     assert line(allocated, 10) == ("UNMATCHED", None, "NO_CUSTOMER_NUMBER")
+
+
+def test_a_suggestion_between_equal_receivables_names_the_oldest_due_then_lowest_id(allocated):
+    assert line(allocated, 13) == ("SUGGESTED", "ORD-0000101", "NAME_AMOUNT_SUGGESTION")
 
 
 def test_the_same_order_paid_at_the_konbini_and_by_transfer_is_a_double_payment(allocated):
