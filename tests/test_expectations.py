@@ -100,3 +100,23 @@ def test_a_repeated_line_version_fails_the_blocking_suite(settings, instance):
         failed = validate_days(con, integrity, [dt.date(2026, 10, 1)])
     assert [f["expectation"] for f in failed] == ["expect_compound_columns_to_be_unique"]
     assert failed[0]["unexpected_count"] == 2
+
+
+def test_an_unknown_code_is_named_with_its_count(settings, instance):
+    lz.card(
+        settings.landing_dir,
+        "2026-10-01",
+        [lz.charge(f"txn_{n}", f"ORD-{n:07d}", 1000) for n in range(3)],
+    )
+    run_job(settings, instance, "2026-10-01")
+    sanity = next(s for s in load_suites() if s.name == "settlement_lines_sanity")
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute(
+            "UPDATE staging.settlement_lines SET line_type = 'BOGUS' "
+            "WHERE settlement_line_id = (SELECT min(settlement_line_id) "
+            "FROM staging.settlement_lines)"
+        )
+        failed = validate_days(con, sanity, [dt.date(2026, 10, 1)])
+    assert [
+        (f["expectation"], f["column"], f["unexpected_count"], f["examples"]) for f in failed
+    ] == [("expect_column_values_to_be_in_set", "line_type", 1, "BOGUS")]
