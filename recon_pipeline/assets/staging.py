@@ -132,9 +132,7 @@ def _manifest_base(day: dt.date, contract: Contract, landed: dict) -> dict:
     }
 
 
-def _string_columns(
-    contract: Contract, parsed: ParsedFile
-) -> list[pa.Array] | list[pa.Array | pa.ChunkedArray]:
+def _string_columns(contract: Contract, parsed: ParsedFile) -> list[pa.Array | pa.ChunkedArray]:
     if parsed.columns is not None:
         return parsed.columns
     if not parsed.rows:

@@ -49,12 +49,17 @@ REIWA = "reiwa-yymmdd"
 REIWA_OFFSET = 2018
 
 
+def _arrow_text(values: pd.Series) -> pyarrow.ChunkedArray:
+    """The column's Arrow strings, without a copy (the frame is Arrow-backed)."""
+    return pyarrow.chunked_array(pyarrow.array(values.astype(STRING)))
+
+
 def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
     """Dates in ``fmt``; ``reiwa-yymmdd`` is the 和暦 of Zengin files (Reiwa year + 2018).
 
     A file has few distinct dates, so each distinct text is parsed once (pandas, the same
     rules) and the result is looked up per row; pandas' own cache cost more than its parse."""
-    text = pyarrow.chunked_array(values.astype(STRING).array._pa_array).combine_chunks()
+    text = _arrow_text(values).combine_chunks()
     encoded = pc.dictionary_encode(text)
     distinct = _parse_distinct_dates(pd.Series(encoded.dictionary, dtype=STRING), fmt)
     lookup = np.append(distinct.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
@@ -105,7 +110,7 @@ def _integer_column(values: pd.Series) -> pd.Series:
 def _fits_bigint(values: pd.Series) -> pd.Series:
     """At most ``MAX_INTEGER_DIGITS`` characters after an optional minus sign (True where
     missing), as Arrow kernels: the pandas ``lstrip().len()`` copied every string."""
-    text = pyarrow.chunked_array(values.astype(STRING).array._pa_array)
+    text = _arrow_text(values)
     digits = pc.subtract(pc.utf8_length(text), pc.cast(pc.starts_with(text, "-"), pyarrow.int32()))
     fits = pc.fill_null(pc.less_equal(digits, MAX_INTEGER_DIGITS), True)
     return pd.Series(fits.to_numpy(), index=values.index)

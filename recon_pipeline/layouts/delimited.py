@@ -39,12 +39,14 @@ def _utf8_bytes(data: bytes, encoding: str, text: str) -> bytes:
 
 
 def _read_columnar(contract: Contract, text: str, data: bytes) -> ParsedFile | None:
-    """The same records as the line-by-line reader, parsed by Arrow's CSV reader into
-    columns, for the files where the two cannot differ: no quote character (so no field
-    spans lines and quoting cannot be malformed), ``\r`` only in ``\r\n``, and every
-    record as wide as the header. Anything else returns None and the exact reader runs."""
+    """``text`` (decoded from ``data``) as the same records as the line-by-line reader,
+    parsed by Arrow's CSV reader into columns, for the files where the two cannot differ:
+    no quote character (so no field spans lines and quoting cannot be malformed), ``\r``
+    only in ``\r\n``, and every record as wide as the header. Anything else returns None
+    and the exact reader runs."""
     if contract.quoting != "none" and '"' in text:
         return None
+    data = _utf8_bytes(data, contract.encoding, text)
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
     codes = np.frombuffer(data, dtype=np.uint8)
@@ -104,8 +106,7 @@ def read_delimited(contract: Contract, data: bytes, columnar: bool = True) -> Pa
     if not data or data.isspace():
         raise FileRejected("file is empty")
     text = decode(data, contract.encoding)
-    utf8 = _utf8_bytes(data, contract.encoding, text) if columnar else b""
-    if columnar and (parsed := _read_columnar(contract, text, utf8)) is not None:
+    if columnar and (parsed := _read_columnar(contract, text, data)) is not None:
         return parsed
     lines = [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
     quoting = csv.QUOTE_NONE if contract.quoting == "none" else csv.QUOTE_MINIMAL

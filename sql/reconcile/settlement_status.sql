@@ -36,7 +36,8 @@ set_aside AS (
     GROUP BY settlement_line_id
 ),
 suggestions AS (
-    SELECT l.settlement_line_id, arg_min(o.receivable_id, (o.due_date, o.receivable_id)) AS receivable_id
+    SELECT l.settlement_line_id,
+        arg_min(o.receivable_id, (o.due_date, o.receivable_id)) AS receivable_id
     FROM lines AS l
     JOIN open_bank AS o
         ON o.kana = normalize_kana(l.payer_name) AND o.open_amount = l.gross_amount
