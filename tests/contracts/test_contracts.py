@@ -57,6 +57,10 @@ def card_row(**changes: str) -> list[str]:
         ({"gross": "1,200"}, "gross: '1,200' is not an integer (digits only)"),
         ({"gross": "５０００"}, "gross: '５０００' is not an integer (digits only)"),
         ({"gross": "5000.0"}, "gross: '5000.0' is not an integer (digits only)"),
+        # Arrow's integer cast reads hex and leading zeros; the contract does not
+        ({"gross": "0x1F"}, "gross: '0x1F' is not an integer (digits only)"),
+        ({"gross": "0" * 18 + "5000"}, f"gross: '{'0' * 18}5000' has more than 18 digits"),
+        ({"gross": " 5000"}, "gross: ' 5000' is not an integer (digits only)"),
         ({"net": "1"}, "net must equal gross - fee"),
         ({"currency": "usd"}, "currency: 'usd' is not one of jpy"),
         ({"created": "2026-10-01T10:00:00"}, "is not an ISO 8601 timestamp with a UTC offset"),
