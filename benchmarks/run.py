@@ -106,9 +106,14 @@ def run_child(
     )
 
 
+DUCKDB_MEMORY_LIMIT: dict[str, str] = {}
+"""``RECON_DUCKDB_MEMORY_LIMIT`` for every child when ``--duckdb-memory-limit`` is given."""
+
+
 def recon_env(home: Path, landing: Path | None = None) -> dict[str, str]:
     """The environment without any RECON_/DAGSTER_ variable, pointed at a scratch home."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_", "DAGSTER_"))}
+    env |= DUCKDB_MEMORY_LIMIT
     env["RECON_HOME"] = str(home)
     env["DAGSTER_HOME"] = str(home / "dagster")
     if landing:
@@ -492,7 +497,8 @@ def print_report(report: dict, values: dict, targets: list[dict]) -> None:
     print(
         f"\n{scale['orders']:,} orders of history (backlog day {scale['backlog_day']}) + "
         f"{scale['days']} daily partitions of ~{scale['daily_orders']:,} orders; "
-        f"generated in {report['generate_seconds']:.1f} s"
+        f"generated in {report['generate_seconds']:.1f} s; DuckDB memory limit: "
+        f"{scale.get('duckdb_memory_limit', 'default (half the RAM)')}"
     )
     sources = sorted(
         set(report["input"]["backlog"]["rows"]) | set(report["input"]["daily"]["rows"])
@@ -684,6 +690,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="seconds after which a `recon run` child is killed (figures so far)",
     )
+    parser.add_argument(
+        "--duckdb-memory-limit",
+        default=None,
+        help="RECON_DUCKDB_MEMORY_LIMIT for the pipeline (e.g. 2GB; default: half the RAM)",
+    )
     parser.add_argument("--scratch", type=Path, default=None, help="scratch dir (kept)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch dir")
     parser.add_argument(
@@ -694,6 +705,8 @@ def main(argv: list[str] | None = None) -> int:
         report = json.loads(args.report.read_text())
         print_report(report, report["figures"], report["targets"])
         return 0
+    if args.duckdb_memory_limit:
+        DUCKDB_MEMORY_LIMIT["RECON_DUCKDB_MEMORY_LIMIT"] = args.duckdb_memory_limit
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="recon-bench-"))
     scratch.mkdir(parents=True, exist_ok=True)
     landing = scratch / "landing"
@@ -715,6 +728,7 @@ def main(argv: list[str] | None = None) -> int:
                 "backlog_day": gen.backlog_day.isoformat(),
                 "daily_days": [d.isoformat() for d in gen.days],
                 "orders_generated": gen.orders,
+                "duckdb_memory_limit": args.duckdb_memory_limit or "default (half the RAM)",
             },
             "generate_seconds": generate_seconds,
             "input": {
