@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
 
 from recon_pipeline import konbini
@@ -98,49 +99,67 @@ def deliver(
     return written, target
 
 
+def _cell_text(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _encodes(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def slip_file_rows(requests: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
-    """Cells of the slip file, and the request ids whose text needed 〓 replacements."""
-    rows, replaced = [], []
-    for request in requests.sort_values("request_id").itertuples(index=False):
-        values = request._asdict()
-        cells = []
-        touched = False
-        for column in SLIP_COLUMNS:
-            value = values[column]
-            if column == "due_date":
-                text = pd.Timestamp(value).strftime("%Y%m%d")
-            elif value is None or (not isinstance(value, str) and pd.isna(value)):
-                text = ""
-            else:
-                text = str(value)
-            if column in TEXT_FIELDS:
-                text, changed = cp932_safe(text)
-                touched |= changed
-            cells.append(neutralize(text))
-        if touched:
-            replaced.append(values["request_id"])
-        rows.append(cells)
-    return rows, replaced
+    """Cells of the slip file, and the request ids whose text needed 〓 replacements.
+
+    Column by column (a backlog day sends tens of thousands of requests; a cell at a time
+    through ``itertuples`` cost 16 µs)."""
+    ordered = requests.sort_values("request_id")
+    touched = np.zeros(len(ordered), dtype=bool)
+    columns = []
+    for column in SLIP_COLUMNS:
+        if column == "due_date":
+            texts = pd.to_datetime(ordered[column]).dt.strftime("%Y%m%d").tolist()
+        else:
+            texts = [v if isinstance(v, str) else _cell_text(v) for v in ordered[column].tolist()]
+        if column in TEXT_FIELDS and not _encodes("".join(texts), "cp932"):
+            safe = [cp932_safe(text) for text in texts]
+            texts = [text for text, _ in safe]
+            touched |= np.array([changed for _, changed in safe], dtype=bool)
+        columns.append([neutralize(text) for text in texts])
+    replaced = ordered["request_id"][touched].tolist()
+    return [list(cells) for cells in zip(*columns, strict=True)], replaced
 
 
 def _with_barcodes(due: pd.DataFrame, target: ExportTarget) -> tuple[pd.DataFrame, list[str]]:
     """Barcode per request; a request whose amount no barcode can carry is held back."""
     barcodes, unissuable = [], []
-    for request in due.itertuples(index=False):
+    for request_id, slip_number, reissue_no, due_date, amount in zip(
+        due["request_id"].tolist(),
+        due["slip_number"].tolist(),
+        due["reissue_no"].tolist(),
+        pd.to_datetime(due["due_date"]).dt.date.tolist(),
+        due["amount"].tolist(),
+        strict=True,
+    ):
         try:
             barcodes.append(
                 konbini.build(
                     company_code=target.company_code,
                     shop_code=target.shop_code,
-                    payment_ref=request.slip_number,
-                    reissue_no=int(request.reissue_no),
-                    due_date=pd.Timestamp(request.due_date).date(),
-                    amount=int(request.amount),
+                    payment_ref=slip_number,
+                    reissue_no=int(reissue_no),
+                    due_date=due_date,
+                    amount=int(amount),
                 )
             )
         except ValueError as error:
             barcodes.append(None)
-            unissuable.append(f"{request.request_id}: {error}")
+            unissuable.append(f"{request_id}: {error}")
     due = due.assign(barcode=barcodes)
     return due[due["barcode"].notna()], unissuable
 
