@@ -99,15 +99,9 @@ def write_day(
     """Replace the day's versions of ``table`` with what ``sql/<statement>.sql`` yields for the
     day's scope, and record the day in ``marts.snapshot_days``. Runs in the caller's
     transaction; ``audit.reconcile_scope`` must hold the day's scope."""
-    columns = _state_columns(con, table)
-    listed = ", ".join(columns)
+    listed = ", ".join(_state_columns(con, table))
     keys = ", ".join(table.keys)
-    joined = " AND ".join(f"t.{key} = k.{key}" for key in table.keys)
     history = table.history
-    scope = (
-        f"{table.scope_column} IN (SELECT item_id FROM audit.reconcile_scope "
-        f"WHERE as_of = $day AND side = '{table.scope_side}')"
-    )
     day_params = {"day": day}
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE undone AS "
@@ -119,50 +113,21 @@ def write_day(
         "DELETE FROM marts.snapshot_days WHERE table_name = $table AND as_of = $day",
         {"table": table.view, "day": day},
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT {listed} FROM ({sql(statement)})", params
-    )
     alone = con.execute(
         f"SELECT NOT EXISTS (SELECT 1 FROM {history} WHERE valid_from <> $day)", day_params
     ).fetchone()
     if alone and alone[0]:
-        # no version before or after the day (a first load): every row is a first version
-        con.execute("CREATE OR REPLACE TEMP TABLE changed AS SELECT *, true AS present FROM fresh")
+        # no version before or after the day (a first load): every row is a first version,
+        # written straight from the statement (no copy to compare)
+        inserted = con.execute(
+            f"INSERT INTO {history} ({listed}, present, valid_from, valid_to) "
+            f"SELECT {listed}, true, $as_of, $current FROM ({sql(statement)})",
+            {**params, "current": CURRENT},
+        ).fetchone()
+        written = int(inserted[0]) if inserted else 0
+        result = DayVersions(recomputed=written, versions=written)
     else:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE previous AS SELECT {listed} FROM {history} "
-            f"WHERE valid_from < $day AND valid_to >= $day AND present AND {scope}",
-            day_params,
-        )
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE changed AS "
-            f"SELECT *, true AS present FROM (SELECT * FROM fresh EXCEPT SELECT * FROM previous) "
-            f"UNION ALL "
-            f"SELECT *, false AS present FROM previous AS t "
-            f"WHERE NOT EXISTS (SELECT 1 FROM fresh AS k WHERE {joined}); "
-            f"DROP TABLE previous"
-        )
-    con.execute(
-        f"INSERT INTO {history} ({listed}, present, valid_from, valid_to) "
-        f"SELECT {listed}, present, $day, $current FROM changed",
-        {"day": day, "current": CURRENT},
-    )
-    if not (alone and alone[0]):
-        con.execute(
-            f"UPDATE {history} AS t SET valid_to = k.next_from FROM ("
-            f"  SELECT {keys}, valid_from, coalesce(lead(valid_from) OVER ("
-            f"      PARTITION BY {keys} ORDER BY valid_from), $current) AS next_from"
-            f"  FROM {history}"
-            f"  WHERE ({keys}) IN (SELECT {keys} FROM undone UNION SELECT {keys} FROM changed)"
-            f") AS k "
-            f"WHERE {joined} AND t.valid_from = k.valid_from AND t.valid_to <> k.next_from",
-            {"current": CURRENT},
-        )
-    counted = con.execute(
-        "SELECT (SELECT count(*) FROM fresh), (SELECT count(*) FROM changed)"
-    ).fetchone()
-    assert counted is not None
-    result = DayVersions(recomputed=int(counted[0]), versions=int(counted[1]))
+        result = _write_changes(con, table, day, statement, params)
     con.execute(
         "INSERT INTO marts.snapshot_days VALUES ($table, $day, $since, $recomputed, $versions, "
         "$policy_hash)",
@@ -177,5 +142,62 @@ def write_day(
     )
     log_write(con, history, day)
     log_write(con, "marts.snapshot_days", day)
-    con.execute("DROP TABLE undone; DROP TABLE fresh; DROP TABLE changed")
+    con.execute("DROP TABLE undone")
     return result
+
+
+def _write_changes(
+    con: duckdb.DuckDBPyConnection,
+    table: VersionedTable,
+    day: dt.date,
+    statement: str,
+    params: dict[str, Any],
+) -> DayVersions:
+    """Versions where the day's scope, recomputed, differs from the versions in force the day
+    before (new, changed or ended items), then ``valid_to`` of every item whose versions the
+    day touched (``undone`` holds the items of the day's versions before they were deleted)."""
+    listed = ", ".join(_state_columns(con, table))
+    keys = ", ".join(table.keys)
+    joined = " AND ".join(f"t.{key} = k.{key}" for key in table.keys)
+    history = table.history
+    scope = (
+        f"{table.scope_column} IN (SELECT item_id FROM audit.reconcile_scope "
+        f"WHERE as_of = $day AND side = '{table.scope_side}')"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT {listed} FROM ({sql(statement)})", params
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE previous AS SELECT {listed} FROM {history} "
+        f"WHERE valid_from < $day AND valid_to >= $day AND present AND {scope}",
+        {"day": day},
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE changed AS "
+        f"SELECT *, true AS present FROM (SELECT * FROM fresh EXCEPT SELECT * FROM previous) "
+        f"UNION ALL "
+        f"SELECT *, false AS present FROM previous AS t "
+        f"WHERE NOT EXISTS (SELECT 1 FROM fresh AS k WHERE {joined}); "
+        f"DROP TABLE previous"
+    )
+    con.execute(
+        f"INSERT INTO {history} ({listed}, present, valid_from, valid_to) "
+        f"SELECT {listed}, present, $day, $current FROM changed",
+        {"day": day, "current": CURRENT},
+    )
+    con.execute(
+        f"UPDATE {history} AS t SET valid_to = k.next_from FROM ("
+        f"  SELECT {keys}, valid_from, coalesce(lead(valid_from) OVER ("
+        f"      PARTITION BY {keys} ORDER BY valid_from), $current) AS next_from"
+        f"  FROM {history}"
+        f"  WHERE ({keys}) IN (SELECT {keys} FROM undone UNION SELECT {keys} FROM changed)"
+        f") AS k "
+        f"WHERE {joined} AND t.valid_from = k.valid_from AND t.valid_to <> k.next_from",
+        {"current": CURRENT},
+    )
+    counted = con.execute(
+        "SELECT (SELECT count(*) FROM fresh), (SELECT count(*) FROM changed)"
+    ).fetchone()
+    assert counted is not None
+    con.execute("DROP TABLE fresh; DROP TABLE changed")
+    return DayVersions(recomputed=int(counted[0]), versions=int(counted[1]))
