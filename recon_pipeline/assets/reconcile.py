@@ -63,25 +63,40 @@ STATEMENTS = (
 )
 
 
+AS_OF_TABLES = {
+    "scope_receivables_as_of": "staging.receivables_as_of",
+    "scope_lines_as_of": "staging.settlement_lines_as_of",
+}
+"""The scope's receivables and settlement lines as of the day, made once for the three
+statements (each derived them again: 1.6 s of the 1M backlog day's 8 s, three times)."""
+
+
 def reconcile_day(
     con: duckdb.DuckDBPyConnection, day: dt.date
 ) -> tuple[DayScope, dict[str, versions.DayVersions]]:
     """One day: its scope, then the matches, the ledger and the line statuses, as versions
     (in the caller's transaction)."""
     scope = compute_scope(con, day)
+    for name, macro in AS_OF_TABLES.items():
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS "
+            f"SELECT * FROM {macro}($as_of, scoped := $scoped)",
+            # from nothing the scope is everything visible: no need to look it up
+            {"as_of": day, "scoped": scope.since is not None},
+        )
     written = {
         table.view: versions.write_day(
             con,
             table,
             day,
             statement,
-            # from nothing the scope is everything visible: no need to look it up
-            {"as_of": day, "scoped": scope.since is not None},
+            {"as_of": day},
             since=scope.since,
             policy_hash=scope.policy_hash,
         )
         for table, statement in STATEMENTS
     }
+    con.execute("; ".join(f"DROP TABLE {name}" for name in AS_OF_TABLES))
     return scope, written
 
 

@@ -11,15 +11,18 @@
 -- Before all of them, operators' dispositions: IGNORE sets a line aside, MANUAL_MATCH links
 -- a line to a receivable (the first valid one per line wins).
 -- A line taken by an earlier rule is never offered to a later one.
--- Only the day's scope is matched (audit.reconcile_scope; $scoped is false when the scope is
--- everything): every receivable and line that shares a key, a customer or a disposition
--- with one in scope is in it too, so each rule sees all it would see over the whole history.
+-- Only the day's scope is matched (audit.reconcile_scope): every receivable and line that
+-- shares a key, a customer or a disposition with one in scope is in it too, so each rule
+-- sees all it would see over the whole history. scope_receivables_as_of and
+-- scope_lines_as_of are the scope's receivables and lines as of the day
+-- (staging.receivables_as_of / staging.settlement_lines_as_of), made once a day by
+-- recon_pipeline.assets.reconcile for the three reconcile statements.
 WITH receivables AS (
-    SELECT * FROM staging.receivables_as_of($as_of, scoped := $scoped)
+    SELECT * FROM scope_receivables_as_of
 ),
 all_lines AS (
     SELECT *
-    FROM staging.settlement_lines_as_of($as_of, scoped := $scoped)
+    FROM scope_lines_as_of
     WHERE line_type NOT IN ('FEE', 'KONBINI_CANCEL', 'BANK_CANCEL')
 ),
 dispositions AS (

@@ -1,14 +1,15 @@
 -- The receivable ledger as of a day, for the receivables in the day's scope: expected, paid
 -- (Σ matched gross), outstanding, status and difference reason. Days past due and aging
 -- follow from the day alone: the view marts.receivables computes them.
+-- scope_receivables_as_of / scope_lines_as_of: see reconcile/matches.sql.
 WITH receivables AS (
-    SELECT * FROM staging.receivables_as_of($as_of, scoped := $scoped)
+    SELECT * FROM scope_receivables_as_of
 ),
 linked AS (
     SELECT m.receivable_id, m.matched_amount, l.gross_amount, l.line_type, l.paid_date,
         r.original_amount, r.expected_amount
     FROM marts.matches AS m
-    JOIN staging.settlement_lines_as_of($as_of, scoped := $scoped) AS l USING (settlement_line_id)
+    JOIN scope_lines_as_of AS l USING (settlement_line_id)
     JOIN receivables AS r USING (receivable_id)
     WHERE m.as_of = $as_of
 ),

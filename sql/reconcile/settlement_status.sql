@@ -4,8 +4,9 @@
 -- the oldest due date, then the lowest receivable id, so a rerun names the same one):
 -- it counts nowhere until a disposition confirms it. Only the day's scope is recomputed;
 -- the open bank receivables a suggestion may name come from the ledger as of the day.
+-- scope_receivables_as_of / scope_lines_as_of: see reconcile/matches.sql.
 WITH receivables AS (
-    SELECT * FROM staging.receivables_as_of($as_of, scoped := $scoped)
+    SELECT * FROM scope_receivables_as_of
 ),
 keys AS (
     SELECT payment_method, match_key, count(*) AS candidates
@@ -14,7 +15,7 @@ keys AS (
     GROUP BY payment_method, match_key
 ),
 lines AS (
-    SELECT * FROM staging.settlement_lines_as_of($as_of, scoped := $scoped)
+    SELECT * FROM scope_lines_as_of
 ),
 matched AS (
     SELECT settlement_line_id, min(receivable_id) AS receivable_id
