@@ -17,6 +17,7 @@ from recon_pipeline.resources.warehouse import (
     create_tables,
     log_write,
     publish_copy,
+    schema_fingerprint,
 )
 from tests import landing as lz
 
@@ -281,3 +282,26 @@ def test_a_warehouse_from_before_versions_gets_the_views(tmp_path):
     ).fetchall()
     assert views == [("customer_profile",), ("matches",), ("receivables",), ("settlement_status",)]
     assert con.execute("SELECT count(*) FROM marts.receivables").fetchone() == (0,)
+
+
+def test_a_warehouse_made_with_these_definitions_is_left_alone(tmp_path):
+    """Every asset connects; the DDL, views and macros run only when the warehouse was made
+    with other definition files (``audit.schema_fingerprint``), e.g. after an upgrade."""
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    create_tables(con)
+
+    def has_view() -> bool:
+        return con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE schema_name = 'marts' "
+            "AND view_name = 'matches'"
+        ).fetchone() == (1,)
+
+    con.execute("DROP VIEW marts.matches")
+    create_tables(con)
+    assert not has_view()
+    con.execute("UPDATE audit.schema_fingerprint SET fingerprint = 'made by an older release'")
+    create_tables(con)
+    assert has_view()
+    assert con.execute("SELECT fingerprint FROM audit.schema_fingerprint").fetchone() == (
+        schema_fingerprint(),
+    )
