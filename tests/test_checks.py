@@ -96,3 +96,28 @@ def test_conservation_names_a_line_in_two_statuses(settings, instance):
             con, "checks/conservation", dt.date(2026, 10, 1), load_contracts()
         )
     assert offending["settlement_line_id"].tolist() == ["card:txn_0001"]
+
+
+def test_balance_names_receivables_written_on_the_day_even_when_totals_agree(settings, instance):
+    """Item by item, the balance check reads the receivables whose versions (or links) the
+    day wrote: two errors that cancel out in the totals are still named."""
+    shutil.copytree(SAMPLES, settings.landing_dir)
+    run_job(settings, instance, "2026-10-01")
+    day = dt.date(2026, 10, 1)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        first, second = (
+            row[0]
+            for row in con.execute(
+                "SELECT receivable_id FROM marts.receivables_history WHERE valid_from = $day "
+                "ORDER BY receivable_id LIMIT 2",
+                {"day": day},
+            ).fetchall()
+        )
+        for receivable_id, change in ((first, 1), (second, -1)):
+            con.execute(
+                "UPDATE marts.receivables_history SET outstanding_amount = outstanding_amount "
+                "+ $change WHERE receivable_id = $id AND valid_from = $day",
+                {"change": change, "id": receivable_id, "day": day},
+            )
+        offending = offending_rows(con, "checks/balance", day, load_contracts())
+    assert sorted(offending["receivable_id"]) == sorted([first, second])

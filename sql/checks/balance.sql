@@ -1,12 +1,15 @@
 -- Receivables breaking expected − paid − written off = outstanding, or whose paid amount
 -- (+ what was refunded) differs from the sum of their matches; links to no receivable; and
 -- the day's totals over every receivable and link. Receivable by receivable, the check looks
--- at the receivables the day recomputed (audit.reconcile_scope): the others kept versions
--- that passed on the day they were written. The totals cover everything, so a version that
--- went wrong since shows there.
+-- at the receivables whose own version or one of whose links was written on the day: every
+-- other receivable is as it was on the day its versions were written, and was checked then
+-- (a receivable the day recomputed and found unchanged included). Both version tables are
+-- written day by day, so the versions of one day are read without scanning the others. The
+-- totals cover everything, so a version that went wrong since shows there.
 WITH scope AS (
-    SELECT item_id AS receivable_id FROM audit.reconcile_scope
-    WHERE as_of = $day AND side = 'RECEIVABLE'
+    SELECT receivable_id FROM marts.receivables_history WHERE valid_from = $day
+    UNION
+    SELECT receivable_id FROM marts.matches_history WHERE valid_from = $day
 ),
 matched AS (
     SELECT receivable_id, sum(matched_amount) AS matched_amount
@@ -26,7 +29,9 @@ per_receivable AS (
 orphans AS (
     SELECT m.receivable_id, NULL, NULL, NULL, NULL, m.matched_amount
     FROM matched AS m
-    WHERE m.receivable_id NOT IN (SELECT receivable_id FROM marts.receivables WHERE as_of = $day)
+    WHERE m.receivable_id NOT IN (
+        SELECT receivable_id FROM marts.receivables
+        WHERE as_of = $day AND receivable_id IN (SELECT receivable_id FROM scope))
 ),
 link_totals AS MATERIALIZED (
     -- one scan of every link of the day, read twice below
