@@ -74,9 +74,15 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
         "AND schema_name = 'audit' AND table_name = 'schema_fingerprint'"
     ).fetchone()
-    if made and made[0] and con.execute(
-        "SELECT count(*) FROM audit.schema_fingerprint WHERE fingerprint = $f", {"f": fingerprint}
-    ).fetchall() == [(1,)]:
+    if (
+        made
+        and made[0]
+        and con.execute(
+            "SELECT count(*) FROM audit.schema_fingerprint WHERE fingerprint = $f",
+            {"f": fingerprint},
+        ).fetchall()
+        == [(1,)]
+    ):
         return
     _create_tables(con)
     con.execute(
