@@ -121,32 +121,43 @@ def compute_scope(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayScope:
 
 def _close(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
     """Grow the seeds (``scope_seeds``) to every item they reach, in rounds until a round adds
-    nothing, and write them as the day's scope; returns the rounds."""
+    nothing, and write them as the day's scope; returns the rounds.
+
+    A round follows only what the last steps added (``scope_new_receivables``,
+    ``scope_new_lines``): what the earlier members reach was found when they were new. Each
+    round still scans the events and the lines, but against a handful of keys after the
+    first, so the rounds that add a few items and the last one, which adds none, cost a
+    third of the first (10M orders: 9.7 s for three rounds before)."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE scope_cross_links AS "
         "SELECT receivable_id, settlement_line_id FROM marts.matches_history "
         "WHERE rule = 'cross_channel' AND valid_from < $as_of AND valid_to >= $as_of AND present",
         {"as_of": day},
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE scope_receivables (receivable_id VARCHAR, "
-        "customer_id VARCHAR, payment_method VARCHAR, match_key VARCHAR); "
-        "CREATE OR REPLACE TEMP TABLE scope_lines (settlement_line_id VARCHAR, "
-        "payment_method VARCHAR, match_key VARCHAR)"
-    )
+    for prefix in ("scope", "scope_new"):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {prefix}_receivables (receivable_id VARCHAR, "
+            f"customer_id VARCHAR, payment_method VARCHAR, match_key VARCHAR); "
+            f"CREATE OR REPLACE TEMP TABLE {prefix}_lines (settlement_line_id VARCHAR, "
+            f"payment_method VARCHAR, match_key VARCHAR)"
+        )
+    con.execute("CREATE OR REPLACE TEMP TABLE scope_round_seeds AS SELECT * FROM scope_seeds")
     at = {"as_of": day}
     # the seed lines first, so that the first round already reaches their receivables
     con.execute(
-        "INSERT INTO scope_lines SELECT DISTINCT settlement_line_id, payment_method, match_key "
-        "FROM staging.settlement_lines WHERE partition_date <= $as_of AND paid_date <= $as_of "
+        "INSERT INTO scope_new_lines SELECT DISTINCT settlement_line_id, payment_method, "
+        "match_key FROM staging.settlement_lines WHERE partition_date <= $as_of "
+        "AND paid_date <= $as_of "
         "AND settlement_line_id IN (SELECT item_id FROM scope_seeds WHERE side = 'SETTLEMENT')",
         at,
     )
+    con.execute("INSERT INTO scope_lines SELECT * FROM scope_new_lines")
     rounds = 0
     while True:
         rounds += 1
-        added = _insert(con, "scope_receivables", "reconcile/scope/receivables", at)
-        added += _insert(con, "scope_lines", "reconcile/scope/lines", at)
+        added = _add(con, "receivables", at)
+        con.execute("DELETE FROM scope_round_seeds")
+        added += _add(con, "lines", at)
         if not added:
             break
         if rounds >= MAX_ROUNDS:
@@ -160,14 +171,24 @@ def _close(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
         at,
     )
     con.execute(
-        "DROP TABLE scope_seeds; DROP TABLE scope_receivables; DROP TABLE scope_lines; "
-        "DROP TABLE scope_cross_links"
+        "DROP TABLE scope_seeds; DROP TABLE scope_round_seeds; DROP TABLE scope_cross_links"
+        + "".join(
+            f"; DROP TABLE {prefix}_{side}"
+            for prefix in ("scope", "scope_new")
+            for side in ("receivables", "lines")
+        )
     )
     return rounds
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, statement: str, params: dict) -> int:
-    row = con.execute(f"INSERT INTO {table} {sql(statement)}", params).fetchone()
+def _add(con: duckdb.DuckDBPyConnection, side: str, params: dict) -> int:
+    """One step of a round: the ``side`` items (``receivables`` or ``lines``) that what the
+    last steps added reaches become ``scope_new_<side>`` and join ``scope_<side>``."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE scope_found AS {sql(f'reconcile/scope/{side}')}", params
+    )
+    con.execute(f"DROP TABLE scope_new_{side}; ALTER TABLE scope_found RENAME TO scope_new_{side}")
+    row = con.execute(f"INSERT INTO scope_{side} SELECT * FROM scope_new_{side}").fetchone()
     return int(row[0]) if row else 0
 
 

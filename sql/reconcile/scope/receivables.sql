@@ -1,4 +1,6 @@
--- Receivables the scope reaches and does not hold yet:
+-- Receivables the scope reaches and does not hold yet, from what the last round added
+-- (scope_new_receivables, scope_new_lines; the seeds in the first round, scope_round_seeds):
+-- whatever the earlier members reach was found in the earlier rounds.
 -- * seeds, and every receivable with the key (payment method + match key) of a receivable or
 --   line in scope: a key's lines are summed over all its receivables;
 -- * for a customer number in scope, the other orders of its customers whose expected amount
@@ -15,9 +17,9 @@ WITH events AS (
     WHERE partition_date <= $as_of AND event_date <= $as_of
 ),
 scope_keys AS (
-    SELECT payment_method, match_key FROM scope_receivables WHERE match_key IS NOT NULL
+    SELECT payment_method, match_key FROM scope_new_receivables WHERE match_key IS NOT NULL
     UNION
-    SELECT payment_method, match_key FROM scope_lines WHERE match_key IS NOT NULL
+    SELECT payment_method, match_key FROM scope_new_lines WHERE match_key IS NOT NULL
 ),
 scope_transfers AS (
     SELECT DISTINCT match_key, gross_amount
@@ -49,23 +51,24 @@ cross_candidates AS (
 ),
 changed_customers AS (
     SELECT customer_id FROM events
-    WHERE order_id IN (SELECT item_id FROM scope_seeds WHERE side = 'RECEIVABLE' AND by_event)
+    WHERE order_id IN (
+        SELECT item_id FROM scope_round_seeds WHERE side = 'RECEIVABLE' AND by_event)
 )
 SELECT DISTINCT order_id AS receivable_id, customer_id, payment_method, match_key
 FROM events
 WHERE order_id NOT IN (SELECT receivable_id FROM scope_receivables)
     AND (
-        order_id IN (SELECT item_id FROM scope_seeds WHERE side = 'RECEIVABLE')
+        order_id IN (SELECT item_id FROM scope_round_seeds WHERE side = 'RECEIVABLE')
         OR (payment_method, match_key) IN (SELECT payment_method, match_key FROM scope_keys)
         OR order_id IN (SELECT order_id FROM cross_candidates)
         OR (payment_method = 'BANK_TRANSFER' AND match_key IS NOT NULL
             AND customer_id IN (SELECT customer_id FROM changed_customers))
         OR order_id IN (
             SELECT receivable_id FROM staging.dispositions_as_of($as_of)
-            WHERE settlement_line_id IN (SELECT settlement_line_id FROM scope_lines)
+            WHERE settlement_line_id IN (SELECT settlement_line_id FROM scope_new_lines)
         )
         OR order_id IN (
             SELECT receivable_id FROM scope_cross_links
-            WHERE settlement_line_id IN (SELECT settlement_line_id FROM scope_lines)
+            WHERE settlement_line_id IN (SELECT settlement_line_id FROM scope_new_lines)
         )
     )
