@@ -712,7 +712,9 @@ def main(argv: list[str] | None = None) -> int:
     landing = scratch / "landing"
     try:
         print(f"scratch: {scratch}", flush=True)
-        shutil.rmtree(landing, ignore_errors=True)
+        for leftover in (landing, *(scratch / home for home in ("history", "no_history", "demo"))):
+            # a kept scratch holds the last run's warehouses and Dagster runs: start from none
+            shutil.rmtree(leftover, ignore_errors=True)
         started = time.perf_counter()
         gen = generate(landing, args.orders, args.days, seed=args.seed)
         generate_seconds = time.perf_counter() - started
