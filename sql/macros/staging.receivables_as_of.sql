@@ -3,6 +3,8 @@
 -- settlement date (shipped + lag) as due date. Most orders have one event: only those with
 -- more are ranked (a window over every event cost more than the rest of the statement).
 -- scoped := true keeps only the receivables the day recomputes (audit.reconcile_scope).
+-- Names and addresses are not part of it: matching does not read them, and the slip export
+-- takes the latest from staging.receivable_events.
 CREATE OR REPLACE MACRO staging.receivables_as_of(as_of_date, scoped := false) AS TABLE
 WITH events AS (
     SELECT *
@@ -31,14 +33,6 @@ adjustments AS (
     FROM events
     WHERE event_type <> 'SHIP'
     GROUP BY order_id
-),
-latest AS (
-    SELECT order_id, customer_name, postal_code, address
-    FROM events
-    WHERE order_id IN (SELECT order_id FROM repeated)
-    QUALIFY row_number() OVER (
-        PARTITION BY order_id ORDER BY event_date DESC, partition_date DESC, event_id DESC
-    ) = 1
 )
 SELECT
     s.order_id AS receivable_id,
@@ -49,15 +43,10 @@ SELECT
     s.payment_ref,
     staging.match_key(s.payment_method, s.order_id, s.payment_ref, s.tracking_no) AS match_key,
     s.event_date AS shipped_on,
-    greatest(s.partition_date, s.event_date) AS known_since,
     s.expected_delta AS original_amount,
     s.expected_delta + coalesce(a.adjusted_amount, 0) AS expected_amount,
     s.coupon_discount + s.points_used AS discount_amount,
-    coalesce(s.due_date, s.event_date + CAST(c.settlement_lag_days AS INTEGER)) AS due_date,
-    CASE WHEN l.order_id IS NULL THEN s.customer_name ELSE l.customer_name END AS customer_name,
-    CASE WHEN l.order_id IS NULL THEN s.postal_code ELSE l.postal_code END AS postal_code,
-    CASE WHEN l.order_id IS NULL THEN s.address ELSE l.address END AS address
+    coalesce(s.due_date, s.event_date + CAST(c.settlement_lag_days AS INTEGER)) AS due_date
 FROM ships AS s
 LEFT JOIN adjustments AS a USING (order_id)
-LEFT JOIN latest AS l USING (order_id)
 LEFT JOIN config.collections AS c ON c.payment_method = s.payment_method

@@ -17,10 +17,10 @@
 -- scope_lines_as_of are the scope's receivables and lines as of the day
 -- (staging.receivables_as_of / staging.settlement_lines_as_of), made once a day by
 -- recon_pipeline.assets.reconcile for the three reconcile statements.
-WITH receivables AS (
+WITH receivables AS NOT MATERIALIZED (
     SELECT * FROM scope_receivables_as_of
 ),
-all_lines AS (
+all_lines AS NOT MATERIALIZED (
     SELECT *
     FROM scope_lines_as_of
     WHERE line_type NOT IN ('FEE', 'KONBINI_CANCEL', 'BANK_CANCEL')
@@ -43,7 +43,7 @@ set_aside AS (
     UNION ALL
     SELECT settlement_line_id FROM manual
 ),
-lines AS (
+lines AS NOT MATERIALIZED (
     SELECT *
     FROM all_lines
     WHERE match_key IS NOT NULL

@@ -2,7 +2,7 @@
 -- (Σ matched gross), outstanding, status and difference reason. Days past due and aging
 -- follow from the day alone: the view marts.receivables computes them.
 -- scope_receivables_as_of / scope_lines_as_of: see reconcile/matches.sql.
-WITH receivables AS (
+WITH receivables AS NOT MATERIALIZED (
     SELECT * FROM scope_receivables_as_of
 ),
 linked AS (

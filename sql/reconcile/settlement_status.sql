@@ -5,7 +5,7 @@
 -- it counts nowhere until a disposition confirms it. Only the day's scope is recomputed;
 -- the open bank receivables a suggestion may name come from the ledger as of the day.
 -- scope_receivables_as_of / scope_lines_as_of: see reconcile/matches.sql.
-WITH receivables AS (
+WITH receivables AS NOT MATERIALIZED (
     SELECT * FROM scope_receivables_as_of
 ),
 keys AS (
@@ -14,7 +14,7 @@ keys AS (
     WHERE match_key IS NOT NULL
     GROUP BY payment_method, match_key
 ),
-lines AS (
+lines AS NOT MATERIALIZED (
     SELECT * FROM scope_lines_as_of
 ),
 matched AS (
