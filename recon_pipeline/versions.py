@@ -127,7 +127,7 @@ def write_day(
         written = int(inserted[0]) if inserted else 0
         result = DayVersions(recomputed=written, versions=written)
     else:
-        result = _write_changes(con, table, day, statement, params)
+        result = _write_changes(con, table, day, statement, params, everything=since is None)
     con.execute(
         "INSERT INTO marts.snapshot_days VALUES ($table, $day, $since, $recomputed, $versions, "
         "$policy_hash)",
@@ -152,16 +152,21 @@ def _write_changes(
     day: dt.date,
     statement: str,
     params: dict[str, Any],
+    *,
+    everything: bool,
 ) -> DayVersions:
     """Versions where the day's scope, recomputed, differs from the versions in force the day
     before (new, changed or ended items), then ``valid_to`` of every item whose versions the
-    day touched (``undone`` holds the items of the day's versions before they were deleted)."""
+    day touched (``undone`` holds the items of the day's versions before they were deleted).
+    ``everything``: the day was recomputed from nothing, so every item is in its scope."""
     listed = ", ".join(_state_columns(con, table))
     keys = ", ".join(table.keys)
     joined = " AND ".join(f"t.{key} = k.{key}" for key in table.keys)
     history = table.history
     scope = (
-        f"{table.scope_column} IN (SELECT item_id FROM audit.reconcile_scope "
+        "true"
+        if everything
+        else f"{table.scope_column} IN (SELECT item_id FROM audit.reconcile_scope "
         f"WHERE as_of = $day AND side = '{table.scope_side}')"
     )
     con.execute(

@@ -6,6 +6,7 @@ dispositions reach) and stores what changed as versions (``recon_pipeline.versio
 tables are views that show every reconciled day in full.
 """
 
+import dataclasses
 import datetime as dt
 
 import dagster as dg
@@ -77,12 +78,14 @@ def reconcile_day(
     """One day: its scope, then the matches, the ledger and the line statuses, as versions
     (in the caller's transaction)."""
     scope = compute_scope(con, day)
+    # from nothing the scope is everything visible, and not written out; a literal, as DuckDB
+    # plans the look-up into the scope for a parameter even when it is false
+    scoped = "true" if scope.since is not None else "false"
     for name, macro in AS_OF_TABLES.items():
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {name} AS "
-            f"SELECT * FROM {macro}($as_of, scoped := $scoped)",
-            # from nothing the scope is everything visible: no need to look it up
-            {"as_of": day, "scoped": scope.since is not None},
+            f"SELECT * FROM {macro}($as_of, scoped := {scoped})",
+            {"as_of": day},
         )
     written = {
         table.view: versions.write_day(
@@ -97,6 +100,12 @@ def reconcile_day(
         for table, statement in STATEMENTS
     }
     con.execute("; ".join(f"DROP TABLE {name}" for name in AS_OF_TABLES))
+    if scope.since is None:
+        scope = dataclasses.replace(
+            scope,
+            receivables=written[versions.RECEIVABLES.view].recomputed,
+            lines=written[versions.SETTLEMENT_STATUS.view].recomputed,
+        )
     return scope, written
 
 

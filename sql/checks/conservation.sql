@@ -1,15 +1,16 @@
 -- Settlement lines not in exactly one status, MATCHED lines without match links (or linked
 -- lines not MATCHED), and matched lines whose links do not add up to the line's gross — line
 -- by line for the lines the day recomputed (audit.reconcile_scope; the others kept versions
--- that passed on the day they were written) — and the day's total over every line: the
--- links add up to the gross of the MATCHED lines.
-WITH scope AS (
-    SELECT item_id AS settlement_line_id FROM audit.reconcile_scope
-    WHERE as_of = $day AND side = 'SETTLEMENT'
+-- that passed on the day they were written; a day reconciled from nothing recomputed every
+-- line and writes no scope) — and the day's total over every line: the links add up to the
+-- gross of the MATCHED lines.
+-- checked_lines (settlement_line_id, gross_amount) is a temp table the check makes: the
+-- lines the day recomputed, as of the day.
+WITH known AS (
+    SELECT settlement_line_id, gross_amount FROM checked_lines
 ),
-known AS (
-    SELECT settlement_line_id, gross_amount
-    FROM staging.settlement_lines_as_of($day, scoped := true)
+scope AS (
+    SELECT settlement_line_id FROM checked_lines
 ),
 statuses AS (
     SELECT settlement_line_id, count(*) AS statuses,

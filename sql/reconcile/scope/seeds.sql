@@ -2,7 +2,6 @@
 -- receivables with an event that became visible, settlement lines (or a new version of one)
 -- that became visible, whatever a disposition that took effect names, and the bank transfers
 -- without customer number still open, whose suggestion depends on every open bank receivable.
--- From nothing, $since is the first date there is and everything visible is a seed.
 -- by_event: the receivable itself changed (amount, due date, customer), not only its payments.
 SELECT 'RECEIVABLE' AS side, order_id AS item_id, true AS by_event
 FROM staging.receivable_events
