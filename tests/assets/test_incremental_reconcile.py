@@ -300,3 +300,56 @@ def test_a_day_recomputes_what_it_touches_and_stores_what_changed(tmp_path):
             (DAYS[1], "ORD-A", "PAID", 0),
             (DAYS[1], "ORD-B", "UNPAID", 1000),
         ]
+
+
+def test_a_changed_policy_recomputes_everything_over_the_kept_history(tmp_path):
+    """New settlement lags move provider due dates: the next day is reconciled from nothing
+    (no scope rows, every item compared with its version in force) and equals a warehouse
+    that never had the old policy."""
+    base = {
+        "customer_kana": "ヤマダ タロウ",
+        "payment_method": "CARD",
+        "payment_ref": None,
+        "tracking_no": None,
+        "due_date": None,
+        "coupon_discount": 0,
+        "points_used": 0,
+        "event_type": "SHIP",
+        "event_date": DAYS[0],
+        "expected_delta": 1000,
+        "partition_date": DAYS[0],
+    }
+    events = [
+        base | {"event_id": "A", "order_id": "ORD-A", "customer_id": "C1"},
+        base | {"event_id": "B", "order_id": "ORD-B", "customer_id": "C2"},
+    ]
+    warehouse = load(tmp_path / "w.duckdb", events, [], [])
+    with warehouse.connect() as con:
+        reconcile(con, DAYS[0])
+        reconcile(con, DAYS[1])
+        con.execute(
+            "UPDATE config.collections SET settlement_lag_days = 3 WHERE payment_method = 'CARD'"
+        )
+        con.execute("CHECKPOINT")
+        shutil.copyfile(tmp_path / "w.duckdb", tmp_path / "reference.duckdb")
+        con.begin()
+        scope, _ = reconcile_day(con, DAYS[1])
+        con.commit()
+        assert scope.since is None and scope.receivables == 2
+        assert con.execute(
+            "SELECT count(*) FROM audit.reconcile_scope WHERE as_of = $d", {"d": DAYS[1]}
+        ).fetchone() == (0,)
+        ours = state(con, DAYS[1])
+        assert {
+            row[0]: row[-1]
+            for row in con.execute(
+                "SELECT receivable_id, due_date FROM marts.receivables WHERE as_of = $d",
+                {"d": DAYS[1]},
+            ).fetchall()
+        } == {"ORD-A": DAYS[0] + dt.timedelta(days=3), "ORD-B": DAYS[0] + dt.timedelta(days=3)}
+    reference = WarehouseResource(database=str(tmp_path / "reference.duckdb"))
+    with reference.connect() as con:
+        for table in [*HISTORY_TABLES, "marts.snapshot_days", "audit.reconcile_scope"]:
+            con.execute(f"DELETE FROM {table}")
+        reconcile(con, DAYS[1])
+        assert state(con, DAYS[1]) == ours
