@@ -242,9 +242,8 @@ def test_each_day_equals_a_reconcile_from_nothing(world, rerun, tmp_path):
         assert history(con) == before
 
 
-def test_a_day_recomputes_what_it_touches_and_stores_what_changed(tmp_path):
-    """Two card orders on day one; day two brings the payment of one: the other order is
-    neither recomputed nor given a new version."""
+def two_card_orders() -> list[dict]:
+    """ORD-A (customer C1) and ORD-B (C2), ¥1,000 by card each, shipped on the first day."""
     base = {
         "customer_kana": "ヤマダ タロウ",
         "payment_method": "CARD",
@@ -258,10 +257,16 @@ def test_a_day_recomputes_what_it_touches_and_stores_what_changed(tmp_path):
         "expected_delta": 1000,
         "partition_date": DAYS[0],
     }
-    events = [
+    return [
         base | {"event_id": "A", "order_id": "ORD-A", "customer_id": "C1"},
         base | {"event_id": "B", "order_id": "ORD-B", "customer_id": "C2"},
     ]
+
+
+def test_a_day_recomputes_what_it_touches_and_stores_what_changed(tmp_path):
+    """Two card orders on day one; day two brings the payment of one: the other order is
+    neither recomputed nor given a new version."""
+    events = two_card_orders()
     payment = {
         "settlement_line_id": "card:1",
         "source": "card",
@@ -306,23 +311,7 @@ def test_a_changed_policy_recomputes_everything_over_the_kept_history(tmp_path):
     """New settlement lags move provider due dates: the next day is reconciled from nothing
     (no scope rows, every item compared with its version in force) and equals a warehouse
     that never had the old policy."""
-    base = {
-        "customer_kana": "ヤマダ タロウ",
-        "payment_method": "CARD",
-        "payment_ref": None,
-        "tracking_no": None,
-        "due_date": None,
-        "coupon_discount": 0,
-        "points_used": 0,
-        "event_type": "SHIP",
-        "event_date": DAYS[0],
-        "expected_delta": 1000,
-        "partition_date": DAYS[0],
-    }
-    events = [
-        base | {"event_id": "A", "order_id": "ORD-A", "customer_id": "C1"},
-        base | {"event_id": "B", "order_id": "ORD-B", "customer_id": "C2"},
-    ]
+    events = two_card_orders()
     warehouse = load(tmp_path / "w.duckdb", events, [], [])
     with warehouse.connect() as con:
         reconcile(con, DAYS[0])
