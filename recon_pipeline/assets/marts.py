@@ -310,14 +310,14 @@ def customer_profile(
     """
     with warehouse.connect() as con:
         day, (scope, written) = each_day(context, con, profile_day, policy.write_tables)
-        counted = con.execute(
-            "SELECT count(*) FROM marts.customer_profile WHERE as_of = $d", {"d": day}
-        ).fetchone()
-        rows = int(counted[0]) if counted else 0
+        # the versions in force, not the view: these figures need none of the scores it
+        # computes for every customer (1.2 s of a daily day at 10M orders)
         figures = con.execute(
-            "SELECT count(*) FILTER (WHERE blacklisted), count(*) FILTER (WHERE late_orders > 0),"
-            " coalesce(sum(on_time_orders) / nullif(sum(due_orders), 0), 1.0) "
-            "FROM marts.customer_profile WHERE as_of = $d",
+            "SELECT count(*), count(*) FILTER (WHERE blacklisted), "
+            "count(*) FILTER (WHERE paid_late_orders + open_late_orders > 0), "
+            "coalesce(sum(on_time_orders) / nullif(sum(due_orders), 0), 1.0) "
+            "FROM marts.customer_profile_history "
+            "WHERE valid_from <= $d AND $d < valid_to AND present",
             {"d": day},
         ).fetchone()
         preview = markdown_preview(
@@ -328,10 +328,10 @@ def customer_profile(
             "ORDER BY outstanding_amount DESC, customer_id LIMIT 10",
             {"d": day},
         )
-    blacklisted, late_payers, on_time = figures or (0, 0, 1.0)
+    rows, blacklisted, late_payers, on_time = figures or (0, 0, 0, 1.0)
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": rows,
+            "dagster/row_count": int(rows),
             "since": str(scope.since or "nothing (full recompute)"),
             "customers_recomputed": scope.customers,
             "versions_written": written.versions,

@@ -280,7 +280,8 @@ def write_profile_landing(landing: Path) -> None:
     lz.deliver_daily(landing, day, "2026-10-06", ("card", "konbini"))
 
 
-def test_customer_profile_matches_the_hand_computation(landing, run_days, warehouse):
+def test_customer_profile_matches_the_hand_computation(landing, run_days, warehouse, instance):
+    """Also checks the figures of the last materialization against the view."""
     write_profile_landing(landing)
     run_days("2026-10-01", "2026-10-06")
     with warehouse() as con:
@@ -309,6 +310,23 @@ def test_customer_profile_matches_the_hand_computation(landing, run_days, wareho
             "FROM marts.customer_profile WHERE as_of = $d ORDER BY customer_id",
             "2026-10-01",
         )
+        [view_figures] = rows(
+            con,
+            "SELECT count(*), count(*) FILTER (WHERE blacklisted), "
+            "count(*) FILTER (WHERE late_orders > 0), sum(on_time_orders) / sum(due_orders) "
+            "FROM marts.customer_profile WHERE as_of = $d",
+            "2026-10-06",
+        )
+    event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "customer_profile"]))
+    assert event is not None and event.asset_materialization is not None
+    metadata = event.asset_materialization.metadata
+    assert view_figures[:3] == (len(PROFILE_EXPECTED), 1, 2)
+    assert (
+        metadata["dagster/row_count"].value,
+        metadata["blacklisted_customers"].value,
+        metadata["late_paying_customers"].value,
+    ) == view_figures[:3]
+    assert metadata["on_time_rate"].value == pytest.approx(view_figures[3], abs=1e-4)
     assert profile.keys() == PROFILE_EXPECTED.keys()
     for customer, expected in PROFILE_EXPECTED.items():
         got = profile[customer]
