@@ -5,33 +5,37 @@
 -- other receivable is as it was on the day its versions were written, and was checked then
 -- (a receivable the day recomputed and found unchanged included). Both version tables are
 -- written day by day, so the versions of one day are read without scanning the others. The
--- totals cover everything, so a version that went wrong since shows there.
+-- totals cover everything, so a version that went wrong since shows there. The scope is
+-- joined first, so DuckDB looks the day's receivables up rather than checking all of them and
+-- keeping the scope's afterwards (10M orders: 1.7 s -> 0.8 s).
 WITH scope AS (
     SELECT receivable_id FROM marts.receivables_history WHERE valid_from = $day
     UNION
     SELECT receivable_id FROM marts.matches_history WHERE valid_from = $day
 ),
 matched AS (
-    SELECT receivable_id, sum(matched_amount) AS matched_amount
-    FROM marts.matches
-    WHERE as_of = $day AND receivable_id IN (SELECT receivable_id FROM scope)
-    GROUP BY receivable_id
+    SELECT m.receivable_id, sum(m.matched_amount) AS matched_amount
+    FROM scope AS s
+    JOIN marts.matches AS m ON m.receivable_id = s.receivable_id AND m.as_of = $day
+    GROUP BY m.receivable_id
+),
+scope_receivables AS (
+    SELECT r.*
+    FROM scope AS s
+    JOIN marts.receivables AS r ON r.receivable_id = s.receivable_id AND r.as_of = $day
 ),
 per_receivable AS (
     SELECT r.receivable_id, r.expected_amount, r.paid_amount, r.written_off_amount,
         r.outstanding_amount, coalesce(m.matched_amount, 0) AS matched_amount
-    FROM marts.receivables AS r
+    FROM scope_receivables AS r
     LEFT JOIN matched AS m USING (receivable_id)
-    WHERE r.as_of = $day AND r.receivable_id IN (SELECT receivable_id FROM scope)
-        AND (r.expected_amount - r.paid_amount - r.written_off_amount <> r.outstanding_amount
+    WHERE (r.expected_amount - r.paid_amount - r.written_off_amount <> r.outstanding_amount
             OR r.paid_amount + r.refunded_amount <> coalesce(m.matched_amount, 0))
 ),
 orphans AS (
     SELECT m.receivable_id, NULL, NULL, NULL, NULL, m.matched_amount
     FROM matched AS m
-    WHERE m.receivable_id NOT IN (
-        SELECT receivable_id FROM marts.receivables
-        WHERE as_of = $day AND receivable_id IN (SELECT receivable_id FROM scope))
+    WHERE m.receivable_id NOT IN (SELECT receivable_id FROM scope_receivables)
 ),
 link_totals AS MATERIALIZED (
     -- one scan of every link of the day, read twice below
