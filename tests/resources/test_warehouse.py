@@ -82,6 +82,57 @@ def _everything(path) -> dict[str, list]:
         }
 
 
+def test_the_first_copy_is_the_warehouse_file_less_what_is_not_published(tmp_path):
+    """With no copy yet, the first is a byte copy of the warehouse (no table written anew):
+    it holds exactly the published schemas' tables, rows and columns, and no raw rows, work
+    tables, other schemas or macros."""
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    create_tables(con)
+    con.execute("CREATE TABLE raw.card (partition_date DATE, line VARCHAR)")
+    con.execute("INSERT INTO raw.card SELECT DATE '2026-10-01', 'row ' || i FROM range(1000) t(i)")
+    con.execute("INSERT INTO audit.reconcile_scope VALUES ('2026-10-01', 'RECEIVABLE', 'ORD-1')")
+    con.execute("CREATE TABLE marts.snapshots (as_of DATE, n BIGINT NOT NULL)")
+    con.execute("INSERT INTO marts.snapshots SELECT DATE '2026-10-01', i FROM range(50) t(i)")
+    log_write(con, "marts.snapshots", dt.date(2026, 10, 1))
+    published = tmp_path / "published" / "recon.duckdb"
+
+    publish_copy(con, published, schemas=("audit", "marts"))
+
+    def contents(con, database: str) -> dict[str, tuple]:
+        """Rows and column types of every table (a table copied whole, one without a
+        partition column, is made by CREATE TABLE AS and loses its NOT NULLs)."""
+        names = con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+            "WHERE database_name = $db AND schema_name IN ('audit', 'marts', 'raw')",
+            {"db": database},
+        ).fetchall()
+        return {
+            name: (
+                con.execute(f"SELECT * FROM {database}.{name} ORDER BY ALL").fetchall(),
+                [c[:2] for c in con.execute(f"DESCRIBE {database}.{name}").fetchall()],
+            )
+            for (name,) in names
+        }
+
+    expected = contents(con, "warehouse")
+    for unpublished in ("raw.card", "audit.reconcile_scope", "audit.schema_fingerprint"):
+        del expected[unpublished]
+    assert "marts.snapshots" in expected and "audit.partition_writes" in expected
+    con.execute("ATTACH $path AS copy (READ_ONLY)", {"path": str(published)})
+    assert contents(con, "copy") == expected
+    con.execute("DETACH copy")
+    with duckdb.connect(str(published), read_only=True) as copy:
+        schemas = copy.execute("SELECT schema_name FROM duckdb_schemas() WHERE NOT internal")
+        assert {name for (name,) in schemas.fetchall()} == {"audit", "marts"}
+        macros = copy.execute(
+            "SELECT count(*) FROM duckdb_functions() WHERE NOT internal "
+            "AND function_type IN ('macro', 'table_macro')"
+        ).fetchone()
+        assert macros == (0,)
+        assert copy.execute("SELECT count(*) FROM marts.receivables").fetchone() == (0,)
+    assert published.resolve().name == "recon.1.duckdb"
+
+
 def test_a_publish_rewrites_what_changed_and_equals_a_full_copy(tmp_path):
     """Each publish starts from the last copy and rewrites the partitions whose rows differ;
     after every kind of change it holds exactly what a copy made from nothing holds."""
