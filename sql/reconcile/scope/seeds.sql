@@ -3,15 +3,24 @@
 -- that became visible, whatever a disposition that took effect names, and the bank transfers
 -- without customer number still open, whose suggestion depends on every open bank receivable.
 -- by_event: the receivable itself changed (amount, due date, customer), not only its payments.
+-- "Became visible": max(partition day, own date) in ($since, $as_of], written as two ranges
+-- on plain columns (a file of the window, or an earlier file whose date came due), so DuckDB
+-- skips the row groups of other days by their min/max instead of reading every row.
 SELECT 'RECEIVABLE' AS side, order_id AS item_id, true AS by_event
 FROM staging.receivable_events
-WHERE greatest(partition_date, event_date) > $since
-    AND greatest(partition_date, event_date) <= $as_of
+WHERE partition_date > $since AND partition_date <= $as_of AND event_date <= $as_of
+UNION
+SELECT 'RECEIVABLE', order_id, true
+FROM staging.receivable_events
+WHERE partition_date <= $since AND event_date > $since AND event_date <= $as_of
 UNION
 SELECT 'SETTLEMENT', settlement_line_id, false
 FROM staging.settlement_lines
-WHERE greatest(partition_date, paid_date) > $since
-    AND greatest(partition_date, paid_date) <= $as_of
+WHERE partition_date > $since AND partition_date <= $as_of AND paid_date <= $as_of
+UNION
+SELECT 'SETTLEMENT', settlement_line_id, false
+FROM staging.settlement_lines
+WHERE partition_date <= $since AND paid_date > $since AND paid_date <= $as_of
 UNION
 SELECT 'RECEIVABLE', receivable_id, false
 FROM staging.dispositions
