@@ -355,21 +355,28 @@ def _copy_warehouse(con: duckdb.DuckDBPyConnection, spare: Path, schemas: tuple[
     con.execute("CHECKPOINT")
     shutil.copyfile(found[0][0], spare)
     con.execute("ATTACH $path AS published", {"path": str(spare)})
-    con.execute("BEGIN TRANSACTION")
-    for (schema,) in con.execute(
-        "SELECT schema_name FROM duckdb_schemas() WHERE database_name = 'published' "
-        "AND NOT internal AND NOT list_contains($schemas, schema_name)",
-        {"schemas": list(schemas)},
-    ).fetchall():
-        con.execute(f"DROP SCHEMA published.{quote(schema)} CASCADE")
-    for schema, name, kind in con.execute(
-        "SELECT DISTINCT schema_name, function_name, function_type FROM duckdb_functions() "
-        "WHERE database_name = 'published' AND NOT internal "
-        "AND function_type IN ('macro', 'table_macro')"
-    ).fetchall():
-        table = " TABLE" if kind == "table_macro" else ""
-        con.execute(f"DROP MACRO{table} published.{quote(schema)}.{quote(name)}")
-    con.execute("COMMIT")
+    try:
+        con.execute("BEGIN TRANSACTION")
+        for (schema,) in con.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = 'published' "
+            "AND NOT internal AND NOT list_contains($schemas, schema_name)",
+            {"schemas": list(schemas)},
+        ).fetchall():
+            con.execute(f"DROP SCHEMA published.{quote(schema)} CASCADE")
+        for schema, name, kind in con.execute(
+            "SELECT DISTINCT schema_name, function_name, function_type FROM duckdb_functions() "
+            "WHERE database_name = 'published' AND NOT internal "
+            "AND function_type IN ('macro', 'table_macro')"
+        ).fetchall():
+            table = " TABLE" if kind == "table_macro" else ""
+            con.execute(f"DROP MACRO{table} published.{quote(schema)}.{quote(name)}")
+        con.execute("COMMIT")
+    except BaseException:
+        # no half-pruned copy is left to be taken for a spare by the next publish
+        con.execute("ROLLBACK")
+        con.execute("DETACH published")
+        spare.unlink(missing_ok=True)
+        raise
     return True
 
 

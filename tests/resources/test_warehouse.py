@@ -133,6 +133,30 @@ def test_the_first_copy_is_the_warehouse_file_less_what_is_not_published(tmp_pat
     assert published.resolve().name == "recon.1.duckdb"
 
 
+def test_a_first_copy_that_fails_part_way_leaves_no_file_behind(tmp_path, monkeypatch):
+    """A failure while the byte copy is pruned leaves neither a link nor a half-pruned file
+    that the next publish would take for a spare; the next publish starts over."""
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    create_tables(con)
+    published = tmp_path / "published" / "recon.duckdb"
+    real_quote = warehouse.quote
+
+    def quote_until_the_disk_fills(name: str) -> str:
+        if name == "raw":
+            raise RuntimeError("disk full")
+        return real_quote(name)
+
+    monkeypatch.setattr(warehouse, "quote", quote_until_the_disk_fills)
+    with pytest.raises(RuntimeError, match="disk full"):
+        publish_copy(con, published, schemas=("audit", "marts"))
+    assert list(published.parent.iterdir()) == []
+    monkeypatch.undo()
+    publish_copy(con, published, schemas=("audit", "marts"))
+    with duckdb.connect(str(published), read_only=True) as copy:
+        schemas = copy.execute("SELECT schema_name FROM duckdb_schemas() WHERE NOT internal")
+        assert {name for (name,) in schemas.fetchall()} == {"audit", "marts"}
+
+
 def test_a_publish_rewrites_what_changed_and_equals_a_full_copy(tmp_path):
     """Each publish starts from the last copy and rewrites the partitions whose rows differ;
     after every kind of change it holds exactly what a copy made from nothing holds."""
