@@ -51,11 +51,11 @@ STEP_MODULES = (
 def _caller() -> str:
     """The outermost pipeline function on the stack under Dagster (the asset or check)."""
     names = [
-        frame.name
-        for frame in traceback.extract_stack()
-        if any(part in frame.filename for part in STEP_MODULES)
+        frame.f_code.co_name
+        for frame, _ in traceback.walk_stack(None)
+        if any(part in frame.f_code.co_filename for part in STEP_MODULES)
     ]
-    return names[0] if names else "?"
+    return names[-1] if names else "?"
 
 
 def _label(query: str) -> str:
@@ -75,16 +75,14 @@ class TimedConnection:
         # DuckDB finds a frame a statement names (``FROM frame``) among the locals of the
         # Python frame that calls execute: run it in a frame with the caller's locals
         caller = sys._getframe(1)
-        scope = {**caller.f_globals, **caller.f_locals, "_run": self._con.execute}
+        names = {**caller.f_locals, "_run": self._con.execute, "_query": query}
+        names.update(_args=args, _kwargs=kwargs)
         started = time.perf_counter()
         try:
-            return eval(
-                "_run(query, *args, **kwargs)",
-                scope,
-                {**scope, "query": query, "args": args, "kwargs": kwargs},
-            )
+            return eval("_run(_query, *_args, **_kwargs)", caller.f_globals, names)
         finally:
-            TIMINGS.append((_caller(), _label(query), time.perf_counter() - started))
+            seconds = time.perf_counter() - started
+            TIMINGS.append((_caller(), _label(query), seconds))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
