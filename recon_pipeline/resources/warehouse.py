@@ -321,7 +321,8 @@ def _attach_spare(
     """Attach as ``published`` the file the next copy is written into: the newest earlier copy
     nobody holds open (DuckDB refuses to attach a file another connection, in this process or
     any other, has open), written over in place; else a byte copy of the current one; else,
-    with no copy at all yet, a byte copy of the warehouse itself (:func:`_copy_warehouse`)."""
+    with no copy at all yet, a byte copy of the warehouse itself (:func:`_copy_warehouse`),
+    pruned to what is published."""
     generations = _generations(target)
     for _, path in sorted(generations.items(), reverse=True):
         if current is not None and path.resolve() == current.resolve():
@@ -334,18 +335,17 @@ def _attach_spare(
     spare = target.with_name(f"{target.stem}.{max(generations, default=0) + 1}{target.suffix}")
     if current is not None:
         shutil.copyfile(current, spare)
-    elif _copy_warehouse(con, spare, schemas):
-        return spare
+    first = current is None and _copy_warehouse(con, spare)
     con.execute("ATTACH $path AS published", {"path": str(spare)})
+    if first:
+        _prune_first_copy(con, spare, schemas)
     return spare
 
 
-def _copy_warehouse(con: duckdb.DuckDBPyConnection, spare: Path, schemas: tuple[str, ...]) -> bool:
-    """Start the first copy as a byte copy of the warehouse file, checkpointed, with the
-    schemas that are not published and every macro dropped (the tables of ``UNPUBLISHED``
-    are dropped with the other unpublished tables by :func:`_refresh`); False for a
+def _copy_warehouse(con: duckdb.DuckDBPyConnection, spare: Path) -> bool:
+    """Start the first copy as a byte copy of the checkpointed warehouse file; False for a
     warehouse with no file. Writing every table into a new file took 36.6 s at 10M orders,
-    the byte copy and the drops 2.7 s; the price is that the first copy keeps the dropped
+    the byte copy and the pruning 2.7 s; the price is that the first copy keeps the dropped
     raw rows' space as free blocks, which later publishes into that file reuse."""
     found = con.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
@@ -354,7 +354,16 @@ def _copy_warehouse(con: duckdb.DuckDBPyConnection, spare: Path, schemas: tuple[
         return False
     con.execute("CHECKPOINT")
     shutil.copyfile(found[0][0], spare)
-    con.execute("ATTACH $path AS published", {"path": str(spare)})
+    return True
+
+
+def _prune_first_copy(
+    con: duckdb.DuckDBPyConnection, spare: Path, schemas: tuple[str, ...]
+) -> None:
+    """Drop from the attached byte copy the schemas that are not published and every macro
+    (the tables of ``UNPUBLISHED`` go with the other unpublished tables in :func:`_refresh`).
+    On failure the copy is detached and removed, so the next publish does not take a
+    half-pruned file for its spare."""
     try:
         con.execute("BEGIN TRANSACTION")
         for (schema,) in con.execute(
@@ -372,12 +381,10 @@ def _copy_warehouse(con: duckdb.DuckDBPyConnection, spare: Path, schemas: tuple[
             con.execute(f"DROP MACRO{table} published.{quote(schema)}.{quote(name)}")
         con.execute("COMMIT")
     except BaseException:
-        # no half-pruned copy is left to be taken for a spare by the next publish
         con.execute("ROLLBACK")
         con.execute("DETACH published")
         spare.unlink(missing_ok=True)
         raise
-    return True
 
 
 def _point_to(target: Path, published: Path, keep: Path | None) -> None:
