@@ -10,7 +10,10 @@
 --   order may now be what a transfer of theirs pays;
 -- * the receivables that dispositions of lines in scope name, and those a line in scope paid
 --   across channels the day before (so the link can move or end).
-WITH events AS (
+-- The events are read where each part needs them, not materialized once (a copy of 10M rows
+-- a round), and what the scope holds already is taken out of the few rows reached, not
+-- probed for every event first: 7.1-7.4 s -> 6.3-6.7 s for a 10M orders day's rounds.
+WITH events AS NOT MATERIALIZED (
     SELECT order_id, customer_id, payment_method,
         staging.match_key(payment_method, order_id, payment_ref, tracking_no) AS match_key
     FROM staging.receivable_events
@@ -53,12 +56,11 @@ changed_customers AS (
     SELECT customer_id FROM events
     WHERE order_id IN (
         SELECT item_id FROM scope_round_seeds WHERE side = 'RECEIVABLE' AND by_event)
-)
-SELECT DISTINCT order_id AS receivable_id, customer_id, payment_method, match_key
-FROM events
-WHERE order_id NOT IN (SELECT receivable_id FROM scope_receivables)
-    AND (
-        order_id IN (SELECT item_id FROM scope_round_seeds WHERE side = 'RECEIVABLE')
+),
+reached AS MATERIALIZED (
+    SELECT DISTINCT order_id AS receivable_id, customer_id, payment_method, match_key
+    FROM events
+    WHERE order_id IN (SELECT item_id FROM scope_round_seeds WHERE side = 'RECEIVABLE')
         OR (payment_method, match_key) IN (SELECT payment_method, match_key FROM scope_keys)
         OR order_id IN (SELECT order_id FROM cross_candidates)
         OR (payment_method = 'BANK_TRANSFER' AND match_key IS NOT NULL
@@ -71,4 +73,6 @@ WHERE order_id NOT IN (SELECT receivable_id FROM scope_receivables)
             SELECT receivable_id FROM scope_cross_links
             WHERE settlement_line_id IN (SELECT settlement_line_id FROM scope_new_lines)
         )
-    )
+)
+SELECT * FROM reached
+WHERE receivable_id NOT IN (SELECT receivable_id FROM scope_receivables)
