@@ -190,15 +190,21 @@ def _write_changes(
         f"SELECT {listed}, present, $day, $current FROM changed",
         {"day": day, "current": CURRENT},
     )
+    # the versions whose valid_to moves, by rowid (stable within this transaction): the
+    # update then finds them by position instead of joining every version on the keys
+    # again (10M orders: the three reconcile tables' updates 1.8-1.9 s -> 1.0 s)
     con.execute(
-        f"UPDATE {history} AS t SET valid_to = k.next_from FROM ("
-        f"  SELECT {keys}, valid_from, coalesce(lead(valid_from) OVER ("
+        f"CREATE OR REPLACE TEMP TABLE moved AS SELECT row_id, next_from FROM ("
+        f"  SELECT rowid AS row_id, valid_to, coalesce(lead(valid_from) OVER ("
         f"      PARTITION BY {keys} ORDER BY valid_from), $current) AS next_from"
         f"  FROM {history}"
         f"  WHERE ({keys}) IN (SELECT {keys} FROM undone UNION SELECT {keys} FROM changed)"
-        f") AS k "
-        f"WHERE {joined} AND t.valid_from = k.valid_from AND t.valid_to <> k.next_from",
+        f") WHERE valid_to <> next_from",
         {"current": CURRENT},
+    )
+    con.execute(
+        f"UPDATE {history} AS t SET valid_to = k.next_from FROM moved AS k "
+        f"WHERE t.rowid = k.row_id; DROP TABLE moved"
     )
     counted = con.execute(
         "SELECT (SELECT count(*) FROM fresh), (SELECT count(*) FROM changed)"
