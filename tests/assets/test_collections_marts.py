@@ -317,6 +317,13 @@ def test_customer_profile_matches_the_hand_computation(landing, run_days, wareho
             "FROM marts.customer_profile WHERE as_of = $d",
             "2026-10-06",
         )
+        worst_payers = con.execute(
+            "SELECT customer_id, orders, outstanding_amount, on_time_rate, avg_days_late, "
+            "max_stage, blacklisted, r_score, f_score, m_score FROM marts.customer_profile "
+            "WHERE as_of = $d AND (late_orders > 0 OR blacklisted) "
+            "ORDER BY outstanding_amount DESC, customer_id LIMIT 10",
+            {"d": dt.date(2026, 10, 6)},
+        ).df()
     event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "customer_profile"]))
     assert event is not None and event.asset_materialization is not None
     metadata = event.asset_materialization.metadata
@@ -327,6 +334,8 @@ def test_customer_profile_matches_the_hand_computation(landing, run_days, wareho
         metadata["late_paying_customers"].value,
     ) == view_figures[:3]
     assert metadata["on_time_rate"].value == pytest.approx(view_figures[3], abs=1e-4)
+    assert len(worst_payers) == 2
+    assert metadata["worst_payers"].value == worst_payers.to_markdown(index=False)
     assert profile.keys() == PROFILE_EXPECTED.keys()
     for customer, expected in PROFILE_EXPECTED.items():
         got = profile[customer]
