@@ -20,6 +20,7 @@ import re
 import sys
 import time
 import traceback
+import warnings
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,9 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.landing:
         os.environ["RECON_LANDING_DIR"] = str(args.landing)
 
+    import dagster as dg
+
     from recon_pipeline.cli import run_days
     from recon_pipeline.resources.warehouse import WarehouseResource
     from recon_pipeline.settings import load_settings
+
+    # as `recon` does: the beta warning of single-run backfills repeats for every asset
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
     original_connect = WarehouseResource.connect
 
