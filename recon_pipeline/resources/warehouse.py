@@ -220,22 +220,41 @@ def _refresh_table(
 def _sync_versions(
     con: duckdb.DuckDBPyConnection, name: str, keys: tuple[str, ...], days: list
 ) -> None:
-    """A version table's written days wrote versions of some items and moved ``valid_to`` of
-    those items' older versions: every version of an item with a version of those days, on
-    either side, is copied again (the items a day changed, not the day's whole history)."""
+    """A written day replaces its own versions (``valid_from`` = the day) and moves
+    ``valid_to`` of the same items' other versions to or from the day (the next version's
+    start); nothing else changes a version. So the copy's versions of the written days are
+    replaced, and the other versions whose ``valid_to`` is one of the days on either side
+    take the warehouse's ``valid_to`` in place (by rowid, stable within the transaction).
+    Deleting and copying every version of every touched item again made the copy's commit
+    rewrite them all."""
     if not days:
         return
     listed = ", ".join(quote(column) for column in keys)
+    identity = f"{listed}, valid_from"
+    joined = " AND ".join(f"p.{quote(column)} = w.{quote(column)}" for column in keys)
+    on_days = "list_contains($days, valid_from)"
+    closed = f"list_contains($days, valid_to) AND NOT {on_days}"
+    params = {"days": days}
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE published_items AS "
-        f"SELECT {listed} FROM {name} WHERE list_contains($days, valid_from) "
-        f"UNION SELECT {listed} FROM published.{name} WHERE list_contains($days, valid_from)",
-        {"days": days},
+        f"CREATE OR REPLACE TEMP TABLE published_moved AS "
+        f"WITH closed AS ("
+        f"  SELECT {identity} FROM {name} WHERE {closed} "
+        f"  UNION SELECT {identity} FROM published.{name} WHERE {closed}) "
+        f"SELECT p.row_id, w.valid_to "
+        f"FROM (SELECT rowid AS row_id, {identity}, valid_to FROM published.{name} "
+        f"  WHERE ({identity}) IN (SELECT {identity} FROM closed)) AS p "
+        f"JOIN (SELECT {identity}, valid_to FROM {name} "
+        f"  WHERE ({identity}) IN (SELECT {identity} FROM closed)) AS w "
+        f"ON {joined} AND p.valid_from = w.valid_from WHERE p.valid_to <> w.valid_to",
+        params,
     )
-    items = f"({listed}) IN (SELECT {listed} FROM published_items)"
-    con.execute(f"DELETE FROM published.{name} WHERE {items}")
-    con.execute(f"INSERT INTO published.{name} SELECT * FROM {name} WHERE {items}")
-    con.execute("DROP TABLE published_items")
+    con.execute(
+        f"UPDATE published.{name} AS t SET valid_to = m.valid_to FROM published_moved AS m "
+        f"WHERE t.rowid = m.row_id"
+    )
+    con.execute(f"DELETE FROM published.{name} WHERE {on_days}", params)
+    con.execute(f"INSERT INTO published.{name} SELECT * FROM {name} WHERE {on_days}", params)
+    con.execute("DROP TABLE published_moved")
 
 
 def _copy_views(con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[str, ...]) -> None:

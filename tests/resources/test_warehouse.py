@@ -10,6 +10,7 @@ import threading
 import duckdb
 import pytest
 
+from recon_pipeline import versions
 from recon_pipeline.resources import warehouse
 from recon_pipeline.resources.warehouse import (
     _written_since_published,
@@ -230,6 +231,67 @@ def test_a_publish_follows_the_write_log(tmp_path):
     publish_copy(con, tmp_path / "fresh.duckdb", schemas=("audit", "marts"))
     assert _everything(published) == _everything(tmp_path / "fresh.duckdb")
     assert _written_since_published_now(con, published) == {}
+
+
+def test_a_publish_follows_versions_a_day_rewrote(tmp_path, monkeypatch):
+    """A day's write replaces its own versions and moves ``valid_to`` of the items' other
+    versions (``versions.write_day``); the copy, synced from the write log while it is two
+    days behind as a daily run's spare is, equals a copy made from nothing after a new day, a
+    re-run that undoes a change (an older version's ``valid_to`` moves back) and a backfill
+    of an earlier day."""
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    create_tables(con)
+    # the day's links are the test's, not a reconcile statement's
+    monkeypatch.setattr(
+        versions, "sql", lambda name: "SELECT * FROM day_links WHERE $as_of IS NOT NULL"
+    )
+    published = tmp_path / "published" / "recon.duckdb"
+
+    def write(day: str, links: list[tuple[str, int]]) -> None:
+        con.begin()
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE day_links (receivable_id VARCHAR, "
+            "settlement_line_id VARCHAR, rule VARCHAR, matched_amount BIGINT, "
+            "amount_delta BIGINT, candidates INTEGER)"
+        )
+        for receivable, amount in links:
+            con.execute(
+                "INSERT INTO day_links VALUES ($r, 'L' || $r, 'order_id', $a, 0, 1)",
+                {"r": receivable, "a": amount},
+            )
+        day_date = dt.date.fromisoformat(day)
+        versions.write_day(
+            con,
+            versions.MATCHES,
+            day_date,
+            "links",
+            {"as_of": day_date},
+            since=None,
+            policy_hash="p",
+        )
+        con.commit()
+
+    def publish_and_compare(step: str) -> None:
+        tables = publish_copy(con, published)
+        assert tables["marts.matches_history"].by == "log", step
+        publish_copy(con, tmp_path / "fresh.duckdb")
+        assert _everything(published) == _everything(tmp_path / "fresh.duckdb"), step
+        (tmp_path / "fresh.duckdb").unlink()
+
+    write("2026-10-01", [("R1", 100), ("R2", 200)])
+    publish_copy(con, published)
+    write("2026-10-02", [("R1", 100), ("R2", 150), ("R3", 300)])
+    publish_and_compare("a new day")
+    write("2026-10-03", [("R1", 90), ("R3", 300)])
+    publish_and_compare("a link changed, one ended")
+    write("2026-10-02", [("R1", 100), ("R2", 200), ("R3", 300)])
+    publish_and_compare("a re-run where R2 did not change")
+    assert con.execute(
+        "SELECT valid_to FROM marts.matches_history WHERE receivable_id = 'R2' "
+        "AND valid_from = '2026-10-01'"
+    ).fetchall() == [(dt.date(2026, 10, 3),)]
+    write("2026-09-30", [("R1", 80), ("R4", 10)])
+    publish_and_compare("a backfill of an earlier day")
 
 
 def test_a_publish_writes_over_the_copy_before_unless_a_reader_holds_it(tmp_path):
