@@ -76,8 +76,13 @@ class TimedConnection:
         # DuckDB finds a frame a statement names (``FROM frame``) among the locals of the
         # Python frame that calls execute: run it in a frame with the caller's locals
         caller = sys._getframe(1)
-        names = {**caller.f_locals, "_run": self._con.execute, "_query": query}
-        names.update(_args=args, _kwargs=kwargs)
+        names = {
+            **caller.f_locals,
+            "_run": self._con.execute,
+            "_query": query,
+            "_args": args,
+            "_kwargs": kwargs,
+        }
         started = time.perf_counter()
         try:
             return eval("_run(_query, *_args, **_kwargs)", caller.f_globals, names)
