@@ -235,18 +235,33 @@ def _sync_versions(
     on_days = "list_contains($days, valid_from)"
     closed = f"list_contains($days, valid_to) AND NOT {on_days}"
     params = {"days": days}
+    # each history read once: the warehouse's closed versions carry their valid_to, and the
+    # copy's rows are those closed there or closed in the warehouse. Only a version closed in
+    # the copy but no longer in the warehouse (a re-run that moved valid_to back) is looked
+    # up in the warehouse again, which reads nothing when there is none, as in a daily run
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE warehouse_closed AS "
+        f"SELECT {identity}, valid_to FROM {name} WHERE {closed}",
+        params,
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE published_closed AS "
+        f"SELECT rowid AS row_id, {identity}, valid_to FROM published.{name} "
+        f"WHERE ({closed}) OR ({identity}) IN (SELECT {identity} FROM warehouse_closed)",
+        params,
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE published_moved AS "
-        f"WITH closed AS ("
-        f"  SELECT {identity} FROM {name} WHERE {closed} "
-        f"  UNION SELECT {identity} FROM published.{name} WHERE {closed}) "
-        f"SELECT p.row_id, w.valid_to "
-        f"FROM (SELECT rowid AS row_id, {identity}, valid_to FROM published.{name} "
-        f"  WHERE ({identity}) IN (SELECT {identity} FROM closed)) AS p "
-        f"JOIN (SELECT {identity}, valid_to FROM {name} "
-        f"  WHERE ({identity}) IN (SELECT {identity} FROM closed)) AS w "
-        f"ON {joined} AND p.valid_from = w.valid_from WHERE p.valid_to <> w.valid_to",
-        params,
+        f"WITH reopened AS ("
+        f"  SELECT {identity} FROM published_closed "
+        f"  EXCEPT SELECT {identity} FROM warehouse_closed), "
+        f"w AS ("
+        f"  SELECT * FROM warehouse_closed "
+        f"  UNION ALL SELECT {identity}, valid_to FROM {name} "
+        f"  WHERE ({identity}) IN (SELECT * FROM reopened)) "
+        f"SELECT p.row_id, w.valid_to FROM published_closed AS p "
+        f"JOIN w ON {joined} AND p.valid_from = w.valid_from WHERE p.valid_to <> w.valid_to; "
+        f"DROP TABLE warehouse_closed; DROP TABLE published_closed"
     )
     con.execute(
         f"UPDATE published.{name} AS t SET valid_to = m.valid_to FROM published_moved AS m "
