@@ -7,11 +7,13 @@ one definition of a valid barcode.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 BARCODE_LENGTH = 44
 APPLICATION_IDENTIFIER = "91"
@@ -81,20 +83,28 @@ class BarcodeColumns:
     user_field_2: pd.Series
 
 
-def _digit_matrix(barcodes: pa.Array) -> np.ndarray:
-    """One row of digit values per barcode, read from the Arrow string buffer in place: the
-    strings are all ``BARCODE_LENGTH`` ASCII digits, so their bytes lie back to back (a cast
-    to fixed-size binary cost a quarter of a second per 300k barcodes)."""
-    strings = barcodes.combine_chunks() if isinstance(barcodes, pa.ChunkedArray) else barcodes
+def _digit_matrix(strings: pa.Array, width: int = BARCODE_LENGTH) -> np.ndarray:
+    """One row of digit values per string, read from the Arrow string buffer in place: the
+    strings are all ``width`` ASCII digits, so their bytes lie back to back (a cast to
+    fixed-size binary cost a quarter of a second per 300k barcodes)."""
+    strings = strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
     if len(strings) == 0:
-        return np.zeros((0, BARCODE_LENGTH), dtype=np.uint8)
+        return np.zeros((0, width), dtype=np.uint8)
     wide = pa.types.is_large_string(strings.type)
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64 if wide else np.int32)
     first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
-    if last - first != len(strings) * BARCODE_LENGTH:
-        raise ValueError("barcodes of unequal length")
+    if last - first != len(strings) * width:
+        raise ValueError("strings of unequal length")
     data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)[first:last]
-    return data.reshape(-1, BARCODE_LENGTH) - np.uint8(ord("0"))
+    return data.reshape(-1, width) - np.uint8(ord("0"))
+
+
+def _check_digits(matrix: np.ndarray) -> np.ndarray:
+    """``check_digit`` of each row's first 43 digits."""
+    weighted = 3 * matrix[:, 0:43:2].sum(axis=1, dtype=np.int64) + matrix[:, 1:43:2].sum(
+        axis=1, dtype=np.int64
+    )
+    return (10 - weighted % 10) % 10
 
 
 def check_column(raw: pd.Series) -> BarcodeColumns:
@@ -105,12 +115,8 @@ def check_column(raw: pd.Series) -> BarcodeColumns:
     shaped = digits.str.fullmatch(f"[0-9]{{{BARCODE_LENGTH}}}").fillna(False).astype(bool)
     shaped &= digits.str.startswith(APPLICATION_IDENTIFIER).fillna(False).astype(bool)
     matrix = _digit_matrix(pa.array(digits[shaped]))
-    weighted = 3 * matrix[:, 0:43:2].sum(axis=1, dtype=np.int64) + matrix[:, 1:43:2].sum(
-        axis=1, dtype=np.int64
-    )
-    expected = (10 - weighted % 10) % 10
     valid = pd.Series(False, index=raw.index)
-    valid[shaped] = expected == matrix[:, 43]
+    valid[shaped] = _check_digits(matrix) == matrix[:, 43]
     due = digits.str.slice(30, 36)
     due_ok = (due == NO_DUE_DATE) | pd.to_datetime(due, format="%y%m%d", errors="coerce").notna()
     valid &= due_ok.fillna(False).astype(bool)
@@ -161,3 +167,76 @@ def build(
         f"{reissue_no}{due}{stamp}{amount:06d}"
     )
     return body + check_digit(body)
+
+
+def _digits(values: np.ndarray, width: int) -> pa.Array:
+    """Non-negative integers as text, zero-padded to ``width``."""
+    return pc.utf8_lpad(pc.cast(pa.array(values), pa.string()), width=width, padding="0")
+
+
+def build_column(
+    *,
+    company_code: str,
+    shop_code: str,
+    payment_refs: pd.Series,
+    reissue_nos: pd.Series,
+    due_dates: pd.Series,
+    amounts: pd.Series,
+) -> tuple[pd.Series, pd.Series]:
+    """``build`` over whole columns (a backlog day issues hundreds of thousands of slips; a
+    call per slip cost 11 µs): the barcodes, missing where ``build`` refuses, and why it
+    refused, missing where built. A slip always carries its due date: a row without one is
+    refused. Rows the array path cannot vouch for (a missing or odd value) go through
+    ``build`` itself, so its refusals read the same."""
+    index = payment_refs.index
+    refs = payment_refs.astype("string[pyarrow]")
+    reissue = pd.to_numeric(reissue_nos, errors="coerce")
+    amount = pd.to_numeric(amounts, errors="coerce")
+    due = pd.to_datetime(due_dates)
+    codes_ok = bool(
+        re.fullmatch(r"[0-9]{6}", company_code) and re.fullmatch(r"[0-9]{5}", shop_code)
+    )
+    fast = (
+        refs.str.fullmatch(r"[0-9]{16}").fillna(False).astype(bool)
+        & reissue.between(0, 9).fillna(False).astype(bool)
+        & (reissue == reissue.round()).fillna(False).astype(bool)
+        & amount.between(0, MAX_AMOUNT).fillna(False).astype(bool)
+        & (amount == amount.round()).fillna(False).astype(bool)
+        & due.notna()
+    ) & codes_ok
+    barcodes = np.full(len(index), None, dtype=object)
+    problems = np.full(len(index), None, dtype=object)
+    chosen = fast.to_numpy()
+    if chosen.any():
+        amount_fast = amount[fast].to_numpy(dtype=np.int64)
+        days = due[fast].dt
+        yymmdd = ((days.year % 100) * 10_000 + days.month * 100 + days.day).to_numpy(np.int64)
+        body = pc.binary_join_element_wise(
+            APPLICATION_IDENTIFIER + company_code + shop_code,
+            pc.cast(pa.array(refs[fast]), pa.string()),
+            _digits(reissue[fast].to_numpy(dtype=np.int64), 1),
+            _digits(yymmdd, 6),
+            _digits((amount_fast >= STAMP_DUTY_THRESHOLD).astype(np.int64), 1),
+            _digits(amount_fast, 6),
+            "",
+        )
+        check = _digits(_check_digits(_digit_matrix(body, BARCODE_LENGTH - 1)), 1)
+        barcodes[chosen] = pc.binary_join_element_wise(body, check, "").to_numpy(
+            zero_copy_only=False
+        )
+    for position in np.flatnonzero(~chosen):
+        if pd.isna(due.iloc[position]):
+            problems[position] = "no due date for the slip"
+            continue
+        try:
+            barcodes[position] = build(
+                company_code=company_code,
+                shop_code=shop_code,
+                payment_ref=payment_refs.iloc[position],
+                reissue_no=int(reissue_nos.iloc[position]),
+                due_date=due.iloc[position].date(),
+                amount=int(amounts.iloc[position]),
+            )
+        except (ValueError, TypeError) as error:
+            problems[position] = str(error)
+    return pd.Series(barcodes, index=index), pd.Series(problems, index=index)

@@ -119,3 +119,46 @@ def test_the_column_check_agrees_with_the_one_barcode_check(barcodes):
             assert checked.amount[position] == parsed.amount
             assert checked.user_field_1[position] == parsed.user_field_1
             assert checked.user_field_2[position] == parsed.user_field_2
+
+
+_slips = st.tuples(
+    st.one_of(st.from_regex(r"[0-9]{16}", fullmatch=True), st.text("0123456789x", max_size=17)),
+    st.integers(-1, 10),
+    st.one_of(st.none(), st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31))),
+    st.one_of(
+        st.integers(-1, konbini.MAX_AMOUNT + 1),
+        st.sampled_from([konbini.STAMP_DUTY_THRESHOLD - 1, konbini.STAMP_DUTY_THRESHOLD]),
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_slips, min_size=1, max_size=20))
+def test_the_column_build_agrees_with_the_one_slip_build(slips):
+    refs, reissues, dues, amounts = zip(*slips, strict=True)
+    barcodes, problems = konbini.build_column(
+        company_code="929023",
+        shop_code="12345",
+        payment_refs=pd.Series(refs, dtype=object),
+        reissue_nos=pd.Series(reissues),
+        due_dates=pd.Series(pd.to_datetime(pd.Series(dues, dtype=object))),
+        amounts=pd.Series(amounts),
+    )
+    for position, (ref, reissue, due, amount) in enumerate(slips):
+        if due is None:
+            assert barcodes[position] is None
+            assert problems[position] == "no due date for the slip"
+            continue
+        try:
+            expected = konbini.build(
+                company_code="929023",
+                shop_code="12345",
+                payment_ref=ref,
+                reissue_no=reissue,
+                due_date=due,
+                amount=amount,
+            )
+        except ValueError as error:
+            assert (barcodes[position], problems[position]) == (None, str(error))
+        else:
+            assert (barcodes[position], problems[position]) == (expected, None)

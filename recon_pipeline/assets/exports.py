@@ -8,6 +8,8 @@ import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon_pipeline import konbini
 from recon_pipeline.assets.marts import DUNNING_CANDIDATES
@@ -20,7 +22,8 @@ from recon_pipeline.resources.exports import (
     ExportTarget,
     cp932_safe,
     csv_bytes,
-    neutralize,
+    neutralize_column,
+    quoted_csv_bytes,
     write_atomically,
 )
 from recon_pipeline.resources.sources import InboundSource
@@ -99,12 +102,6 @@ def deliver(
     return written, target
 
 
-def _cell_text(value) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return str(value)
-
-
 def _encodes(text: str, encoding: str) -> bool:
     try:
         text.encode(encoding)
@@ -113,55 +110,50 @@ def _encodes(text: str, encoding: str) -> bool:
     return True
 
 
-def slip_file_rows(requests: pd.DataFrame) -> tuple[list[list[str]], list[str]]:
-    """Cells of the slip file, and the request ids whose text needed 〓 replacements.
+def _texts(column: pd.Series) -> pa.Array:
+    """A column as the file's text (dates as YYYYMMDD), missing values empty."""
+    if column.name == "due_date":
+        days = pd.to_datetime(column).dt
+        column = (days.year * 10_000 + days.month * 100 + days.day).astype("Int64")
+    return pc.fill_null(pc.cast(pa.array(column, from_pandas=True), pa.string()), "")
 
-    Column by column (a backlog day sends tens of thousands of requests; a cell at a time
-    through ``itertuples`` cost 16 µs)."""
+
+def slip_file_cells(requests: pd.DataFrame) -> tuple[pa.Table, list[str]]:
+    """The slip file's cells, and the request ids whose text needed 〓 replacements.
+
+    Column by column as Arrow operations (a backlog day sends hundreds of thousands of
+    requests; cell by cell in Python cost 9 µs a request)."""
     ordered = requests.sort_values("request_id")
     touched = np.zeros(len(ordered), dtype=bool)
-    columns = []
+    cells = {}
     for column in SLIP_COLUMNS:
-        if column == "due_date":
-            texts = pd.to_datetime(ordered[column]).dt.strftime("%Y%m%d").tolist()
-        else:
-            texts = [v if isinstance(v, str) else _cell_text(v) for v in ordered[column].tolist()]
-        if column in TEXT_FIELDS and not _encodes("".join(texts), "cp932"):
-            safe = [cp932_safe(text) for text in texts]
-            texts = [text for text, _ in safe]
+        texts = _texts(ordered[column])
+        if column in TEXT_FIELDS and not _encodes("".join(texts.to_pylist()), "cp932"):
+            safe = [cp932_safe(text) for text in texts.to_pylist()]
+            texts = pa.array([text for text, _ in safe], pa.string())
             touched |= np.array([changed for _, changed in safe], dtype=bool)
-        columns.append([neutralize(text) for text in texts])
+        cells[column] = neutralize_column(texts)
     replaced = ordered["request_id"][touched].tolist()
-    return [list(cells) for cells in zip(*columns, strict=True)], replaced
+    return pa.table(cells), replaced
 
 
-def _with_barcodes(due: pd.DataFrame, target: ExportTarget) -> tuple[pd.DataFrame, list[str]]:
+def with_barcodes(due: pd.DataFrame, target: ExportTarget) -> tuple[pd.DataFrame, list[str]]:
     """Barcode per request; a request whose amount no barcode can carry is held back."""
-    barcodes, unissuable = [], []
-    for request_id, slip_number, reissue_no, due_date, amount in zip(
-        due["request_id"].tolist(),
-        due["slip_number"].tolist(),
-        due["reissue_no"].tolist(),
-        pd.to_datetime(due["due_date"]).dt.date.tolist(),
-        due["amount"].tolist(),
-        strict=True,
-    ):
-        try:
-            barcodes.append(
-                konbini.build(
-                    company_code=target.company_code,
-                    shop_code=target.shop_code,
-                    payment_ref=slip_number,
-                    reissue_no=int(reissue_no),
-                    due_date=due_date,
-                    amount=int(amount),
-                )
-            )
-        except ValueError as error:
-            barcodes.append(None)
-            unissuable.append(f"{request_id}: {error}")
+    barcodes, problems = konbini.build_column(
+        company_code=target.company_code,
+        shop_code=target.shop_code,
+        payment_refs=due["slip_number"],
+        reissue_nos=due["reissue_no"],
+        due_dates=due["due_date"],
+        amounts=due["amount"],
+    )
+    refused = problems.notna()
+    unissuable = [
+        f"{request_id}: {problem}"
+        for request_id, problem in zip(due["request_id"][refused], problems[refused], strict=True)
+    ]
     due = due.assign(barcode=barcodes)
-    return due[due["barcode"].notna()], unissuable
+    return (due[~refused] if unissuable else due), unissuable
 
 
 @daily_table(
@@ -190,7 +182,7 @@ def slip_requests(
                 "SELECT * FROM exports.slip_requests WHERE partition_date = $d", {"d": day}
             ).df()
             due = due[~due["request_id"].isin(sent_today["request_id"])]
-            due, held = _with_barcodes(due, exporter)
+            due, held = with_barcodes(due, exporter)
             unissuable += held
             file_name = slip_file_name(day)
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -199,9 +191,9 @@ def slip_requests(
             everything = pd.concat(parts, ignore_index=True) if parts else fresh
             if everything.empty:
                 continue
-            rows, touched = slip_file_rows(everything)
+            cells, touched = slip_file_cells(everything)
             replaced += touched
-            data = csv_bytes(SLIP_COLUMNS, rows, "cp932", "\r\n", quote_all=True)
+            data = quoted_csv_bytes(cells, "cp932", "\r\n")
             files.append(file_name)
             if len(fresh):
                 con.begin()
@@ -263,7 +255,7 @@ def ship_holds(
                 [row.customer_id, row.reason, f"{row.since:%Y-%m-%d}", str(row.outstanding_amount)]
                 for row in holds.itertuples(index=False)
             ]
-            data = csv_bytes(SHIP_HOLD_COLUMNS, cells, "utf-8", "\n", quote_all=False)
+            data = csv_bytes(SHIP_HOLD_COLUMNS, cells, "utf-8", "\n")
             _, target = deliver(con, source, exporter, "ship_hold", day, file_name, data)
     preview = holds[["customer_id", "reason", "since", "outstanding_amount"]].head(20)
     return dg.MaterializeResult(

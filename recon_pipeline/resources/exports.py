@@ -8,19 +8,24 @@ cells that would start a formula are neutralized, characters CP932 cannot encode
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 REPLACEMENT = "〓"
 
 
-def neutralize(value: str) -> str:
-    """Prefix ``'`` so a spreadsheet shows the text instead of evaluating it."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+def neutralize_column(texts: pa.Array) -> pa.Array:
+    """Prefix ``'`` to the texts a spreadsheet would evaluate, so it shows them instead."""
+    formulas = functools.reduce(pc.or_, (pc.starts_with(texts, start) for start in FORMULA_STARTS))
+    return pc.if_else(formulas, pc.binary_join_element_wise("'", texts, ""), texts)
 
 
 def cp932_safe(value: str) -> tuple[str, bool]:
@@ -39,16 +44,26 @@ def cp932_safe(value: str) -> tuple[str, bool]:
         return "".join(chars), True
 
 
-def csv_bytes(
-    header: list[str], rows: list[list[str]], encoding: str, line_end: str, quote_all: bool
-) -> bytes:
+def csv_bytes(header: list[str], rows: list[list[str]], encoding: str, line_end: str) -> bytes:
+    """CSV quoted where needed (Arrow's writer quotes every text cell, so small files whose
+    cells are quoted only where needed go through the csv module)."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(
-        buffer, lineterminator=line_end, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
-    )
+    writer = csv.writer(buffer, lineterminator=line_end, quoting=csv.QUOTE_MINIMAL)
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue().encode(encoding)
+
+
+def quoted_csv_bytes(cells: pa.Table, encoding: str, line_end: str) -> bytes:
+    """The text cells as CSV with every cell and the header quoted, by Arrow's writer."""
+    buffer = io.BytesIO()
+    pa_csv.write_csv(
+        cells,
+        buffer,
+        pa_csv.WriteOptions(quoting_style="all_valid", quoting_header="all_valid", eol=line_end),
+    )
+    data = buffer.getvalue()
+    return data if encoding.replace("-", "").lower() == "utf8" else data.decode().encode(encoding)
 
 
 def write_atomically(path: Path, data: bytes) -> bool:
