@@ -80,17 +80,22 @@ def test_build_refuses_amounts_the_barcode_cannot_carry():
         )
 
 
+def _shop_barcode(ref: str, reissue: int, due: dt.date | None, amount: int) -> str:
+    """``konbini.build`` for the sample shop (929023 / 12345)."""
+    return konbini.build(
+        company_code="929023",
+        shop_code="12345",
+        payment_ref=ref,
+        reissue_no=reissue,
+        due_date=due,
+        amount=amount,
+    )
+
+
 def _near_barcodes() -> st.SearchStrategy[str]:
     """Valid barcodes, and ones with a digit, the length, the AI or the due date broken."""
     valid = st.builds(
-        lambda ref, reissue, due, amount: konbini.build(
-            company_code="929023",
-            shop_code="12345",
-            payment_ref=ref,
-            reissue_no=reissue,
-            due_date=due,
-            amount=amount,
-        ),
+        _shop_barcode,
         st.from_regex(r"[0-9]{16}", fullmatch=True),
         st.integers(0, 9),
         st.one_of(st.none(), st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31))),
@@ -150,14 +155,7 @@ def test_the_column_build_agrees_with_the_one_slip_build(slips):
             assert problems[position] == "no due date for the slip"
             continue
         try:
-            expected = konbini.build(
-                company_code="929023",
-                shop_code="12345",
-                payment_ref=ref,
-                reissue_no=reissue,
-                due_date=due,
-                amount=amount,
-            )
+            expected = _shop_barcode(ref, reissue, due, amount)
         except ValueError as error:
             assert (barcodes[position], problems[position]) == (None, str(error))
         else:
