@@ -138,7 +138,8 @@ def slip_file_cells(requests: pd.DataFrame) -> tuple[pa.Table, list[str]]:
 
 
 def with_barcodes(due: pd.DataFrame, target: ExportTarget) -> tuple[pd.DataFrame, list[str]]:
-    """Barcode per request; a request whose amount no barcode can carry is held back."""
+    """Barcode per request; a request ``konbini.build_column`` refuses (an amount no barcode
+    can carry, no due date) is held back, with the reason."""
     barcodes, problems = konbini.build_column(
         company_code=target.company_code,
         shop_code=target.shop_code,
