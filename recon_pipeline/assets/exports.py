@@ -128,8 +128,9 @@ def slip_file_cells(requests: pd.DataFrame) -> tuple[pa.Table, list[str]]:
     cells = {}
     for column in SLIP_COLUMNS:
         texts = _texts(ordered[column])
-        if column in TEXT_FIELDS and not _encodes("".join(texts.to_pylist()), "cp932"):
-            safe = [cp932_safe(text) for text in texts.to_pylist()]
+        values = texts.to_pylist() if column in TEXT_FIELDS else []
+        if values and not _encodes("".join(values), "cp932"):
+            safe = [cp932_safe(text) for text in values]
             texts = pa.array([text for text, _ in safe], pa.string())
             touched |= np.array([changed for _, changed in safe], dtype=bool)
         cells[column] = neutralize_column(texts)

@@ -55,15 +55,15 @@ def csv_bytes(header: list[str], rows: list[list[str]], encoding: str, line_end:
 
 
 def quoted_csv_bytes(cells: pa.Table, encoding: str, line_end: str) -> bytes:
-    """The text cells as CSV with every cell and the header quoted, by Arrow's writer."""
+    """The text cells as CSV with every cell and the header quoted, by Arrow's writer (which
+    writes UTF-8)."""
     buffer = io.BytesIO()
     pa_csv.write_csv(
         cells,
         buffer,
         pa_csv.WriteOptions(quoting_style="all_valid", quoting_header="all_valid", eol=line_end),
     )
-    data = buffer.getvalue()
-    return data if encoding.replace("-", "").lower() == "utf8" else data.decode().encode(encoding)
+    return buffer.getvalue().decode().encode(encoding)
 
 
 def write_atomically(path: Path, data: bytes) -> bool:
