@@ -46,51 +46,25 @@ def _land_day(source: InboundSource, con, day: dt.date, sources: list[str]) -> p
         )
     }
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    listed = [(name, remote) for name in sources for remote in source.files(name, day)]
+    safe = [remote for _, remote in listed if unsafe_name_reason(remote.name) is None]
+    outcomes = dict(zip(safe, source.land_all(safe), strict=True))
     rows = []
-    for source_name in sources:
-        for remote in source.files(source_name, day):
-            relative = f"{source_name}/{day.isoformat()}/{remote.name}"
-            landed_at = previously.get((source_name, remote.name), now)
-            reason = unsafe_name_reason(remote.name)
-            if reason is None:
-                try:
-                    _, sha256, size = source.land(remote)
-                except UnsafeName as refused:
-                    reason = str(refused)
-            if reason is not None:
-                rows.append(
-                    [
-                        day,
-                        source_name,
-                        remote.name,
-                        relative,
-                        None,
-                        remote.size,
-                        "REFUSED",
-                        reason,
-                        None,
-                        landed_at,
-                    ]
-                )
-                continue
+    for source_name, remote in listed:
+        relative = f"{source_name}/{day.isoformat()}/{remote.name}"
+        outcome = outcomes.get(remote) or UnsafeName(unsafe_name_reason(remote.name))
+        if isinstance(outcome, UnsafeName):
+            sha256, size, status, reason, first = None, remote.size, "REFUSED", str(outcome), None
+        else:
+            _, sha256, size = outcome
             first = known.get(sha256)
             status = "DUPLICATE" if first else "LANDED"
             reason = f"same bytes as {first}" if first else None
             known.setdefault(sha256, relative)
-            rows.append(
-                [
-                    day,
-                    source_name,
-                    remote.name,
-                    relative,
-                    sha256,
-                    size,
-                    status,
-                    reason,
-                    first,
-                    landed_at,
-                ]
-            )
+        at = previously.get((source_name, remote.name), now)
+        rows.append(
+            [day, source_name, remote.name, relative, sha256, size, status, reason, first, at]
+        )
     return pd.DataFrame(rows, columns=LANDED_COLUMNS)
 
 

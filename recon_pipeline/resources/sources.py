@@ -12,10 +12,12 @@ import hashlib
 import os
 import random
 import stat
+import threading
 import time
 import unicodedata
 from abc import abstractmethod
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -25,6 +27,7 @@ from pydantic import PrivateAttr
 
 CHUNK = 1 << 20
 T = TypeVar("T")
+_MAKING_CLIENT = threading.Lock()
 
 
 class UnsafeName(ValueError):
@@ -114,6 +117,9 @@ class InboundSource(dg.ConfigurableResource):
     landed_dir: str
     max_attempts: int = 5
     backoff_seconds: float = 0.5
+    transfers_at_once: int = 4
+    """Files landed side by side: a day of many files waits on each file's round trips
+    (remote) or on hashing (local), not on the link's bandwidth."""
 
     @abstractmethod
     def list_files(self, source: str, day: dt.date) -> list[RemoteFile]:
@@ -175,6 +181,28 @@ class InboundSource(dg.ConfigurableResource):
         sha256, size = self.retrying(f"land {remote.source}/{remote.day}/{remote.name}", copy)
         return target, sha256, size
 
+    def land_all(self, remotes: list[RemoteFile]) -> list[tuple[Path, str, int] | UnsafeName]:
+        """:meth:`land` each of ``remotes``, ``transfers_at_once`` at a time; the results in
+        the order of ``remotes`` (a file refused as unsafe gives its :class:`UnsafeName`), so
+        what is judged in order — which of two same-bytes files came first — does not depend
+        on which transfer ended first. Any other failure fails the call, the transfers not
+        started are cancelled, and the copies already complete stay (a re-run lands them
+        again, the same bytes)."""
+
+        def land_one(remote: RemoteFile) -> tuple[Path, str, int] | UnsafeName:
+            try:
+                return self.land(remote)
+            except UnsafeName as refused:
+                return refused
+
+        if self.transfers_at_once <= 1 or len(remotes) <= 1:
+            return [land_one(remote) for remote in remotes]
+        pool = ThreadPoolExecutor(self.transfers_at_once, thread_name_prefix="land")
+        try:
+            return list(pool.map(land_one, remotes))
+        finally:
+            pool.shutdown(cancel_futures=True)
+
 
 class LocalSource(InboundSource):
     """A local folder (``RECON_LANDING_DIR``): the embedded default. Exports stay in the export
@@ -220,20 +248,27 @@ class S3Source(InboundSource):
     bucket: str
     prefix: str = ""
     endpoint_url: str | None = None
+    _s3: object | None = PrivateAttr(default=None)
 
     def describe(self) -> str:
         return f"s3://{_joined(self.bucket, self.prefix)}"
 
     def _client(self):
-        import boto3
-        from botocore.config import Config
+        """One client for the run, shared by the transfers: a boto3 client is thread-safe,
+        making clients from boto3's default session in several threads at once is not."""
+        with _MAKING_CLIENT:
+            if self._s3 is None:
+                import boto3
+                from botocore.config import Config
 
-        config = Config(
-            retries={"max_attempts": self.max_attempts, "mode": "standard"},
-            connect_timeout=10,
-            read_timeout=30,
-        )
-        return boto3.client("s3", endpoint_url=self.endpoint_url, config=config)
+                config = Config(
+                    retries={"max_attempts": self.max_attempts, "mode": "standard"},
+                    connect_timeout=10,
+                    read_timeout=30,
+                    max_pool_connections=max(10, self.transfers_at_once),
+                )
+                self._s3 = boto3.client("s3", endpoint_url=self.endpoint_url, config=config)
+            return self._s3
 
     def _key(self, source: str, day: dt.date, name: str = "") -> str:
         return _joined(self.prefix, source, day.isoformat()) + "/" + name
@@ -299,6 +334,9 @@ class SFTPSource(InboundSource):
     known_hosts: str
     root: str = "."
     timeout_seconds: float = 30.0
+    transfers_at_once: int = 1
+    """One at a time: the run's one session is dropped and reopened when a transfer fails,
+    which would cut off the others sharing it."""
     _connection: object | None = PrivateAttr(default=None)
 
     def describe(self) -> str:
