@@ -35,6 +35,7 @@ class FirstListedLandsLast(LocalSource):
 
 
 def test_a_day_lands_side_by_side_and_the_first_listed_copy_is_the_one_kept(tmp_path):
+    FirstListedLandsLast.others_landed.clear()
     folder = tmp_path / "landing" / "card" / DAY.isoformat()
     folder.mkdir(parents=True)
     (folder / "a.csv").write_bytes(b"the same bytes, delivered twice\n")
