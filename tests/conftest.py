@@ -15,6 +15,9 @@ from recon_pipeline.cli import QUIET_LOGS, failure_reason
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
 from recon_pipeline.settings import Settings, load_settings
 
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
+"""The hand-checked sample landing tree (one file per layout); the project's own copy."""
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -13,9 +12,8 @@ import duckdb
 from recon_pipeline.checks import offending_rows
 from recon_pipeline.contracts import load_contracts
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
-from tests.conftest import QUIET, run_job
+from tests.conftest import QUIET, SAMPLES, run_job
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 DAY = "2026-10-06"
 
 

@@ -13,8 +13,7 @@ import pytest
 
 from recon_pipeline.assets.reconcile import RECEIVABLES
 from recon_pipeline.cli import main
-
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+from tests.conftest import SAMPLES
 
 
 @pytest.fixture

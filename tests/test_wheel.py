@@ -13,8 +13,9 @@ from pathlib import Path
 
 import duckdb
 
+from tests.conftest import SAMPLES
+
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
 
 
 def _site_packages(environment: Path) -> Path:

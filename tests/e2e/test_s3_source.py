@@ -16,10 +16,9 @@ import pytest
 from recon_pipeline.demo_month import generate_month
 from recon_pipeline.settings import Settings, load_settings
 from tests import landing as lz
-from tests.conftest import land_days, landed_summary, run_job
+from tests.conftest import SAMPLES, land_days, landed_summary, run_job
 from tests.e2e.conftest import free_port
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 PREFIX = "shop"
 
 

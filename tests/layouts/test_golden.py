@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
 from recon_pipeline.settings import load_settings
-from tests.conftest import run_range
+from tests.conftest import SAMPLES, run_range
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 D = dt.date
 
 
