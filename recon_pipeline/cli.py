@@ -266,6 +266,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"recon: {error}", file=sys.stderr)
         return 2
+    from recon_pipeline.migrations import WarehouseTooNew, check_warehouse_file
+
+    try:
+        check_warehouse_file(settings.warehouse)
+    except WarehouseTooNew as error:
+        print(f"recon: {error}", file=sys.stderr)
+        return 1
     if args.command == "demo":
         return demo(settings)
     if args.command == "run":

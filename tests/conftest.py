@@ -78,6 +78,31 @@ def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
+def table_fingerprints(path: Path, schemas: tuple[str, ...]) -> dict[str, str]:
+    """sha256 of every table, leaving out the wall-clock columns (loaded_at, sent_at …)."""
+    out = {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() "
+            "WHERE list_contains($schemas, schema_name) ORDER BY ALL",
+            {"schemas": list(schemas)},
+        ).fetchall()
+        for schema, table in tables:
+            columns = [
+                name
+                for name, kind in con.execute(
+                    "SELECT column_name, data_type FROM duckdb_columns() "
+                    "WHERE schema_name = $s AND table_name = $t ORDER BY column_index",
+                    {"s": schema, "t": table},
+                ).fetchall()
+                if kind != "TIMESTAMP"
+            ]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            rows = con.execute(f'SELECT {listed} FROM "{schema}"."{table}" ORDER BY ALL').fetchall()
+            out[f"{schema}.{table}"] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return out
+
+
 def land_days(settings: Settings, instance: dg.DagsterInstance, first: str, last: str) -> None:
     """Run only the ingest asset (``audit/landed_files``) for each day: landing, not matching."""
     job = build_definitions(settings).resolve_job_def(DAILY_JOB)

@@ -18,6 +18,7 @@ from dagster_duckdb import DuckDBResource
 
 from recon_pipeline.contracts import Contract
 from recon_pipeline.kana import normalize_kana
+from recon_pipeline.migrations import latest_version, migrate
 from recon_pipeline.packaged import packaged_dir, sql
 from recon_pipeline.versions import VERSIONED_TABLES
 from recon_pipeline.write_log import clear_partition, log_write, quote
@@ -28,10 +29,10 @@ SCHEMAS = ("audit", "quarantine", "raw", "staging", "config", "marts", "exports"
 PUBLISHED_SCHEMAS = ("audit", "quarantine", "staging", "config", "marts", "exports")
 """What analysts get in the published copy: everything but ``raw`` (the typed file rows,
 the bulk of the file, which the staging tables already carry in business terms)."""
-UNPUBLISHED = ("audit.reconcile_scope", "audit.schema_fingerprint")
+UNPUBLISHED = ("audit.reconcile_scope", "audit.schema_fingerprint", "audit.schema_migrations")
 """Work tables analysts have no use for (which items each day recomputed: every item on a
-day reconciled from nothing; which DDL the warehouse was made with)."""
-DEFINITION_FOLDERS = ("ddl", "views", "macros")
+day reconciled from nothing; which DDL and migrations the warehouse was made with)."""
+DEFINITION_FOLDERS = ("migrations", "ddl", "views", "macros")
 RAW_FIXED_COLUMNS = (
     ("partition_date", "DATE"),
     ("source", "VARCHAR"),
@@ -55,8 +56,9 @@ SNAPSHOTS_NOW_VIEWS = ("matches", "receivables", "settlement_status", "customer_
 
 @cache
 def schema_fingerprint() -> str:
-    """A digest of every file of ``sql/ddl``, ``sql/views`` and ``sql/macros``."""
-    digest = hashlib.sha256()
+    """A digest of every file of ``sql/migrations``, ``sql/ddl``, ``sql/views`` and
+    ``sql/macros``."""
+    digest = hashlib.sha256(f"schema version {latest_version()}\0".encode())
     for folder in DEFINITION_FOLDERS:
         for path in sorted((packaged_dir("sql") / folder).glob("*.sql")):
             digest.update(f"{folder}/{path.name}\0".encode())
@@ -65,8 +67,10 @@ def schema_fingerprint() -> str:
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Idempotent: schemas, every ``sql/ddl`` table, the ``sql/views``, then the macros (raw
-    tables come with the contracts resource). A warehouse already made with these files
+    """Idempotent: the migrations a warehouse of an earlier release lacks
+    (:mod:`recon_pipeline.migrations`; one newer than this code is refused), then schemas,
+    every ``sql/ddl`` table, the ``sql/views``, then the macros (raw tables come with the
+    contracts resource). A warehouse already made with these files
     (``audit.schema_fingerprint``) is left alone: every asset and check connects, and
     replacing the views and macros each time rewrote the catalog, ~40 ms a connection."""
     fingerprint = schema_fingerprint()
@@ -84,6 +88,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         == [(1,)]
     ):
         return
+    migrate(con)
     _create_tables(con)
     con.execute(
         "CREATE OR REPLACE TABLE audit.schema_fingerprint AS SELECT $f AS fingerprint",

@@ -5,46 +5,18 @@ same rows in every staging table, mart and export, and byte-identical export fil
 
 from __future__ import annotations
 
-import hashlib
-
 import dagster as dg
-import duckdb
 
 from recon_pipeline.assets.exports import PUBLISHED_WAREHOUSE
 from recon_pipeline.definitions import build_definitions
 from recon_pipeline.demo_month import generate_month
 from recon_pipeline.resources.warehouse import UNPUBLISHED
 from recon_pipeline.settings import load_settings
-from tests.conftest import run_job, run_range
+from tests.conftest import run_job, run_range, table_fingerprints
 
 SCHEMAS = ("audit", "quarantine", "raw", "staging", "marts", "exports")
 SCHEDULING_LOG = "audit.partition_writes"
 """The order of writes: it differs between a range and its days one by one, by design."""
-
-
-def fingerprints(path) -> dict[str, str]:
-    """sha256 of every table, leaving out the wall-clock columns (loaded_at, sent_at …)."""
-    out = {}
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() "
-            "WHERE list_contains($schemas, schema_name) ORDER BY ALL",
-            {"schemas": list(SCHEMAS)},
-        ).fetchall()
-        for schema, table in tables:
-            columns = [
-                name
-                for name, kind in con.execute(
-                    "SELECT column_name, data_type FROM duckdb_columns() "
-                    "WHERE schema_name = $s AND table_name = $t ORDER BY column_index",
-                    {"s": schema, "t": table},
-                ).fetchall()
-                if kind != "TIMESTAMP"
-            ]
-            listed = ", ".join(f'"{c}"' for c in columns)
-            rows = con.execute(f'SELECT {listed} FROM "{schema}"."{table}" ORDER BY ALL').fetchall()
-            out[f"{schema}.{table}"] = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return out
 
 
 def _published_metadata(result: dg.ExecuteInProcessResult) -> dict:
@@ -74,10 +46,10 @@ def test_a_ranged_backfill_equals_the_days_one_by_one(tmp_path):
             else:
                 run_range(settings, instance, first, last)
         homes[mode] = settings
-    daily, ranged = (fingerprints(homes[m].warehouse) for m in ("daily", "ranged"))
+    daily, ranged = (table_fingerprints(homes[m].warehouse, SCHEMAS) for m in ("daily", "ranged"))
     assert len(daily) > 20
     assert {t for t in daily if daily[t] != ranged.get(t)} - {SCHEDULING_LOG} == set()
-    published = fingerprints(homes["daily"].published_warehouse)
+    published = table_fingerprints(homes["daily"].published_warehouse, SCHEMAS)
     assert published == {
         t: f for t, f in daily.items() if not t.startswith("raw.") and t not in UNPUBLISHED
     }
@@ -109,5 +81,5 @@ def test_one_duckdb_thread_gives_the_same_tables_as_the_default(tmp_path):
         with warehouse.connect() as con:
             used = con.execute("SELECT current_setting('threads')").fetchone()[0]
         assert (used == 1) == (threads == "1")
-        prints.append(fingerprints(settings.warehouse))
+        prints.append(table_fingerprints(settings.warehouse, SCHEMAS))
     assert len(prints[0]) > 20 and prints[0] == prints[1]
