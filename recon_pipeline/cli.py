@@ -92,6 +92,13 @@ def _print_day(settings: Settings, day: dt.date, out) -> None:
             "(the next complete day issues what is due)",
             file=out,
         )
+    if s["dunning_held_for_quarantine"] or s["quarantine_holds_expired"]:
+        print(
+            f"{'':<10}  not dunned: {s['dunning_held_for_quarantine']} receivable(s) whose "
+            f"payment may be in quarantine (PAYMENT_IN_QUARANTINE); "
+            f"{s['quarantine_holds_expired']} hold(s) expired today — see marts.dunning_holds",
+            file=out,
+        )
 
 
 @contextmanager

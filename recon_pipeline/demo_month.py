@@ -22,7 +22,8 @@ from recon_pipeline.contracts import load_contracts
 
 START = dt.date(2026, 10, 1)
 COMPANY, SHOP = "929023", "12345"
-FAMILY = ["山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村", "小林", "加藤"]
+FAMILY = ["山田", "佐藤", "鈴木", "髙橋", "田中", "伊藤", "渡辺", "山﨑", "小林", "加藤"]
+"""髙 and 﨑 are IBM extensions of CP932: real names carry them into slips and files."""
 FAMILY_KANA = [
     "ヤマダ",
     "サトウ",
@@ -31,11 +32,11 @@ FAMILY_KANA = [
     "タナカ",
     "イトウ",
     "ワタナベ",
-    "ナカムラ",
+    "ヤマザキ",
     "コバヤシ",
     "カトウ",
 ]
-FAMILY_HALF = ["ﾔﾏﾀﾞ", "ｻﾄｳ", "ｽｽﾞｷ", "ﾀｶﾊｼ", "ﾀﾅｶ", "ｲﾄｳ", "ﾜﾀﾅﾍﾞ", "ﾅｶﾑﾗ", "ｺﾊﾞﾔｼ", "ｶﾄｳ"]
+FAMILY_HALF = ["ﾔﾏﾀﾞ", "ｻﾄｳ", "ｽｽﾞｷ", "ﾀｶﾊｼ", "ﾀﾅｶ", "ｲﾄｳ", "ﾜﾀﾅﾍﾞ", "ﾔﾏｻﾞｷ", "ｺﾊﾞﾔｼ", "ｶﾄｳ"]
 GIVEN = ["太郎", "花子", "京子", "一郎", "美咲", "健", "由美", "翔", "直子", "大輔"]
 GIVEN_KANA = [
     "タロウ",
@@ -86,6 +87,23 @@ CARD_CASES = [
 KONBINI_CASES = ["konbini_prelim_cancelled", "konbini_reissued_slip_paid", "short_payment"]
 
 
+def _order_id(method: str, number: int, day: dt.date, rng: random.Random) -> tuple[str, str]:
+    """The order id and sales channel: Amazon's for the mall, and besides the own site's
+    ``ORD-nnnnnnn`` the ids other channels really issue (Rakuten, Yahoo!, a shop's POS, next
+    year's new site): ids are opaque, none of them may be refused."""
+    if method == "MALL":
+        return f"249-{rng.randrange(10**7):07d}-{number:07d}", "AMAZON"
+    if number % 11 == 3:
+        return f"338127-{day:%Y%m%d}-{number:010d}", "RAKUTEN"
+    if number % 13 == 5:
+        return f"recon-shop-{number:08d}", "YAHOO"
+    if number % 17 == 7:
+        return f"POS/0012/{day:%Y%m%d}/{number % 1000:03d}", "POS"
+    if number % 19 == 9:
+        return f"N27-{number:x}", "NEW_SITE"
+    return f"ORD-{number:07d}", "OWN_SITE"
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     start: dt.date
@@ -108,6 +126,7 @@ class Order:
     points: int
     payment_ref: str = ""
     due: dt.date | None = None
+    channel: str = "OWN_SITE"
     events: list[tuple[str, dt.date, int]] = field(default_factory=list)
 
     @property
@@ -175,7 +194,7 @@ def _ship_row(order: Order, kind: str, day: dt.date, amount: int, event_no: int)
         postal,
         address,
         f"03-{order.customer:04d}-{order.number % 10000:04d}",
-        "AMAZON" if order.method == "MALL" else "OWN_SITE",
+        order.channel,
         order.method,
         order.payment_ref,
         "" if order.method == "MALL" else order.tracking,
@@ -245,12 +264,22 @@ def _konbini_row(
     ]
 
 
-def _zengin(day: dt.date, transfers: list[tuple[int, int, str, str]]) -> bytes:
+Transfer = tuple[int, int, str, str] | tuple[int, int, str, str, str]
+"""(照会番号, amount, payer name, 取消区分) and, for a broken notice, its account date as
+written."""
+
+
+def _zengin(day: dt.date, transfers: list[Transfer]) -> bytes:
+    """A Zengin notice file. Fields are cut by bytes: a payer who types full-width digits
+    takes two bytes a digit. Many banks write a space, not 0, for a normal notice: on even
+    days this bank does."""
+
     def wareki(value: dt.date) -> str:
         return f"{value.year - 2018:02d}{value:%m%d}"
 
-    def record(text: str) -> bytes:
-        return text.ljust(200).encode("cp932") + b"\r\n"
+    def record(*parts: str | bytes) -> bytes:
+        data = b"".join(p if isinstance(p, bytes) else p.encode("cp932") for p in parts)
+        return data.ljust(200) + b"\r\n"
 
     stamp = wareki(day - dt.timedelta(days=1))
     out = [
@@ -259,15 +288,18 @@ def _zengin(day: dt.date, transfers: list[tuple[int, int, str, str]]) -> bytes:
             f"1234567{'ｶ)ﾚｺﾝｼﾖｳｼﾞ':<40}"
         )
     ]
-    for reference, amount, payer, cancel in transfers:
+    normal = " " if day.day % 2 == 0 else "0"
+    for reference, amount, payer, cancel, *written in transfers:
+        on = written[0] if written else stamp
         out.append(
             record(
-                f"2{reference:06d}{stamp}{stamp}{amount:010d}{0:010d}{0:010d}"
-                f"{payer:<48}{'ﾐｽﾞﾎ':<15}{'ｼﾌﾞﾔ':<15}{cancel}"
+                f"2{reference:06d}{on}{on}{amount:010d}{0:010d}{0:010d}",
+                payer.encode("cp932").ljust(48),
+                f"{'ﾐｽﾞﾎ':<15}{'ｼﾌﾞﾔ':<15}{normal if cancel == '0' else cancel}",
             )
         )
-    total = sum(amount for _, amount, _, _ in transfers)
-    cancels = [amount for _, amount, _, cancel in transfers if cancel == "1"]
+    total = sum(transfer[1] for transfer in transfers)
+    cancels = [transfer[1] for transfer in transfers if transfer[3] == "1"]
     out.append(record(f"8{len(transfers):06d}{total:012d}{len(cancels):06d}{sum(cancels):012d}"))
     out.append(record("9"))
     return b"".join(out)
@@ -371,13 +403,13 @@ def generate_month(
             item = rng.randrange(10, 300) * 100
             coupon = rng.choice([0, 0, 0, 300, 500])
             points = rng.choice([0, 0, 0, 0, 100]) if method != "MALL" else 0
+            order_id, channel = _order_id(method, number, day, rng)
+            if channel != "OWN_SITE" and method != "MALL":
+                note("other_channel_order", order_id)
             order = Order(
                 number=number,
-                order_id=(
-                    f"249-{rng.randrange(10**7):07d}-{number:07d}"
-                    if method == "MALL"
-                    else f"ORD-{number:07d}"
-                ),
+                order_id=order_id,
+                channel=channel,
                 customer=customer,
                 method=method,
                 shipped=day,
@@ -628,7 +660,7 @@ def generate_month(
             )
             scenarios["mall_paid"] += [o.order_id for o in batch]
     _exceptions(land, start, end, note)
-    _dispositions(land, start, end, scenarios, name_only)
+    _dispositions(land, start, end, scenarios, name_only, {o.order_id: o.number for o in orders})
     _daily_deliveries(land, start + dt.timedelta(days=19), end, note)
     files = land.write()
     _duplicate_delivery(landing_dir, start, note)
@@ -668,7 +700,7 @@ def _bank_transfers(
     paid_konbini: set[str],
 ) -> list[tuple[str, str, dt.date]]:
     """Zengin files per day; returns the (line id, order, day) of transfers without number."""
-    by_day: dict[dt.date, list[tuple[int, int, str, str]]] = defaultdict(list)
+    by_day: dict = defaultdict(list)
     name_only = []
     reference = 0
     unpaid: dict[int, list[Order]] = defaultdict(list)
@@ -680,10 +712,16 @@ def _bank_transfers(
         reference += 1
         family, given = order.customer % 10, (order.customer // 10) % 10
         name = f"{FAMILY_HALF[family]} {GIVEN_HALF[given]}"
-        payer = f"{order.payment_ref} {name}" if reference % 5 else name
-        by_day[paid].append((reference, order.expected, payer, "0"))
-        if not reference % 5:
+        if reference % 5:
+            spelling = PAYER_SPELLINGS[(reference // 5) % len(PAYER_SPELLINGS)]
+            payer = spelling.format(
+                number=order.payment_ref, wide=order.payment_ref.translate(WIDE), name=name
+            )
+            note(SPELLING_CASES[spelling], order.order_id)
+        else:
+            payer = name
             name_only.append((f"bank:0005-001-1234567:{reference:06d}", order.order_id, paid))
+        by_day[paid].append((reference, order.expected, payer, "0"))
         note(
             "bank_transfer_with_customer_number" if reference % 5 else "bank_transfer_name_only",
             order.order_id,
@@ -703,6 +741,7 @@ def _bank_transfers(
         by_day[payday].append((reference, amount, f"{group[0].payment_ref} ﾏﾄﾒﾃ ﾌﾘｺﾐ", "0"))
         note(case, *[o.order_id for o in group])
     taken = {o.customer for _, group, _ in extra for o in group}
+    reference = _doubtful_transfers(land, unpaid, by_day, reference, end, note, taken)
     _mistaken_and_double_transfers(
         orders, unpaid, by_day, reference, end, note, taken, paid_konbini
     )
@@ -711,10 +750,84 @@ def _bank_transfers(
     return name_only
 
 
+PAYER_SPELLINGS = ("{number} {name}", "{number}{name}", "{name} {number}", "{wide} {name}")
+"""How payers type their customer number: as asked, without the space, after the name, in
+full-width digits (staging.payer_customer_number reads them all)."""
+SPELLING_CASES = dict(
+    zip(
+        PAYER_SPELLINGS,
+        (
+            "bank_number_first",
+            "bank_number_without_separator",
+            "bank_number_after_name",
+            "bank_number_full_width",
+        ),
+        strict=True,
+    )
+)
+WIDE = str.maketrans("0123456789", "０１２３４５６７８９")
+NOBODYS_NUMBER = "9999999"
+
+
+def _doubtful_transfers(
+    land: Landing,
+    unpaid: dict[int, list[Order]],
+    by_day: dict[dt.date, list[Transfer]],
+    reference: int,
+    end: dt.date,
+    note,
+    taken: set[int],
+) -> int:
+    """Two transfers a reader could get wrong. One carries a number that belongs to nobody
+    before a customer's name, with the amount of their open order: the number counts as none
+    and the name suggests the order. One is a payment whose notice the bank writes with an
+    impossible date: the row is quarantined on the day its order would be dunned, the order
+    waits (PAYMENT_IN_QUARANTINE), and the corrected notice two days later pays it."""
+    open_orders = [
+        group[0] for customer, group in unpaid.items() if customer not in taken and len(group) == 1
+    ]
+    unknown = next((o for o in open_orders if o.shipped + dt.timedelta(days=3) <= end), None)
+    if unknown is not None:
+        taken.add(unknown.customer)
+        reference += 1
+        family, given = unknown.customer % 10, (unknown.customer // 10) % 10
+        by_day[unknown.shipped + dt.timedelta(days=3)].append(
+            (
+                reference,
+                unknown.expected,
+                f"{NOBODYS_NUMBER} {FAMILY_HALF[family]} {GIVEN_HALF[given]}",
+                "0",
+            )
+        )
+        note("bank_unknown_customer_number", unknown.order_id)
+    held = next(
+        (
+            o
+            for o in open_orders
+            if o.customer not in taken and o.due and o.due + dt.timedelta(days=9) <= end
+        ),
+        None,
+    )
+    if held is not None and held.due is not None:
+        taken.add(held.customer)
+        reference += 1
+        quarantined_on = held.due + dt.timedelta(days=7)
+        transfer = (reference, held.expected, f"{held.payment_ref} ｿｳｷﾝ", "0")
+        by_day[quarantined_on].append((*transfer, "081399"))
+        corrected_on = quarantined_on + dt.timedelta(days=2)
+        name = f"furikomi_{quarantined_on:%Y%m%d}_corrected.txt"
+        land.raw[("bank", corrected_on, name)] = _zengin(corrected_on, [transfer])
+        note("payment_in_quarantine", held.order_id)
+        note(
+            "quarantined_payment_row", f"bank/{quarantined_on}/furikomi_{quarantined_on:%Y%m%d}.txt"
+        )
+    return reference
+
+
 def _mistaken_and_double_transfers(
     orders: list[Order],
     unpaid: dict[int, list[Order]],
-    by_day: dict[dt.date, list[tuple[int, int, str, str]]],
+    by_day: dict,
     reference: int,
     end: dt.date,
     note,
@@ -768,6 +881,7 @@ def _dispositions(
     end: dt.date,
     scenarios: dict[str, list[str]],
     name_only: list[tuple[str, str, dt.date]],
+    numbers: dict[str, int],
 ) -> None:
     """Operators' decisions of the month: one of every action, and one that must be rejected."""
 
@@ -809,7 +923,7 @@ def _dispositions(
         "D-0006",
         "REFUNDED",
         start + dt.timedelta(days=10),
-        line=f"card:txn_{int(refunded[4:]):07d}",
+        line=f"card:txn_{numbers[refunded]:07d}",
         note_text="差額返金",
     )
     decide(

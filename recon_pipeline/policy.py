@@ -58,6 +58,9 @@ class Policy:
     settlement_lag_days: dict[str, int]
     stages: tuple[Stage, ...]
     deliveries: tuple[Delivery, ...] = ()
+    quarantine_hold_days: int = 7
+    """How long a payment in quarantine that names a receivable holds its dunning: until the
+    provider re-delivers it corrected, or this many days (then dunning resumes)."""
 
     def deliveries_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -78,6 +81,7 @@ class Policy:
                 "settlement_lag_days": [self.settlement_lag_days.get(m) for m in PAYMENT_METHODS],
                 "dunned": [m in self.dunned_methods for m in PAYMENT_METHODS],
                 "minimum_amount": [self.minimum_amount] * len(PAYMENT_METHODS),
+                "quarantine_hold_days": [self.quarantine_hold_days] * len(PAYMENT_METHODS),
             }
         )
 
@@ -174,7 +178,11 @@ def load_policy(path: Path | None = None) -> Policy:
     minimum = spec.get("minimum_amount", 1)
     if not isinstance(minimum, int) or minimum < 0:
         raise PolicyError(f"{path}: minimum_amount must be a whole number of yen >= 0")
+    hold_days = spec.get("quarantine_hold_days", 7)
+    if not isinstance(hold_days, int) or isinstance(hold_days, bool) or hold_days < 0:
+        raise PolicyError(f"{path}: quarantine_hold_days must be a whole number of days >= 0")
     return Policy(
+        quarantine_hold_days=hold_days,
         minimum_amount=minimum,
         dunned_methods=methods,
         settlement_lag_days=lags,

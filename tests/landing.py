@@ -352,6 +352,13 @@ EMPTY_REPORTS = {
     "konbini": lambda root, day: konbini_file(root, day, [], name=f"cvs_{day}_nothing_paid.csv"),
     "cod": lambda root, day: cp932_csv(root, "cod", day, f"cod_{day}.csv", COD_HEADER, []),
     "bnpl": lambda root, day: cp932_csv(root, "bnpl", day, f"bnpl_{day}.csv", BNPL_HEADER, []),
+    "bank": lambda root, day: write(
+        root,
+        "bank",
+        day,
+        f"furikomi_{day}_nothing_paid.txt",
+        zengin_file([zengin_header(), zengin_trailer(0, 0), ZENGIN_END]),
+    ),
 }
 
 

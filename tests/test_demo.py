@@ -55,8 +55,19 @@ SCENARIOS = {
     "rejected_disposition",
     "bank_transfer_cancelled",
     "cross_channel_double_payment",
+    "other_channel_order",
+    "bank_number_first",
+    "bank_number_without_separator",
+    "bank_number_after_name",
+    "bank_number_full_width",
+    "bank_unknown_customer_number",
+    "payment_in_quarantine",
+    "quarantined_payment_row",
 }
 SINGLE = {
+    "bank_unknown_customer_number",
+    "payment_in_quarantine",
+    "quarantined_payment_row",
     "disposition",
     "late_file",
     "undecodable_file",
@@ -149,6 +160,10 @@ def demo_month(tmp_path_factory):
         ("bank_partial_transfer", "PARTIALLY_PAID", "SHORT_PAYMENT"),
         ("bank_transfer_cancelled", "UNPAID", None),
         ("cross_channel_double_payment", "OVERPAID", "DOUBLE_PAYMENT"),
+        ("bank_number_without_separator", "PAID", None),
+        ("bank_number_after_name", "PAID", None),
+        ("bank_number_full_width", "PAID", None),
+        ("payment_in_quarantine", "PAID", None),
     ],
 )
 def test_scenario_outcomes_at_month_end(demo_month, scenario, status, reason):
@@ -196,8 +211,12 @@ def test_bad_input_is_quarantined_and_every_check_passes(demo_month):
     bad_rows = con.execute(
         "SELECT path, reason FROM quarantine.rejected_rows WHERE line_no > 0"
     ).fetchall()
-    assert sorted(p for p, _ in bad_rows) == sorted(summary.scenarios["bad_card_row"])
-    assert {r for _, r in bad_rows} == {"net must equal gross - fee"}
+    assert sorted(p for p, _ in bad_rows) == sorted(
+        summary.scenarios["bad_card_row"] + summary.scenarios["quarantined_payment_row"]
+    )
+    assert {r for p, r in bad_rows if p.startswith("card/")} == {"net must equal gross - fee"}
+    [bank_reason] = [r for p, r in bad_rows if p.startswith("bank/")]
+    assert bank_reason.startswith("account_date: '081399' is not a date"), bank_reason
     assert all(r.success for r in results)
     blocking = [
         e
@@ -206,6 +225,54 @@ def test_bad_input_is_quarantined_and_every_check_passes(demo_month):
         if e.severity == dg.AssetCheckSeverity.ERROR
     ]
     assert blocking and all(e.passed for e in blocking)
+
+
+def test_other_channels_ids_are_receivables_and_are_dunned_like_any(demo_month):
+    """Rakuten, Yahoo!, POS and new-site orders become receivables; the unpaid ones of the
+    shop's own methods are dunned."""
+    summary, con, _ = demo_month
+    ids = summary.scenarios["other_channel_order"]
+    found = con.execute(
+        "SELECT count(*), count(DISTINCT split_part(receivable_id, '-', 1)) FROM marts.receivables "
+        "WHERE as_of = $d AND list_contains($ids, receivable_id)",
+        {"d": summary.end, "ids": ids},
+    ).fetchone()
+    assert found[0] == len(ids) and found[1] >= 3
+    dunned = con.execute(
+        "SELECT count(*) FROM marts.dunning_candidates WHERE list_contains($ids, receivable_id)",
+        {"ids": ids},
+    ).fetchone()[0]
+    assert dunned > 0
+
+
+def test_a_payment_in_quarantine_holds_dunning_until_it_is_redelivered(demo_month):
+    summary, con, _ = demo_month
+    [order] = summary.scenarios["payment_in_quarantine"]
+    held = con.execute(
+        "SELECT as_of, status FROM marts.dunning_holds WHERE receivable_id = $r ORDER BY 1",
+        {"r": order},
+    ).fetchall()
+    assert [status for _, status in held] == ["HELD", "HELD"]
+    assert con.execute(
+        "SELECT count(*) FROM marts.dunning_candidates WHERE receivable_id = $r", {"r": order}
+    ).fetchone() == (0,)
+
+
+def test_a_number_of_nobody_falls_to_the_name_suggestion(demo_month):
+    summary, con, _ = demo_month
+    [order] = summary.scenarios["bank_unknown_customer_number"]
+    line = con.execute(
+        "SELECT status, reason, evidence FROM marts.settlement_status "
+        "WHERE as_of = $d AND receivable_id = $r AND source = 'bank'",
+        {"d": summary.end, "r": order},
+    ).fetchall()
+    assert line == [
+        (
+            "SUGGESTED",
+            "NAME_AMOUNT_SUGGESTION",
+            "customer number 9999999 in the payer name belongs to no customer: read as no number",
+        )
+    ]
 
 
 def test_dispositions_of_the_month_and_matches_per_rule(demo_month):

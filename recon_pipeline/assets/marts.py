@@ -21,7 +21,13 @@ from recon_pipeline.assets.snapshot import (
     materialize_snapshot,
     previous_day,
 )
-from recon_pipeline.assets.staging import SETTLEMENT_LINES, SOURCE_FRESHNESS, holding_sources
+from recon_pipeline.assets.staging import (
+    FILE_MANIFEST,
+    REJECTED_ROWS,
+    SETTLEMENT_LINES,
+    SOURCE_FRESHNESS,
+    holding_sources,
+)
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.scope import DayScope, compute_customer_scope
@@ -29,6 +35,7 @@ from recon_pipeline.scope import DayScope, compute_customer_scope
 UNMATCHED_ITEMS = dg.AssetKey(["marts", "unmatched_items"])
 AGING = dg.AssetKey(["marts", "aging"])
 FEES = dg.AssetKey(["marts", "fees"])
+DUNNING_HOLDS = dg.AssetKey(["marts", "dunning_holds"])
 DUNNING_CANDIDATES = dg.AssetKey(["marts", "dunning_candidates"])
 WRITE_OFFS = dg.AssetKey(["marts", "write_offs"])
 DISPOSITION_OUTCOMES = dg.AssetKey(["marts", "disposition_outcomes"])
@@ -132,9 +139,51 @@ def fees(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.
 
 
 @daily_table(
+    DUNNING_HOLDS, "marts", deps=[RECEIVABLES, REJECTED_ROWS, SETTLEMENT_LINES, FILE_MANIFEST]
+)
+def dunning_holds(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
+) -> dg.MaterializeResult:
+    """Receivables not dunned today because a payment that may be theirs is in quarantine
+    (exclusion reason PAYMENT_IN_QUARANTINE): a quarantined row that names them (customer
+    number, slip number, tracking number, order id), or a settlement file quarantined whole.
+    Never dun on doubt: the hold lasts until the provider re-delivers the row or file, or for
+    the policy's ``quarantine_hold_days``; the day it ends it is listed as EXPIRED."""
+    rows, day = materialize_snapshot(
+        context,
+        warehouse,
+        "marts.dunning_holds",
+        "marts/dunning_holds",
+        prepare=policy.write_tables,
+    )
+    with warehouse.connect() as con:
+        held = con.execute(
+            "SELECT count(DISTINCT receivable_id) FILTER (WHERE status = 'HELD'), "
+            "count(DISTINCT receivable_id) FILTER (WHERE status = 'EXPIRED') "
+            "FROM marts.dunning_holds WHERE as_of = $d",
+            {"d": day},
+        ).fetchone()
+        preview = markdown_preview(
+            con,
+            "SELECT status, receivable_id, outstanding_amount, path, line_no, quarantine_reason "
+            "FROM marts.dunning_holds WHERE as_of = $d ORDER BY status, receivable_id, path, "
+            "line_no LIMIT 20",
+            {"d": day},
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "receivables_held": int(held[0]) if held else 0,
+            "holds_expired_today": int(held[1]) if held else 0,
+            "holds": preview,
+        }
+    )
+
+
+@daily_table(
     DUNNING_CANDIDATES,
     "marts",
-    deps=[RECEIVABLES, SOURCE_FRESHNESS, previous_day(DUNNING_CANDIDATES)],
+    deps=[RECEIVABLES, SOURCE_FRESHNESS, DUNNING_HOLDS, previous_day(DUNNING_CANDIDATES)],
 )
 def dunning_candidates(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource

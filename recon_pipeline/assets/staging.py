@@ -8,6 +8,7 @@ manifest. Adding a contract file adds its ``raw/<family>`` asset here without co
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -42,7 +43,20 @@ SETTLEMENT_LINES = dg.AssetKey(["staging", "settlement_lines"])
 DISPOSITIONS = dg.AssetKey(["staging", "dispositions"])
 LANDED_FILES = dg.AssetKey(["audit", "landed_files"])
 SOURCE_FRESHNESS = dg.AssetKey(["audit", "source_freshness"])
-REJECT_COLUMNS = ["partition_date", "source", "layout", "path", "line_no", "raw", "reason"]
+REJECT_COLUMNS = [
+    "partition_date",
+    "source",
+    "layout",
+    "path",
+    "line_no",
+    "raw",
+    "reason",
+    "key_kind",
+    "key_text",
+]
+"""``key_kind``/``key_text``: the contract's payment key as the row wrote it; the insert turns
+them into ``payment_key`` (``staging.payment_key``), so dunning can wait for the row."""
+BARCODE_IN_TEXT = re.compile(r"(?:EAN)?([0-9]{44})")
 
 
 def raw_key(family: str) -> dg.AssetKey:
@@ -70,14 +84,27 @@ def _unique_keys(contract: Contract, rows: pd.DataFrame) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(joined), index=rows.index)
 
 
-def _reject_frame(day, contract, path, items: list[tuple[int, str, str]]) -> pd.DataFrame:
+def _reject_frame(
+    day, contract, path, items: list[tuple[int, str | None, str, str | None]]
+) -> pd.DataFrame:
+    kind = contract.payment_key.kind if contract.payment_key else None
     return pd.DataFrame(
         [
-            [day, contract.source, contract.layout, path, line, raw, reason]
-            for line, raw, reason in items
+            [day, contract.source, contract.layout, path, line, raw, reason, kind, key]
+            for line, raw, reason, key in items
         ],
         columns=REJECT_COLUMNS,
     )
+
+
+def _key_in_raw(contract: Contract, raw: str | None) -> str | None:
+    """The payment key of a record the reader could not split into fields, where its raw
+    text still shows it unambiguously: a konbini barcode (44 digits) names its slip."""
+    key = contract.payment_key
+    if key is None or raw is None or key.kind != "slip_number":
+        return None
+    found = BARCODE_IN_TEXT.search(raw)
+    return found[1] if found else None
 
 
 def _already_loaded(con, contract: Contract, day: dt.date) -> dict[str, str]:
@@ -117,7 +144,7 @@ def _quarantined(day: dt.date, contract: Contract, landed: dict, rejected: FileR
         "rows_quarantined": rejected.rows_total,
     }
     return FileOutcome(
-        manifest, _reject_frame(day, contract, landed["path"], [(0, None, rejected.reason)])
+        manifest, _reject_frame(day, contract, landed["path"], [(0, None, rejected.reason, None)])
     )
 
 
@@ -213,17 +240,17 @@ class BatchResult:
 class Checked:
     """A layout's files after their contract, before uniqueness against what is loaded:
     the typed rows (``file_no`` = position in the files checked) and the failed lines
-    (file_no, line_no, reason)."""
+    (file_no, line_no, reason, key_text)."""
 
     rows: pd.DataFrame
-    failed: list[tuple[int, int, str]]
+    failed: list[tuple[int, int, str, str | None]]
 
     def files(self, first: int, stop: int) -> "Checked":
         """Files ``first`` … ``stop - 1`` of the check, numbered from 0 again."""
         numbers = self.rows["file_no"].to_numpy(dtype="int64")
         rows = self.rows[(numbers >= first) & (numbers < stop)].reset_index(drop=True)
         rows["file_no"] = rows["file_no"] - first
-        failed = [(f - first, line, why) for f, line, why in self.failed if first <= f < stop]
+        failed = [(f - first, *rest) for f, *rest in self.failed if first <= f < stop]
         return Checked(rows, failed)
 
 
@@ -231,7 +258,10 @@ def _check_files(contract: Contract, parsed_files: list[ParsedFile]) -> Checked:
     result = validate(contract, _frame_of(contract, parsed_files))
     rows = result.rows
     rows["unique_key"] = _unique_keys(contract, rows)
-    failed = [(int(f), int(line), reason) for f, line, reason in result.rejected.itertuples(False)]
+    failed = [
+        (int(f), int(line), reason, None if pd.isna(key) else key)
+        for f, line, reason, key in result.rejected.itertuples(False)
+    ]
     return Checked(rows, failed)
 
 
@@ -249,25 +279,28 @@ def _read_layout(
     if checked is None:
         checked = _check_files(contract, parsed_files)
     rows = checked.rows
-    rejects: list[list[tuple[int, str | None, str]]] = [list(p.malformed) for p in parsed_files]
+    rejects = [
+        [(line, raw, why, _key_in_raw(contract, raw)) for line, raw, why in parsed.malformed]
+        for parsed in parsed_files
+    ]
     failed = list(checked.failed)
     if contract.unique and len(rows):
         places = _places_loaded_before(con, contract, day, rows, paths)
         repeated = places.notna()
         unique = ", ".join(contract.unique)
         failed += [
-            (int(f), int(line), f"already loaded from {place} ({unique} must be unique)")
+            (int(f), int(line), f"already loaded from {place} ({unique} must be unique)", None)
             for f, line, place in zip(
                 rows["file_no"][repeated], rows["line_no"][repeated], places[repeated], strict=True
             )
         ]
         rows = rows[~repeated.to_numpy()]
-    for file_no, line, reason in failed:
-        rejects[file_no].append((line, parsed_files[file_no].raw(line), reason))
+    for file_no, line, reason, key in failed:
+        rejects[file_no].append((line, parsed_files[file_no].raw(line), reason, key))
     loaded = np.bincount(rows["file_no"].to_numpy(dtype="int64"), minlength=len(files))
     outcomes = []
     for file_no, (landed, parsed) in enumerate(files):
-        file_rejects = sorted(rejects[file_no])
+        file_rejects = sorted(rejects[file_no], key=lambda item: item[0])
         manifest = _manifest_base(day, contract, landed) | {
             "status": "LOADED",
             "reason": None,
@@ -275,6 +308,7 @@ def _read_layout(
             "rows_loaded": int(loaded[file_no]),
             "rows_quarantined": len(file_rejects),
             "control": json.dumps(parsed.control, ensure_ascii=False) if parsed.control else None,
+            "notes": "; ".join(parsed.notes) or None,
         }
         outcomes.append(
             FileOutcome(manifest, _reject_frame(day, contract, landed["path"], file_rejects))
@@ -300,7 +334,8 @@ def _skipped(day: dt.date, contract: Contract | None, landed: dict) -> FileOutco
     rejected = pd.DataFrame(columns=REJECT_COLUMNS)
     if landed["status"] == "REFUSED" or contract is None:
         rejected = pd.DataFrame(
-            [[day, landed["source"], None, landed["path"], 0, None, reason]], columns=REJECT_COLUMNS
+            [[day, landed["source"], None, landed["path"], 0, None, reason, None, None]],
+            columns=REJECT_COLUMNS,
         )
     return FileOutcome(manifest, rejected)
 
@@ -497,7 +532,12 @@ def _write_manifest(con, day: dt.date, outcomes: list[FileOutcome], loaded_at: d
     if len(manifest):
         con.execute("INSERT INTO audit.file_manifest BY NAME SELECT * FROM manifest")
     if len(rejected):
-        con.execute("INSERT INTO quarantine.rejected_rows BY NAME SELECT * FROM rejected")
+        con.execute(
+            "INSERT INTO quarantine.rejected_rows BY NAME SELECT * EXCLUDE (key_kind, key_text), "
+            "staging.payment_key(key_kind::VARCHAR, key_text::VARCHAR) AS payment_key, "
+            "CASE WHEN payment_key IS NOT NULL THEN key_kind END AS payment_key_kind "
+            "FROM rejected"
+        )
 
 
 def _previous_loaded_at(con, day: dt.date) -> dt.datetime:

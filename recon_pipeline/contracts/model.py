@@ -18,7 +18,19 @@ import yaml
 
 from recon_pipeline.packaged import packaged_dir
 
-COLUMN_TYPES = {"text": "VARCHAR", "integer": "BIGINT", "date": "DATE", "timestamp": "TIMESTAMP"}
+COLUMN_TYPES = {
+    "id": "VARCHAR",
+    "text": "VARCHAR",
+    "integer": "BIGINT",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+}
+"""``id`` is an opaque identifier (order, customer, transaction, disposition id): any text up
+to ``max_length`` (default ``MAX_ID_LENGTH``) without control characters, no pattern. Real
+files carry other channels' ids (Rakuten ``338127-20260910-0000000001``, POS, a new site);
+an id that only has to equal itself elsewhere has no format worth rejecting a payment for."""
+MAX_ID_LENGTH = 128
+"""Longer than any id a shop, mall or gateway issues (Amazon 19, Rakuten 26, card 28-64)."""
 READERS = ("csv", "zengin", "amazon_v2")
 TARGETS = ("receivable_events", "settlement_lines", "dispositions")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -49,6 +61,30 @@ class Column:
     def sql_type(self) -> str:
         return COLUMN_TYPES[self.type]
 
+    @property
+    def is_text(self) -> bool:
+        return self.type in ("id", "text")
+
+    @property
+    def length_limit(self) -> int | None:
+        return self.max_length or (MAX_ID_LENGTH if self.type == "id" else None)
+
+
+PAYMENT_KEY_KINDS = ("order_id", "tracking_no", "slip_number", "customer_number")
+"""How a settlement row names the receivable it pays: the order id itself, a carrier
+tracking number, the slip number inside a konbini barcode, a customer number typed in a
+payer name (``sql/macros/staging.payment_key.sql`` reads each)."""
+
+
+@dataclass(frozen=True)
+class PaymentKey:
+    """The column of a settlement layout that names the receivable a row pays. A row that is
+    quarantined keeps it, and that receivable is not dunned while the row may be its payment
+    (``marts.dunning_holds``)."""
+
+    column: str
+    kind: str
+
 
 @dataclass(frozen=True)
 class RowCheck:
@@ -78,6 +114,7 @@ class Contract:
     path: Path
     mapping: str | None = None
     """A staging SQL file next to the contract, for a new family outside the package."""
+    payment_key: PaymentKey | None = None
 
     @property
     def header(self) -> list[str]:
@@ -185,6 +222,16 @@ def load_contract(path: Path) -> Contract:
         )
         for item in spec.get("row_checks") or ()
     )
+    payment_key = None
+    if spec.get("payment_key"):
+        key = spec["payment_key"]
+        if not isinstance(key, dict) or set(key) != {"column", "kind"}:
+            raise _fail(path, "payment_key needs exactly a column and a kind")
+        if key["column"] not in canonical:
+            raise _fail(path, f"payment_key names unknown column {key['column']!r}")
+        if key["kind"] not in PAYMENT_KEY_KINDS:
+            raise _fail(path, f"payment_key kind {key['kind']!r} is not one of {PAYMENT_KEY_KINDS}")
+        payment_key = PaymentKey(str(key["column"]), str(key["kind"]))
     from recon_pipeline.contracts.checks import ROW_CHECKS
 
     for row_check in checks:
@@ -210,6 +257,7 @@ def load_contract(path: Path) -> Contract:
         row_checks=checks,
         path=path,
         mapping=spec.get("mapping"),
+        payment_key=payment_key,
     )
 
 
@@ -249,8 +297,8 @@ def load_contracts(extra_dir: str = "") -> ContractSet:
     families: dict[str, Contract] = {}
     for contract in contracts:
         first = families.setdefault(contract.family, contract)
-        shape = [(c.canonical, c.type) for c in contract.columns]
-        if shape != [(c.canonical, c.type) for c in first.columns]:
+        shape = [(c.canonical, c.sql_type) for c in contract.columns]
+        if shape != [(c.canonical, c.sql_type) for c in first.columns]:
             raise _fail(
                 contract.path,
                 f"family {contract.family!r} must have the same canonical columns and types "

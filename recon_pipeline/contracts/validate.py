@@ -39,7 +39,20 @@ class Validated:
     rows: pd.DataFrame
     """Typed rows that passed, canonical column names plus ``line_no``."""
     rejected: pd.DataFrame
-    """``line_no`` and ``reason`` of every row that failed."""
+    """``line_no``, ``reason`` and ``key_text`` (the contract's payment key column as written,
+    missing where it has none) of every row that failed."""
+
+
+SHOWN_CHARACTERS = 60
+"""How much of a bad value a reason quotes: enough to recognise it, never a whole hostile field."""
+
+
+def shown(value: object) -> str:
+    """``repr`` of a value for a reason, cut to ``SHOWN_CHARACTERS`` (its length said)."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    return f"{text[:SHOWN_CHARACTERS]}… ({len(str(value))} characters)"
 
 
 MAX_INTEGER_DIGITS = 18
@@ -146,9 +159,9 @@ def _integer_reasons(
             raw = frame[column.canonical].iat[position]
             bucket = reasons.setdefault(int(position), [])
             if not INTEGER.fullmatch(raw):
-                bucket.append(f"{column.name}: {raw!r} {NOT_AN_INTEGER}")
+                bucket.append(f"{column.name}: {shown(raw)} {NOT_AN_INTEGER}")
             if len(raw.removeprefix("-")) > MAX_INTEGER_DIGITS:
-                bucket.append(f"{column.name}: {raw!r} {TOO_MANY_DIGITS}")
+                bucket.append(f"{column.name}: {shown(raw)} {TOO_MANY_DIGITS}")
     return reasons
 
 
@@ -184,13 +197,45 @@ def _column_checks(column: Column) -> list[pa.Check]:
         checks.append(
             pa.Check.str_matches(column.pattern, error=f"does not match {column.pattern}")
         )
-    if column.max_length:
+    if column.length_limit:
         checks.append(
             pa.Check.str_length(
-                max_value=column.max_length, error=f"is longer than {column.max_length} characters"
+                max_value=column.length_limit,
+                error=f"is longer than {column.length_limit} characters",
+            )
+        )
+    if column.type == "id":
+        checks.append(
+            pa.Check(
+                _no_match(ID_CONTROL), error="contains a control character (ids may hold none)"
+            )
+        )
+        checks.append(pa.Check(_no_match(BLANK), error="is blank (spaces only)"))
+    elif column.type == "text":
+        checks.append(
+            pa.Check(
+                _no_match(TEXT_CONTROL),
+                error="contains a control character (NUL or another C0 code but tab/CR/LF)",
             )
         )
     return checks
+
+
+ID_CONTROL = r"[\x00-\x1f\x7f]"
+TEXT_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+"""NUL and the other C0 controls mean a broken or hostile file, never a payer's text, and would
+travel into exports; a text field may keep tab and line breaks (an address typed on two
+lines), an id none."""
+BLANK = "^[ \u3000]+$"
+
+
+def _no_match(pattern: str):
+    """True where the value does not contain ``pattern`` (RE2, one Arrow kernel)."""
+
+    def check(values: pd.Series) -> pd.Series:
+        return ~values.astype(STRING).str.contains(pattern, regex=True).fillna(False).astype(bool)
+
+    return check
 
 
 def _integers(contract: Contract, frame: pd.DataFrame) -> dict[str, pd.Series]:
@@ -221,7 +266,7 @@ def _bound_reasons(
             for position in np.flatnonzero(failed):
                 raw = frame[column.canonical].iat[position]
                 reasons.setdefault(int(position), []).append(
-                    f"{column.name}: {raw!r} {words} {bound}"
+                    f"{column.name}: {shown(raw)} {words} {bound}"
                 )
     return reasons
 
@@ -295,7 +340,7 @@ def _reasons(contract: Contract, frame: pd.DataFrame, error: SchemaErrors) -> di
             if case.check == "not_nullable":
                 text = f"{header}: required value is missing"
             else:
-                text = f"{header}: {case.failure_case!r} {case.check}"
+                text = f"{header}: {shown(case.failure_case)} {case.check}"
         else:
             text = str(case.check)
         bucket = reasons.setdefault(position, [])
@@ -373,6 +418,8 @@ def validate(contract: Contract, frame: pd.DataFrame) -> Validated:
     keep[list(reasons)] = False
     passing = frame if keep.all() else frame[keep]
     within = ["file_no"] if "file_no" in frame.columns else []
+    repeats: set[int] = set()
+    """Rows rejected as a repeat of an earlier one: their payment is the earlier row's."""
     if contract.unique and not passing.empty:
         subset = [*contract.unique, *within]
         repeated = passing.duplicated(subset=subset, keep="first")
@@ -383,14 +430,20 @@ def validate(contract: Contract, frame: pd.DataFrame) -> Validated:
                 reasons[position] = [
                     f"duplicate of line {first_line[position]} in the same file ({key})"
                 ]
+                repeats.add(position)
             keep[passing.index[repeated]] = False
             passing = passing[~repeated]
     positions = list(reasons)
+    key = contract.payment_key
     rejected = pd.DataFrame(
         {
             **{name: frame.loc[positions, name].to_numpy(dtype="int64") for name in within},
             "line_no": frame.loc[positions, "line_no"].to_numpy(dtype="int64"),
             "reason": ["; ".join(r) for r in reasons.values()],
+            "key_text": [
+                None if not key or position in repeats else frame.at[position, key.column]
+                for position in positions
+            ],
         }
     )
     rows = _convert(contract, passing, integers, keep)

@@ -85,7 +85,12 @@ def read_amazon_v2(contract: Contract, data: bytes, columnar: bool = True) -> Pa
             columns=[column[1:] for column in parsed.columns],
             text=parsed.text,
             control=control,
+            notes=parsed.notes,
         )
     return ParsedFile(
-        line_nos=parsed.line_nos[1:], raws=parsed.raws[1:], rows=parsed.rows[1:], control=control
+        line_nos=parsed.line_nos[1:],
+        raws=parsed.raws[1:],
+        rows=parsed.rows[1:],
+        control=control,
+        notes=parsed.notes,
     )

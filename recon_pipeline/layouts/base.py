@@ -34,6 +34,9 @@ class ParsedFile:
     """What the file says about itself (summary/trailer totals), kept in the manifest."""
     columns: list[pa.Array | pa.ChunkedArray] | None = None
     text: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """What the file does differently from its layout without losing anything (columns it
+    has in addition, optional ones it lacks), kept in the manifest."""
 
     @property
     def record_count(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -14,17 +15,50 @@ from recon_pipeline.contracts.model import Contract
 from recon_pipeline.layouts.base import FileRejected, ParsedFile, decode
 
 
-def _describe_header(expected: list[str], found: list[str]) -> str:
-    missing = [name for name in expected if name not in found]
-    unexpected = [name for name in found if name not in expected]
-    parts = [f"header does not match layout (expected {len(expected)} columns, found {len(found)})"]
-    if missing:
-        parts.append(f"missing: {', '.join(missing)}")
-    if unexpected:
-        parts.append(f"unexpected: {', '.join(unexpected)}")
-    if not missing and not unexpected:
-        parts.append("columns are in a different order")
-    return "; ".join(parts)
+@dataclass(frozen=True)
+class HeaderMap:
+    """Where each contract column sits in a file's records. Real files carry the layout's
+    columns in another order, with columns of their own, or with spaces around the names:
+    columns are found by name, so none of that loses a row."""
+
+    positions: list[int | None]
+    """Per contract column, its field in the record; None for an optional column the file
+    does not have (read as empty)."""
+    width: int
+    """Fields in every record of the file."""
+    notes: list[str]
+    """What the file does differently, for the manifest (ignored or absent columns)."""
+
+
+def header_names(fields: list[str]) -> list[str]:
+    """Header names as meant: surrounding spaces (half- or full-width) and a stray byte-order
+    mark dropped."""
+    return [name.strip().lstrip("\ufeff").strip() for name in fields]
+
+
+def map_header(contract: Contract, fields: list[str]) -> HeaderMap:
+    """Find the contract's columns in a header row by name. Strict only where a guess would
+    lose or misplace data: a name given twice (which is meant?) and a missing column that a
+    row may need (``required`` or ``required_when``) reject the file."""
+    found = header_names(fields)
+    if repeated := sorted({name for name in found if name and found.count(name) > 1}):
+        raise FileRejected(f"header names {', '.join(repeated)} more than once")
+    where = {name: position for position, name in enumerate(found)}
+    needed = [c.name for c in contract.columns if c.required or c.required_when]
+    if missing := [name for name in needed if name not in where]:
+        expected = set(contract.header)
+        unexpected = [name for name in found if name and name not in expected]
+        reason = f"header lacks required column(s): {', '.join(missing)}"
+        if unexpected:
+            reason += f" (columns not in the layout: {', '.join(unexpected[:10])})"
+        raise FileRejected(reason)
+    notes = []
+    if absent := [c.name for c in contract.columns if c.name not in where]:
+        notes.append(f"optional columns absent, read as empty: {', '.join(absent)}")
+    if ignored := [name for name in found if name not in set(contract.header)]:
+        shown = [name or "(unnamed)" for name in ignored]
+        notes.append(f"unknown columns ignored: {', '.join(shown)}")
+    return HeaderMap([where.get(name) for name in contract.header], len(found), notes)
 
 
 def _utf8_bytes(data: bytes, encoding: str, text: str) -> bytes:
@@ -61,13 +95,15 @@ def _read_columnar(contract: Contract, text: str, data: bytes) -> ParsedFile | N
         return None
     header_at = int(filled[0])
     header = data[starts[header_at] : ends[header_at]].decode("utf-8").removesuffix("\r")
-    found = [name.strip() for name in header.split(contract.delimiter)]
-    if found != contract.header:
-        raise FileRejected(_describe_header(contract.header, found))
+    mapped = map_header(contract, header.split(contract.delimiter))
     record_lines = filled[1:] + 1
-    names = contract.canonical_columns
     if not len(record_lines):
-        return ParsedFile(columns=[pa.array([], type=pa.string()) for _ in names], text=text)
+        return ParsedFile(
+            columns=[pa.array([], type=pa.string()) for _ in contract.columns],
+            text=text,
+            notes=mapped.notes,
+        )
+    names = [f"field_{position}" for position in range(mapped.width)]
     invalid: list[pa_csv.InvalidRow] = []
 
     def keep_invalid(row: pa_csv.InvalidRow) -> str:
@@ -91,10 +127,12 @@ def _read_columnar(contract: Contract, text: str, data: bytes) -> ParsedFile | N
     )
     if invalid or table.num_rows != len(record_lines):
         return None
+    empty = pa.nulls(table.num_rows, pa.string())
     return ParsedFile(
         line_nos=record_lines.tolist(),
-        columns=[table.column(name) for name in names],
+        columns=[empty if at is None else table.column(at) for at in mapped.positions],
         text=text,
+        notes=mapped.notes,
     )
 
 
@@ -114,35 +152,31 @@ def read_delimited(contract: Contract, data: bytes, columnar: bool = True) -> Pa
         io.StringIO(text, newline=""), delimiter=contract.delimiter, quoting=quoting, strict=True
     )
     parsed = ParsedFile()
-    expected = contract.header
-    width = len(expected)
+    mapped: HeaderMap | None = None
     consumed = 0
-    header_seen = False
     try:
         for fields in reader:
             start, consumed = consumed + 1, reader.line_num
             if not fields or fields == [""]:
                 continue
-            if not header_seen:
-                header_seen = True
-                found = [name.strip() for name in fields]
-                if found != expected:
-                    raise FileRejected(_describe_header(expected, found))
+            if mapped is None:
+                mapped = map_header(contract, fields)
+                parsed.notes = mapped.notes
                 continue
             raw = "\n".join(lines[start - 1 : consumed])
-            if len(fields) != width:
+            if len(fields) != mapped.width:
                 parsed.malformed.append(
-                    (start, raw, f"expected {width} fields, found {len(fields)}")
+                    (start, raw, f"expected {mapped.width} fields, found {len(fields)}")
                 )
                 continue
             parsed.line_nos.append(start)
             parsed.raws.append(raw)
-            parsed.rows.append(fields)
+            parsed.rows.append(["" if at is None else fields[at] for at in mapped.positions])
     except csv.Error as error:
         start = consumed + 1
         raise FileRejected(
             f"not valid delimited text at line {start}: {error}", rows_total=parsed.rows_total
         ) from error
-    if not header_seen:
+    if mapped is None:
         raise FileRejected("file has no header row")
     return parsed

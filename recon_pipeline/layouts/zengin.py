@@ -17,8 +17,11 @@ EOF_MARK = b"\x1a"
 
 
 def split_records(data: bytes, length: int) -> list[bytes]:
-    """Records with or without CRLF/LF after each; a trailing EOF mark is ignored."""
+    """Records with or without CRLF/LF (or a bare CR) after each; a trailing EOF mark and
+    trailing blank lines are ignored."""
     data = data.rstrip(EOF_MARK)
+    if b"\n" not in data and b"\r" in data:
+        data = data.replace(b"\r", b"\n")
     if b"\n" in data:
         records = [line.rstrip(b"\r") for line in data.split(b"\n")]
         while records and not records[-1].strip():

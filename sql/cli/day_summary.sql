@@ -8,4 +8,8 @@ SELECT
     (SELECT count(*) FROM marts.settlement_status WHERE as_of = $day AND status = 'MATCHED') AS matched,
     (SELECT count(*) FROM marts.unmatched_items WHERE as_of = $day) AS unmatched,
     (SELECT count(*) FROM marts.dunning_candidates WHERE as_of = $day) AS dunning_candidates,
-    (SELECT count(*) FROM exports.slip_requests WHERE partition_date = $day) AS exported
+    (SELECT count(*) FROM exports.slip_requests WHERE partition_date = $day) AS exported,
+    (SELECT count(DISTINCT receivable_id) FROM marts.dunning_holds
+        WHERE as_of = $day AND status = 'HELD') AS dunning_held_for_quarantine,
+    (SELECT count(DISTINCT receivable_id) FROM marts.dunning_holds
+        WHERE as_of = $day AND status = 'EXPIRED') AS quarantine_holds_expired

@@ -11,5 +11,7 @@ CREATE TABLE IF NOT EXISTS audit.file_manifest (
     rows_loaded BIGINT NOT NULL,
     rows_quarantined BIGINT NOT NULL,
     control VARCHAR,                  -- JSON: what the file says about itself (summary, trailer)
-    loaded_at TIMESTAMP NOT NULL
+    loaded_at TIMESTAMP NOT NULL,
+    notes VARCHAR                     -- what the file does differently without loss (columns
+                                      -- ignored or absent); see README "Real files vary"
 )

@@ -14,5 +14,6 @@ CREATE TABLE IF NOT EXISTS marts.settlement_status_history (
     reason VARCHAR,
     valid_from DATE NOT NULL,
     valid_to DATE NOT NULL,
-    present BOOLEAN NOT NULL
+    present BOOLEAN NOT NULL,
+    evidence VARCHAR                  -- the reason in words where a code is not enough
 )

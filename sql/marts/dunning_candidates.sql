@@ -17,6 +17,10 @@ WITH dunned AS (
             SELECT order_id FROM staging.receivable_events
             WHERE event_type = 'RETURN' AND partition_date <= $as_of AND event_date > $as_of
         )
+        -- never dun on doubt: a payment in quarantine may be theirs (marts.dunning_holds)
+        AND r.receivable_id NOT IN (
+            SELECT receivable_id FROM marts.dunning_holds WHERE as_of = $as_of AND status = 'HELD'
+        )
         -- the freshness gate: nobody is dunned on a day a settlement source is missing
         AND NOT EXISTS (
             SELECT 1 FROM audit.source_freshness AS f

@@ -1,6 +1,8 @@
 -- Every settlement line known as of a day in exactly one status, with the reason a line
--- stayed unmatched. A bank transfer without customer number whose normalized kana name and
--- amount fit a customer's open receivable is SUGGESTED (name_amount_suggestion; of several,
+-- stayed unmatched and, where a reason needs it, the evidence in words. A bank transfer
+-- without a customer number of a known customer (none typed, or one that belongs to nobody:
+-- it counts as none) whose normalized kana name and amount fit a customer's open
+-- receivable is SUGGESTED (name_amount_suggestion; of several,
 -- the oldest due date, then the lowest receivable id, so a rerun names the same one):
 -- it counts nowhere until a disposition confirms it. Only the day's scope is recomputed;
 -- the open bank receivables a suggestion may name come from the ledger as of the day.
@@ -30,6 +32,17 @@ open_bank AS (
     WHERE as_of = $as_of AND payment_method = 'BANK_TRANSFER'
         AND expected_amount - paid_amount - refunded_amount > 0
 ),
+known_numbers AS (
+    SELECT DISTINCT match_key
+    FROM marts.receivables
+    WHERE as_of = $as_of AND payment_method = 'BANK_TRANSFER' AND match_key IS NOT NULL
+),
+bank_numbers AS (
+    SELECT l.settlement_line_id, l.match_key AS typed_number,
+        l.match_key IN (SELECT match_key FROM known_numbers) AS known
+    FROM lines AS l
+    WHERE l.payment_method = 'BANK_TRANSFER' AND l.match_key IS NOT NULL
+),
 set_aside AS (
     SELECT settlement_line_id, arg_min(action, (effective_on, disposition_id)) AS action
     FROM staging.dispositions_as_of($as_of)
@@ -42,7 +55,9 @@ suggestions AS (
     FROM lines AS l
     JOIN open_bank AS o
         ON o.kana = normalize_kana(l.payer_name) AND o.open_amount = l.gross_amount
-    WHERE l.payment_method = 'BANK_TRANSFER' AND l.match_key IS NULL AND l.line_type = 'PAYMENT'
+    LEFT JOIN bank_numbers AS b USING (settlement_line_id)
+    WHERE l.payment_method = 'BANK_TRANSFER' AND l.line_type = 'PAYMENT'
+        AND NOT coalesce(b.known, false)
     GROUP BY l.settlement_line_id
 )
 SELECT
@@ -72,12 +87,20 @@ SELECT
         WHEN i.settlement_line_id IS NOT NULL THEN i.action
         WHEN s.settlement_line_id IS NOT NULL THEN 'NAME_AMOUNT_SUGGESTION'
         WHEN l.match_key IS NULL AND l.payment_method = 'BANK_TRANSFER' THEN 'NO_CUSTOMER_NUMBER'
+        WHEN NOT b.known THEN 'UNKNOWN_CUSTOMER_NUMBER'
         WHEN l.match_key IS NULL THEN 'NO_KEY'
         WHEN k.candidates > 1 AND l.payment_method <> 'BANK_TRANSFER' THEN 'AMBIGUOUS_KEY'
         ELSE 'NO_RECEIVABLE_FOR_KEY'
-    END AS reason
+    END AS reason,
+    -- a customer number typed in the payer name that is nobody's was read as no number
+    CASE
+        WHEN NOT b.known AND m.settlement_line_id IS NULL
+            THEN 'customer number ' || b.typed_number || ' in the payer name belongs to no '
+                || 'customer: read as no number'
+    END AS evidence
 FROM lines AS l
 LEFT JOIN matched AS m USING (settlement_line_id)
 LEFT JOIN suggestions AS s USING (settlement_line_id)
 LEFT JOIN set_aside AS i USING (settlement_line_id)
+LEFT JOIN bank_numbers AS b USING (settlement_line_id)
 LEFT JOIN keys AS k ON k.payment_method = l.payment_method AND k.match_key = l.match_key

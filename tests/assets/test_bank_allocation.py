@@ -195,8 +195,17 @@ def test_paying_twice_is_a_double_payment(allocated):
     assert status(allocated, "ORD-0000051") == ("OVERPAID", 2000, "DOUBLE_PAYMENT")
 
 
-def test_unknown_customer_number_stays_unmatched(allocated):
-    assert line(allocated, 7) == ("UNMATCHED", None, "NO_RECEIVABLE_FOR_KEY")
+def test_a_customer_number_of_nobody_counts_as_none_and_the_evidence_says_so(allocated):
+    """No customer has the number typed: the line is read as one without a number (no name
+    and amount fit here, so it stays unmatched), and its evidence says why."""
+    assert line(allocated, 7) == ("UNMATCHED", None, "UNKNOWN_CUSTOMER_NUMBER")
+    evidence = allocated.execute(
+        "SELECT evidence FROM marts.settlement_status WHERE as_of = $d AND settlement_line_id = $l",
+        {"d": PAID_ON, "l": "bank:0005-001-1234567:000007"},
+    ).fetchone()
+    assert evidence == (
+        "customer number 0000006 in the payer name belongs to no customer: read as no number",
+    )
 
 
 def test_a_cancelled_notice_is_reversed_and_pays_nothing(allocated):

@@ -156,7 +156,7 @@ CASES = [
         "card_header",
         "card",
         0,
-        "missing: gross; unexpected: amount",
+        "header lacks required column(s): gross (columns not in the layout: amount)",
         lambda root, n: lz.write(
             root,
             "card",
@@ -325,17 +325,17 @@ CASES = [
         ),
     ),
     (
-        "cod_tracking",
+        "cod_tracking_control_character",
         "cod",
         3,
-        "伝票番号: '12345678901' does not match",
+        "伝票番号: '4000\\x001234567' contains a control character (ids may hold none)",
         lambda root, n: lz.cp932_csv(
             root,
             "cod",
             DAY,
             f"d{n}.csv",
             lz.COD_HEADER,
-            [cod_row(n), cod_row(n + 1000, 伝票番号="12345678901")],
+            [cod_row(n), cod_row(n + 1000, 伝票番号="4000\x001234567")],
         ),
     ),
     (
@@ -422,16 +422,18 @@ CASES = [
         ),
     ),
     (
-        "amazon_type",
+        "amazon_posted_date",
         "amazon",
         5,
-        "transaction-type: 'Adjustment' is not one of",
+        "posted-date: '2026-09-31' is not a date in the form %Y-%m-%d",
         lambda root, n: lz.amazon(
             root,
             DAY,
             [
                 *amazon_items(n),
-                lz.amazon_item(f"249-{n:07d}-0000001", "Adjustment", "ItemPrice", "Principal", 0),
+                lz.amazon_item(
+                    f"249-{n:07d}-0000001", "Order", "ItemPrice", "Principal", 0, "2026-09-31"
+                ),
             ],
             f"a{n}.tsv",
             settlement=str(n),

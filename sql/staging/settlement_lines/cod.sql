@@ -1,10 +1,10 @@
 -- COD remittances: the customer paid 代引金額 to the carrier on the delivery day; the carrier's
--- fee is a fee. The key is the shipment's tracking number.
+-- fee is a fee. The key is the shipment's tracking number, its digits (staging.tracking_key).
 SELECT
     source || ':' || tracking_no AS settlement_line_id,
     source,
     'COD' AS payment_method,
-    tracking_no AS match_key,
+    staging.tracking_key(tracking_no) AS match_key,
     collected_amount AS gross_amount,
     fee AS fee_amount,
     CAST(delivered_on AS DATE) AS paid_date,
