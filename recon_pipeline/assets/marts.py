@@ -206,11 +206,17 @@ def dunning_candidates(
             {"d": day},
         )
         held = holding_sources(con, day)
+        waiting = con.execute(
+            "SELECT count(DISTINCT receivable_id) FROM marts.dunning_holds "
+            "WHERE as_of = $d AND status = 'HELD'",
+            {"d": day},
+        ).fetchone()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
             "by_stage": preview,
             "held_by_missing_sources": ", ".join(held) or "none",
+            "held_payment_in_quarantine": int(waiting[0]) if waiting else 0,
         }
     )
 
