@@ -79,6 +79,11 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or load_settings()
     contracts_dir = str(settings.contracts_dir) if settings.contracts_dir else ""
     contracts = load_contracts(contracts_dir)
+    policy = PolicyResource(
+        path=str(settings.dunning_policy) if settings.dunning_policy else "",
+        contracts_dir=contracts_dir,
+    )
+    policy.load()  # a broken policy file fails here, with one line, not in the middle of a run
     assets = [
         *dg.load_assets_from_modules([ingest]),
         *build_staging_assets(contracts),
@@ -102,10 +107,12 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
                 connection_config=_duckdb_config(settings),
             ),
             "contracts": ContractsResource(extra_dir=contracts_dir),
-            "exporter": ExportTarget(export_dir=str(settings.export_dir)),
-            "policy": PolicyResource(
-                path=str(settings.dunning_policy) if settings.dunning_policy else ""
+            "exporter": ExportTarget(
+                export_dir=str(settings.export_dir),
+                company_code=settings.agent_company_code,
+                shop_code=settings.agent_shop_code,
             ),
+            "policy": policy,
         },
     )
 

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from recon_pipeline import konbini
 from recon_pipeline.contracts import load_contracts
+from recon_pipeline.settings import DEMO_AGENT_COMPANY_CODE, DEMO_AGENT_SHOP_CODE
 
 START = dt.date(2026, 10, 1)
-COMPANY, SHOP = "929023", "12345"
+COMPANY, SHOP = DEMO_AGENT_COMPANY_CODE, DEMO_AGENT_SHOP_CODE
 FAMILY = ["山田", "佐藤", "鈴木", "髙橋", "田中", "伊藤", "渡辺", "山﨑", "小林", "加藤"]
 """髙 and 﨑 are IBM extensions of CP932: real names carry them into slips and files."""
 FAMILY_KANA = [

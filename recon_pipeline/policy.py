@@ -13,13 +13,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from recon_pipeline.contracts import ContractSet, load_contracts
 from recon_pipeline.packaged import _PACKAGE_ROOT
 
 DEFAULT_POLICY = _PACKAGE_ROOT / "policies" / "dunning_policy.yaml"
 PAYMENT_METHODS = ("CARD", "MALL", "COD", "BNPL", "KONBINI", "BANK_TRANSFER")
 ACTIONS = ("REISSUE_SLIP", "LETTER", "FINAL_NOTICE", "COLLECTION_AGENCY", "WRITE_OFF_CANDIDATE")
 FORM_TYPES = ("REMINDER", "REMINDER_RED")
-SETTLEMENT_SOURCES = ("card", "amazon", "cod", "bnpl", "konbini", "bank")
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
@@ -129,18 +129,24 @@ def _stage(number: int, spec: dict) -> Stage:
     )
 
 
-def _deliveries(path: Path, spec: object) -> tuple[Delivery, ...]:
+def settlement_sources(contracts: ContractSet) -> tuple[str, ...]:
+    """The sources whose files are payments: every contract that stages settlement lines,
+    the packaged ones and a shop's own (``RECON_CONTRACTS_DIR``)."""
+    return tuple(sorted(c.source for c in contracts if c.target == "settlement_lines"))
+
+
+def _deliveries(path: Path, spec: object, sources: tuple[str, ...]) -> tuple[Delivery, ...]:
     """Every settlement source delivers every day unless the policy says otherwise."""
     spec = spec or {}
     if not isinstance(spec, dict):
         raise PolicyError(f"{path}: deliveries must map a source to its weekdays/max_age_days")
-    if unknown := set(spec) - set(SETTLEMENT_SOURCES):
+    if unknown := set(spec) - set(sources):
         raise PolicyError(
             f"{path}: deliveries names unknown settlement sources {sorted(unknown)} "
-            f"(known: {', '.join(SETTLEMENT_SOURCES)})"
+            f"(known: {', '.join(sources)})"
         )
     deliveries = []
-    for source in SETTLEMENT_SOURCES:
+    for source in sources:
         entry = spec.get(source) or {}
         where = f"{path}: deliveries.{source}"
         if not isinstance(entry, dict) or set(entry) - {"weekdays", "max_age_days"}:
@@ -155,9 +161,12 @@ def _deliveries(path: Path, spec: object) -> tuple[Delivery, ...]:
     return tuple(deliveries)
 
 
-def load_policy(path: Path | None = None) -> Policy:
-    """Read and check a policy file (the packaged default when ``path`` is None)."""
+def load_policy(path: Path | None = None, sources: tuple[str, ...] | None = None) -> Policy:
+    """Read and check a policy file (the packaged default when ``path`` is None) for the
+    settlement ``sources`` in force (the packaged contracts' when None)."""
     path = path or DEFAULT_POLICY
+    if sources is None:
+        sources = settlement_sources(load_contracts())
     try:
         spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
@@ -187,5 +196,5 @@ def load_policy(path: Path | None = None) -> Policy:
         dunned_methods=methods,
         settlement_lag_days=lags,
         stages=stages,
-        deliveries=_deliveries(path, spec.get("deliveries")),
+        deliveries=_deliveries(path, spec.get("deliveries"), sources),
     )

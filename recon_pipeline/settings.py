@@ -7,12 +7,17 @@ the landing zone, the warehouse and the exports live.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import load_dotenv
 
 SOURCES = ("local", "s3", "sftp")
+DEMO_AGENT_COMPANY_CODE, DEMO_AGENT_SHOP_CODE = "929023", "12345"
+"""The demo month's collection agent and shop codes: the defaults, for the demo only. A shop
+sets its own (``RECON_AGENT_COMPANY_CODE``, ``RECON_AGENT_SHOP_CODE``): they are printed in
+every slip's barcode, and a slip with another shop's codes cannot be paid."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class Settings:
     sftp_key_file: str | None
     sftp_known_hosts: str | None
     sftp_root: str
+    agent_company_code: str = DEMO_AGENT_COMPANY_CODE
+    agent_shop_code: str = DEMO_AGENT_SHOP_CODE
 
     @property
     def dagster_home(self) -> Path:
@@ -76,6 +83,15 @@ def _path(value: str | None, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _digits(environ: dict[str, str], name: str, width: int, default: str, what: str) -> str:
+    """A code printed in a barcode: exactly ``width`` digits (checked on start, not when the
+    first slip is built)."""
+    value = environ.get(name) or default
+    if not re.fullmatch(rf"[0-9]{{{width}}}", value):
+        raise ValueError(f"{name} must be {width} digits ({what}), not {value!r}")
+    return value
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read ``RECON_*`` variables; a ``.env`` in the working directory fills the gaps."""
     if environ is None:
@@ -112,4 +128,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sftp_key_file=environ.get("RECON_SFTP_KEY_FILE"),
         sftp_known_hosts=environ.get("RECON_SFTP_KNOWN_HOSTS"),
         sftp_root=environ.get("RECON_SFTP_ROOT", "."),
+        agent_company_code=_digits(
+            environ,
+            "RECON_AGENT_COMPANY_CODE",
+            6,
+            DEMO_AGENT_COMPANY_CODE,
+            "the collection agent's invoicing company code, barcode digits 3-8",
+        ),
+        agent_shop_code=_digits(
+            environ,
+            "RECON_AGENT_SHOP_CODE",
+            5,
+            DEMO_AGENT_SHOP_CODE,
+            "the shop's code at the collection agent, barcode digits 9-13",
+        ),
     )

@@ -18,6 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from recon_pipeline.settings import DEMO_AGENT_COMPANY_CODE, DEMO_AGENT_SHOP_CODE
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 REPLACEMENT = "〓"
 
@@ -81,11 +83,12 @@ def write_atomically(path: Path, data: bytes) -> bool:
 
 
 class ExportTarget(dg.ConfigurableResource):
-    """The export dir (``RECON_EXPORT_DIR``) and the shop's codes at the collection agent."""
+    """The export dir (``RECON_EXPORT_DIR``) and the shop's codes at the collection agent
+    (``RECON_AGENT_COMPANY_CODE``, ``RECON_AGENT_SHOP_CODE``, checked by the settings)."""
 
     export_dir: str
-    company_code: str = "929023"
-    shop_code: str = "12345"
+    company_code: str = DEMO_AGENT_COMPANY_CODE
+    shop_code: str = DEMO_AGENT_SHOP_CODE
 
     def path_for(self, kind: str, file_name: str) -> Path:
         return Path(self.export_dir) / kind / file_name

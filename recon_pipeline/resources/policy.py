@@ -7,16 +7,21 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from recon_pipeline.policy import Policy, load_policy
+from recon_pipeline.contracts import load_contracts
+from recon_pipeline.policy import Policy, load_policy, settlement_sources
 
 
 class PolicyResource(dg.ConfigurableResource):
-    """``RECON_DUNNING_POLICY``; empty means the packaged default policy."""
+    """``RECON_DUNNING_POLICY``; empty means the packaged default policy. The freshness gate
+    judges every settlement source of the contracts in force (``contracts_dir`` as
+    ``RECON_CONTRACTS_DIR``), so a shop's added gateway can be named under ``deliveries``."""
 
     path: str = ""
+    contracts_dir: str = ""
 
     def load(self) -> Policy:
-        return load_policy(Path(self.path) if self.path else None)
+        sources = settlement_sources(load_contracts(self.contracts_dir))
+        return load_policy(Path(self.path) if self.path else None, sources)
 
     def write_tables(self, con: duckdb.DuckDBPyConnection) -> None:
         """Put the policy into ``config.*`` so the SQL reads it like any table."""

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from recon_pipeline.definitions import build_definitions
+from recon_pipeline.policy import DEFAULT_POLICY, PolicyError
 from recon_pipeline.settings import load_settings
 from tests import landing as lz
 from tests.conftest import run_job
@@ -134,3 +136,61 @@ def test_a_second_gateway_is_one_contract_file(tmp_path: Path):
     assert staged == [("card_gmo:G-1", "CHARGE", 5000, 180), ("card_gmo:G-2", "CHARGE", 3000, 108)]
     assert statuses == {"ORD-0000001": "PAID", "ORD-0000002": "PAID"}
     assert rejected == [(4, "処理区分: '取消' is not one of 売上, 返品, チャージバック")]
+
+
+def test_the_freshness_gate_judges_a_gateway_added_by_contract(tmp_path: Path):
+    """The gate's sources are the contracts' settlement sources: a policy can give the new
+    gateway a calendar, and a day it does not deliver holds dunning like any source."""
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    (contracts / "card_gmo.yaml").write_text(GATEWAY, encoding="utf-8")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        DEFAULT_POLICY.read_text(encoding="utf-8").replace(
+            "deliveries:", "deliveries:\n  card_gmo: {weekdays: [THU], max_age_days: 6}", 1
+        ),
+        encoding="utf-8",
+    )
+    settings = load_settings(
+        {
+            "RECON_HOME": str(tmp_path / "home"),
+            "RECON_CONTRACTS_DIR": str(contracts),
+            "RECON_DUNNING_POLICY": str(policy),
+        }
+    )
+    lz.cp932_csv(settings.landing_dir, "card_gmo", "2026-10-01", "uriage.csv", HEADER, [])
+    for day in ("2026-10-01", "2026-10-02"):  # a Thursday with a file, a Friday without
+        lz.shipments(settings.landing_dir, day, [lz.ship(f"E{day}", f"ORD-{day}", day, "CARD", 10)])
+    with dg.instance_for_test() as instance:
+        run_job(settings, instance, "2026-10-01", "2026-10-02")
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        judged = con.execute(
+            "SELECT partition_date::VARCHAR, status, holds_dunning FROM audit.source_freshness "
+            "WHERE source = 'card_gmo' ORDER BY 1"
+        ).fetchall()
+    assert judged == [("2026-10-01", "FRESH", False), ("2026-10-02", "FRESH", False)]
+    strict = policy.read_text(encoding="utf-8").replace("[THU], max_age_days: 6", "[FRI]")
+    policy.write_text(strict, encoding="utf-8")
+    with dg.instance_for_test() as instance:
+        run_job(settings, instance, "2026-10-02")
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        friday = con.execute(
+            "SELECT status, holds_dunning FROM audit.source_freshness "
+            "WHERE source = 'card_gmo' AND partition_date = '2026-10-02'"
+        ).fetchone()
+    assert friday == ("MISSING", True)
+
+
+def test_a_policy_naming_a_source_no_contract_has_is_refused_on_start(tmp_path: Path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        DEFAULT_POLICY.read_text(encoding="utf-8").replace(
+            "deliveries:", "deliveries:\n  card_gmo: {weekdays: [THU]}", 1
+        ),
+        encoding="utf-8",
+    )
+    settings = load_settings(
+        {"RECON_HOME": str(tmp_path / "home"), "RECON_DUNNING_POLICY": str(policy)}
+    )
+    with pytest.raises(PolicyError, match=r"unknown settlement sources \['card_gmo'\]"):
+        build_definitions(settings)
