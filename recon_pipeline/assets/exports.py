@@ -15,7 +15,12 @@ from recon_pipeline import konbini
 from recon_pipeline.assets.marts import DUNNING_CANDIDATES
 from recon_pipeline.assets.reconcile import RECEIVABLES
 from recon_pipeline.assets.snapshot import daily_table, previous_day
-from recon_pipeline.assets.staging import SOURCE_FRESHNESS, holding_sources
+from recon_pipeline.assets.staging import (
+    DISPOSITIONS,
+    RECEIVABLE_EVENTS,
+    SOURCE_FRESHNESS,
+    holding_sources,
+)
 from recon_pipeline.packaged import sql
 from recon_pipeline.partitions import partition_days
 from recon_pipeline.resources.exports import (
@@ -26,6 +31,7 @@ from recon_pipeline.resources.exports import (
     quoted_csv_bytes,
     write_atomically,
 )
+from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.sources import InboundSource
 from recon_pipeline.resources.warehouse import (
     WarehouseResource,
@@ -161,7 +167,13 @@ def with_barcodes(due: pd.DataFrame, target: ExportTarget) -> tuple[pd.DataFrame
 @daily_table(
     SLIP_REQUESTS,
     "exports",
-    deps=[RECEIVABLES, DUNNING_CANDIDATES, SOURCE_FRESHNESS, previous_day(SLIP_REQUESTS)],
+    deps=[
+        RECEIVABLES,
+        RECEIVABLE_EVENTS,
+        DUNNING_CANDIDATES,
+        SOURCE_FRESHNESS,
+        previous_day(SLIP_REQUESTS),
+    ],
     kinds={"csv"},
 )
 def slip_requests(
@@ -224,12 +236,15 @@ def slip_requests(
     )
 
 
-@daily_table(SHIP_HOLDS, "exports", deps=[RECEIVABLES, DUNNING_CANDIDATES], kinds={"csv"})
+@daily_table(
+    SHIP_HOLDS, "exports", deps=[RECEIVABLES, DISPOSITIONS, DUNNING_CANDIDATES], kinds={"csv"}
+)
 def ship_holds(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     exporter: ExportTarget,
     source: InboundSource,
+    policy: PolicyResource,
 ) -> dg.MaterializeResult:
     """The ship-hold list for the order system: every blacklisted customer as of the day
     (dunning reached a blacklisting stage, by default COLLECTION_AGENCY), with since when and
@@ -237,6 +252,9 @@ def ship_holds(
     day, even when empty, because the list is the whole truth, not a delta."""
     holds = pd.DataFrame()
     with warehouse.connect() as con:
+        con.begin()
+        policy.write_tables(con)  # which stage blacklists is the policy's
+        con.commit()
         for day in partition_days(context):
             file_name = ship_hold_file_name(day)
             con.begin()

@@ -22,7 +22,9 @@ from recon_pipeline.assets.snapshot import (
     previous_day,
 )
 from recon_pipeline.assets.staging import (
+    DISPOSITIONS,
     FILE_MANIFEST,
+    RECEIVABLE_EVENTS,
     REJECTED_ROWS,
     SETTLEMENT_LINES,
     SOURCE_FRESHNESS,
@@ -183,7 +185,13 @@ def dunning_holds(
 @daily_table(
     DUNNING_CANDIDATES,
     "marts",
-    deps=[RECEIVABLES, SOURCE_FRESHNESS, DUNNING_HOLDS, previous_day(DUNNING_CANDIDATES)],
+    deps=[
+        RECEIVABLES,
+        RECEIVABLE_EVENTS,
+        SOURCE_FRESHNESS,
+        DUNNING_HOLDS,
+        previous_day(DUNNING_CANDIDATES),
+    ],
 )
 def dunning_candidates(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
@@ -221,7 +229,7 @@ def dunning_candidates(
     )
 
 
-@daily_table(WRITE_OFFS, "marts", deps=[RECEIVABLES])
+@daily_table(WRITE_OFFS, "marts", deps=[RECEIVABLES, DISPOSITIONS])
 def write_offs(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -248,14 +256,22 @@ def write_offs(
     )
 
 
-@daily_table(DISPOSITION_OUTCOMES, "marts", deps=[RECEIVABLES, DUNNING_CANDIDATES])
+@daily_table(
+    DISPOSITION_OUTCOMES,
+    "marts",
+    deps=[RECEIVABLES, SETTLEMENT_LINES, DISPOSITIONS, DUNNING_CANDIDATES],
+)
 def disposition_outcomes(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
 ) -> dg.MaterializeResult:
     """Every operator disposition in force, APPLIED or REJECTED with the reason (unknown id,
     action on a closed item); a rejected one changes nothing."""
     rows, day = materialize_snapshot(
-        context, warehouse, "marts.disposition_outcomes", "marts/disposition_outcomes"
+        context,
+        warehouse,
+        "marts.disposition_outcomes",
+        "marts/disposition_outcomes",
+        prepare=policy.write_tables,  # a RELEASE ends a blacklisting stage of the policy
     )
     with warehouse.connect() as con:
         preview = markdown_preview(
@@ -330,7 +346,7 @@ def profile_day(
 @daily_table(
     CUSTOMER_PROFILE,
     "marts",
-    deps=[RECEIVABLES, MATCHES, DUNNING_CANDIDATES, previous_day(CUSTOMER_PROFILE)],
+    deps=[RECEIVABLES, MATCHES, DISPOSITIONS, DUNNING_CANDIDATES, previous_day(CUSTOMER_PROFILE)],
 )
 def customer_profile(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
