@@ -58,6 +58,9 @@ class Policy:
     settlement_lag_days: dict[str, int]
     stages: tuple[Stage, ...]
     deliveries: tuple[Delivery, ...] = ()
+    reissue_corrected_slips: bool = True
+    """A sent slip whose receivable's amount or due date changed afterwards (a corrected
+    file) is listed in ``exports.slip_corrections``; True also sends a corrected slip."""
 
     def deliveries_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -174,7 +177,11 @@ def load_policy(path: Path | None = None) -> Policy:
     minimum = spec.get("minimum_amount", 1)
     if not isinstance(minimum, int) or minimum < 0:
         raise PolicyError(f"{path}: minimum_amount must be a whole number of yen >= 0")
+    reissue = spec.get("reissue_corrected_slips", True)
+    if not isinstance(reissue, bool):
+        raise PolicyError(f"{path}: reissue_corrected_slips must be true or false")
     return Policy(
+        reissue_corrected_slips=reissue,
         minimum_amount=minimum,
         dunned_methods=methods,
         settlement_lag_days=lags,
