@@ -255,7 +255,7 @@ def slip_requests(
             listing, corrected = corrections_due(
                 con,
                 day,
-                sorted({*due["receivable_id"], *sent_today["receivable_id"]}),
+                sorted(set(due["receivable_id"])),
                 reissue,
                 bool(holding_sources(con, day)),
             )
