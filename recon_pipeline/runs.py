@@ -46,7 +46,16 @@ UNFINISHED = [
 
 
 def _process_started(pid: int) -> str | None:
-    """When ``pid`` started (its identity with the pid), or None when no such process runs."""
+    """When ``pid`` started (its identity with the pid), or None when no such process runs;
+    ``""`` when this system cannot tell when (no ``/proc``) but the pid exists."""
+    if not Path("/proc/self/stat").exists():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return ""
+        return ""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
