@@ -4,16 +4,18 @@ published copy; a waiting run stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import threading
 import time
 
-from tests.faults.conftest import FIRST, LAST, wait_for
+from tests.faults.conftest import FIRST, LAST, Home, wait_for
 
 
-def test_two_runs_and_a_status_loop_at_once(clean_run, make_home):
-    home = make_home("together")
-    assert home.recon("run", "--from", FIRST, "--to", LAST).returncode == 0
+def test_two_runs_and_a_status_loop_at_once(clean_run, tmp_path):
+    # the month already run once (so there is a published copy), then run twice more at once
+    home = Home(tmp_path / "together")
+    shutil.copytree(clean_run.path, home.path, symlinks=True)
     lock = home.path / "recon.duckdb.lock"
 
     first = home.start("run", "--from", FIRST, "--to", LAST)

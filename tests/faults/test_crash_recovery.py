@@ -69,7 +69,7 @@ def test_a_killed_day_by_day_run_is_recovered_too(clean_run, make_home):
     home = make_home("killed_daily")
     kill_mid_range(home, "--day-by-day")
 
-    again = home.recon("run", "--from", FIRST, "--to", LAST, "--day-by-day", timeout=300)
+    again = home.recon("run", "--from", FIRST, "--to", LAST, timeout=300)
 
     assert again.returncode == 0, again.stderr
     assert "process is gone" in again.stderr
