@@ -7,12 +7,17 @@ import datetime as dt
 import os
 import shutil
 import sys
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from recon_pipeline.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -37,14 +42,27 @@ def prepare_instance(settings: Settings):
     return dg.DagsterInstance.get()
 
 
-def day_summary(settings: Settings, day: dt.date) -> tuple[dict[str, int], list[str]]:
-    """The day's figures for ``recon run``, and the sources that held its dunning."""
+def read_only(database: Path, attempts: int = 60, pause: float = 0.5):
+    """A read-only connection; while another process writes the file (DuckDB lets nobody
+    else open it then), try again for up to ``attempts × pause`` seconds."""
     import duckdb
 
+    for attempt in range(attempts):
+        try:
+            return duckdb.connect(str(database), read_only=True)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
+def day_summary(settings: Settings, day: dt.date) -> tuple[dict[str, int], list[str]]:
+    """The day's figures for ``recon run``, and the sources that held its dunning."""
     from recon_pipeline import packaged
     from recon_pipeline.assets.staging import holding_sources
 
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    con = read_only(settings.warehouse)
     try:
         row = con.execute(packaged.sql("cli/day_summary"), {"day": day}).fetchone()
         names = [d[0] for d in con.description]
@@ -75,6 +93,7 @@ def failure_reason(result) -> str:
 
 def _print_day(settings: Settings, day: dt.date, out) -> None:
     s, held = day_summary(settings, day)
+    corrections = _corrections(settings, day)
     print(
         f"{day!s:<10}  {s['rows_in']:>8}  {s['rows_quarantined']:>8}  {s['matched']:>8}  "
         f"{s['unmatched']:>8}  {s['dunning_candidates']:>8}  {s['exported']:>8}",
@@ -99,6 +118,43 @@ def _print_day(settings: Settings, day: dt.date, out) -> None:
             f"{s['quarantine_holds_expired']} hold(s) expired today — see marts.dunning_holds",
             file=out,
         )
+    for line in corrections:
+        print(f"{'':<10}  sent slip out of date: {line}", file=out)
+
+
+def _corrections(settings: Settings, day: dt.date) -> list[str]:
+    """The day's sent slips a corrected delivery made wrong (``exports.slip_corrections``)."""
+    con = read_only(settings.warehouse)
+    try:
+        rows = con.execute(
+            "SELECT receivable_id, sent_request_id, sent_amount, current_amount, sent_due_date, "
+            "current_due_date, correction_request_id FROM exports.slip_corrections "
+            "WHERE partition_date = $d ORDER BY receivable_id",
+            {"d": day},
+        ).fetchall()
+    finally:
+        con.close()
+    return [
+        f"{receivable} — {sent} says {sent_amount:,} yen due {sent_due}, the receivable now "
+        f"{amount:,} yen due {due}; "
+        + (f"re-sent as {correction}" if correction else "listed, not re-sent")
+        for receivable, sent, sent_amount, amount, sent_due, due, correction in rows
+    ]
+
+
+def _print_skips(settings: Settings, first: dt.date, last: dt.date, out) -> None:
+    """What the landing tree holds that no day of the range read, once for the run."""
+    con = read_only(settings.warehouse)
+    try:
+        rows = con.execute(
+            "SELECT DISTINCT path, reason FROM audit.landing_skips "
+            "WHERE partition_date BETWEEN $first AND $last ORDER BY path",
+            {"first": first, "last": last},
+        ).fetchall()
+    finally:
+        con.close()
+    for path, reason in rows:
+        print(f"not read: {path} — {reason} (audit.landing_skips)", file=out)
 
 
 @contextmanager
@@ -134,23 +190,67 @@ def run_days(
     before it is complete; later days are not reported.
     """
     out = out or sys.stdout
-    from recon_pipeline.definitions import DAILY_JOB, build_definitions
+    from recon_pipeline.definitions import build_definitions
+    from recon_pipeline.partitions import FIRST_DAY, today
+    from recon_pipeline.runs import RunLock, Stopped, prepare_to_run
 
     if last < first:
         print(f"recon: --to {last} is before --from {first}", file=sys.stderr)
+        return 2
+    if last > (now := today()):
+        print(
+            f"recon: {last} is after today ({now}, Asia/Tokyo): a day is run once it has "
+            "begun; nothing was run",
+            file=sys.stderr,
+        )
+        return 2
+    if first < dt.date.fromisoformat(FIRST_DAY):
+        print(
+            f"recon: {first} is before the first day {FIRST_DAY}; nothing was run", file=sys.stderr
+        )
         return 2
     try:
         definitions = build_definitions(settings)
     except ValueError as error:
         print(f"recon: {error}", file=sys.stderr)
         return 2
-    instance = prepare_instance(settings)
+    lock = RunLock(settings.warehouse)
+
+    def say(line: str) -> None:
+        print(f"recon: {line}", file=sys.stderr, flush=True)
+
+    try:
+        lock.acquire(lambda what: say(f"waiting: {what} (Ctrl-C to stop)"))
+        try:
+            instance = prepare_instance(settings)
+            prepare_to_run(instance, say)
+            return _run_locked(settings, definitions, instance, first, last, out, single_run)
+        finally:
+            lock.release()
+    except Stopped as signal_name:
+        say(f"stopped by {signal_name} while waiting; nothing was run")
+        return 130 if str(signal_name) == "SIGINT" else 143
+
+
+def _run_locked(
+    settings: Settings,
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    first: dt.date,
+    last: dt.date,
+    out: IO[str],
+    single_run: bool,
+) -> int:
+    """:func:`run_days` once this process is the warehouse's one writer."""
+    from recon_pipeline.definitions import DAILY_JOB
+    from recon_pipeline.runs import process_tags
+
     job = definitions.resolve_job_def(DAILY_JOB)
     header = (
         f"{'day':<10}  {'rows in':>8}  {'quarant.':>8}  {'matched':>8}  {'unmatch.':>8}  "
         f"{'dunning':>8}  {'exported':>8}"
     )
-    print(header, file=out)
+    print(header, file=out, flush=True)
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     if single_run and len(days) > 1:
         with _one_planned_event_per_asset():
@@ -161,11 +261,13 @@ def run_days(
                 tags={
                     "dagster/asset_partition_range_start": first.isoformat(),
                     "dagster/asset_partition_range_end": last.isoformat(),
+                    **process_tags(),
                 },
             )
         if ranged.success:
             for day in days:
                 _print_day(settings, day, out)
+            _print_skips(settings, first, last, out)
             return 0
         print(
             f"{'':<10}  the range failed as one run ({failure_reason(ranged)}); "
@@ -178,27 +280,34 @@ def run_days(
             instance=instance,
             raise_on_error=False,
             run_config=QUIET_LOGS,
+            tags=process_tags(),
         )
         if not result.success:
             print(f"{day}  FAILED", file=out)
             print(f"recon: {day}: {failure_reason(result)}", file=sys.stderr)
+            _print_skips(settings, first, day, out)
             return 1
         _print_day(settings, day, out)
+    _print_skips(settings, first, last, out)
     return 0
 
 
 def status(settings: Settings, as_of: dt.date | None, out=None) -> int:
-    import duckdb
-
+    """Headline figures from the published copy (what analysts read: a run never holds it,
+    so this never waits for or breaks on a run), or the warehouse before anything was
+    published."""
     from recon_pipeline import packaged
 
     out = out or sys.stdout
-    if not settings.warehouse.exists():
+    database = settings.published_warehouse
+    if not database.exists():
+        database = settings.warehouse
+    if not database.exists():
         print(
             f"recon: no warehouse at {settings.warehouse}; run `recon run` first", file=sys.stderr
         )
         return 1
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    con = read_only(database)
     try:
         if as_of is None:
             found = con.execute("SELECT max(as_of) FROM marts.receivables").fetchone()

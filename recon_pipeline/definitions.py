@@ -31,8 +31,14 @@ daily_reconciliation = dg.define_asset_job(
 
 
 def make_source(settings: Settings) -> InboundSource:
+    limits = {
+        "max_file_bytes": settings.max_file_bytes,
+        "max_line_bytes": settings.max_line_bytes,
+    }
     if settings.source == "local":
-        return LocalSource(root=str(settings.landing_dir), landed_dir=str(settings.landed_dir))
+        return LocalSource(
+            root=str(settings.landing_dir), landed_dir=str(settings.landed_dir), **limits
+        )
     if settings.source == "s3":
         if not settings.s3_bucket:
             raise ValueError("RECON_SOURCE=s3 needs RECON_S3_BUCKET")
@@ -41,6 +47,7 @@ def make_source(settings: Settings) -> InboundSource:
             prefix=settings.s3_prefix,
             endpoint_url=settings.s3_endpoint_url,
             landed_dir=str(settings.landed_dir),
+            **limits,
         )
     missing = [
         name
@@ -62,6 +69,7 @@ def make_source(settings: Settings) -> InboundSource:
         known_hosts=settings.sftp_known_hosts,
         root=settings.sftp_root,
         landed_dir=str(settings.landed_dir),
+        **limits,
     )
 
 

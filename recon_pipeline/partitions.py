@@ -25,3 +25,10 @@ def partition_days(
     window = context.partition_time_window
     first, end = window.start.date(), window.end.date()
     return [first + dt.timedelta(days=offset) for offset in range((end - first).days)]
+
+
+def today() -> dt.date:
+    """Today in Asia/Tokyo: the last day a run may process (the partitions end there)."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(TIMEZONE)).date()

@@ -61,6 +61,9 @@ class Policy:
     quarantine_hold_days: int = 7
     """How long a payment in quarantine that names a receivable holds its dunning: until the
     provider re-delivers it corrected, or this many days (then dunning resumes)."""
+    reissue_corrected_slips: bool = True
+    """A sent slip whose receivable's amount or due date changed afterwards (a corrected
+    file) is listed in ``exports.slip_corrections``; True also sends a corrected slip."""
 
     def deliveries_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -190,8 +193,12 @@ def load_policy(path: Path | None = None, sources: tuple[str, ...] | None = None
     hold_days = spec.get("quarantine_hold_days", 7)
     if not isinstance(hold_days, int) or isinstance(hold_days, bool) or hold_days < 0:
         raise PolicyError(f"{path}: quarantine_hold_days must be a whole number of days >= 0")
+    reissue = spec.get("reissue_corrected_slips", True)
+    if not isinstance(reissue, bool):
+        raise PolicyError(f"{path}: reissue_corrected_slips must be true or false")
     return Policy(
         quarantine_hold_days=hold_days,
+        reissue_corrected_slips=reissue,
         minimum_amount=minimum,
         dunned_methods=methods,
         settlement_lag_days=lags,

@@ -44,6 +44,11 @@ class Settings:
     sftp_root: str
     agent_company_code: str = DEMO_AGENT_COMPANY_CODE
     agent_shop_code: str = DEMO_AGENT_SHOP_CODE
+    max_file_bytes: int = 4 * 2**30
+    """A delivered file larger than this is refused at landing, before a byte is copied."""
+    max_line_bytes: int = 1 * 2**20
+    """A line-based file (CSV, Amazon) with a longer line is refused at landing; the copy
+    measures every line as it streams, so a long line is never held in memory."""
 
     @property
     def dagster_home(self) -> Path:
@@ -92,10 +97,28 @@ def _digits(environ: dict[str, str], name: str, width: int, default: str, what: 
     return value
 
 
+SIZE = re.compile(r"\s*([0-9]+)\s*(|K|KB|KIB|M|MB|MIB|G|GB|GIB)\s*", re.IGNORECASE)
+UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}
+
+
+def _size(environ: dict[str, str], name: str, default: int) -> int:
+    """A byte count from the environment: digits, optionally with K/M/G (KiB, MiB, GiB)."""
+    text = environ.get(name, "")
+    if not text.strip():
+        return default
+    found = SIZE.fullmatch(text)
+    if not found or int(found[1]) == 0:
+        raise ValueError(f"{name} must be a positive byte count such as 1048576 or 1MiB: {text!r}")
+    return int(found[1]) * UNITS[found[2][:1].upper()]
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read ``RECON_*`` variables; a ``.env`` in the working directory fills the gaps."""
+    """Read ``RECON_*`` variables; a ``.env`` in the working directory fills the gaps.
+
+    The working directory, not python-dotenv's default (which searches upward from the
+    calling module, i.e. from wherever the package is installed)."""
     if environ is None:
-        load_dotenv(override=False)
+        load_dotenv(Path.cwd() / ".env", override=False)
         environ = dict(os.environ)
     home = _path(environ.get("RECON_HOME"), Path("./.recon").resolve())
     source = environ.get("RECON_SOURCE", "local")
@@ -142,4 +165,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             DEMO_AGENT_SHOP_CODE,
             "the shop's code at the collection agent, barcode digits 9-13",
         ),
+        max_file_bytes=_size(environ, "RECON_MAX_FILE_BYTES", Settings.max_file_bytes),
+        max_line_bytes=_size(environ, "RECON_MAX_LINE_BYTES", Settings.max_line_bytes),
     )

@@ -33,7 +33,7 @@ ASSET_SQL: dict[tuple[str, str], tuple[str, ...]] = {
     ("marts", "disposition_outcomes"): ("marts/disposition_outcomes.sql",),
     ("marts", "provider_followups"): ("marts/provider_followups.sql",),
     ("marts", "customer_profile"): ("marts/customer_profile*.sql",),
-    ("exports", "slip_requests"): ("exports/slip_requests.sql",),
+    ("exports", "slip_requests"): ("exports/slip_requests.sql", "exports/slip_corrections.sql"),
     ("exports", "ship_holds"): ("exports/ship_holds.sql",),
 }
 """Which asset runs which SQL files (the reconcile step writes matches, receivables and

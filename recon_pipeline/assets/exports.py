@@ -21,6 +21,7 @@ from recon_pipeline.assets.staging import (
     SOURCE_FRESHNESS,
     holding_sources,
 )
+from recon_pipeline.limits import PREVIEW_ROWS
 from recon_pipeline.packaged import sql
 from recon_pipeline.partitions import partition_days
 from recon_pipeline.resources.exports import (
@@ -29,18 +30,30 @@ from recon_pipeline.resources.exports import (
     csv_bytes,
     neutralize_column,
     quoted_csv_bytes,
+    without_controls,
     write_atomically,
 )
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.sources import InboundSource
 from recon_pipeline.resources.warehouse import (
     WarehouseResource,
+    clear_partition,
     log_write,
     publish_copy,
     replace_partition,
 )
 
 SLIP_REQUESTS = dg.AssetKey(["exports", "slip_requests"])
+CORRECTION_COLUMNS = [
+    "partition_date",
+    "receivable_id",
+    "sent_request_id",
+    "sent_amount",
+    "current_amount",
+    "sent_due_date",
+    "current_due_date",
+    "correction_request_id",
+]
 SHIP_HOLDS = dg.AssetKey(["exports", "ship_holds"])
 SHIP_HOLD_COLUMNS = ["customer_id", "reason", "since", "outstanding_amount"]
 SLIP_COLUMNS = [
@@ -125,7 +138,9 @@ def _texts(column: pd.Series) -> pa.Array:
 
 
 def slip_file_cells(requests: pd.DataFrame) -> tuple[pa.Table, list[str]]:
-    """The slip file's cells, and the request ids whose text needed 〓 replacements.
+    """The slip file's cells, and the request ids whose text needed replacements (〓 for what
+    CP932 cannot encode; a space for a line break or tab; a control character such as NUL
+    removed).
 
     Column by column as Arrow operations (a backlog day sends hundreds of thousands of
     requests; cell by cell in Python cost 9 µs a request)."""
@@ -133,7 +148,9 @@ def slip_file_cells(requests: pd.DataFrame) -> tuple[pa.Table, list[str]]:
     touched = np.zeros(len(ordered), dtype=bool)
     cells = {}
     for column in SLIP_COLUMNS:
-        texts = _texts(ordered[column])
+        raw = _texts(ordered[column])
+        texts = without_controls(raw)
+        touched |= pc.not_equal(raw, texts).to_numpy(zero_copy_only=False)
         values = texts.to_pylist() if column in TEXT_FIELDS else []
         if values and not _encodes("".join(values), "cp932"):
             safe = [cp932_safe(text) for text in values]
@@ -164,6 +181,48 @@ def with_barcodes(due: pd.DataFrame, target: ExportTarget) -> tuple[pd.DataFrame
     return (due[~refused] if unissuable else due), unissuable
 
 
+def corrections_due(
+    con: duckdb.DuckDBPyConnection,
+    day: dt.date,
+    due_today: list[str],
+    reissue: bool,
+    held: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sent slips a corrected delivery made wrong, as listed in ``exports.slip_corrections``
+    (the day's earlier listing kept: a re-run lists nothing new), and the corrected slips to
+    send (none when the policy says list only, or the freshness gate holds the day)."""
+    listed = con.execute(
+        "SELECT * FROM exports.slip_corrections WHERE partition_date = $d", {"d": day}
+    ).df()
+    found = con.execute(
+        sql("exports/slip_corrections"), {"as_of": day, "due_today": due_today}
+    ).df()
+    found = found[~found["receivable_id"].isin(listed["receivable_id"])]
+    send = reissue and not held
+    requests = pd.DataFrame(
+        {
+            "request_id": found["correction_request_id"],
+            "receivable_id": found["receivable_id"],
+            "issue_type": "REISSUE",
+            "form_type": found["form_type"],
+            "slip_number": found["slip_number"],
+            "name": found["name"],
+            "postal_code": found["postal_code"],
+            "address": found["address"],
+            "amount": found["current_amount"],
+            "due_date": found["correction_due_date"],
+            "reissue_no": found["reissue_no"],
+            "message": found["message"],
+        }
+    )
+    new_listing = found.assign(
+        correction_request_id=found["correction_request_id"] if send else None
+    )[CORRECTION_COLUMNS]
+    parts = [frame for frame in (listed[CORRECTION_COLUMNS], new_listing) if len(frame)]
+    listing = pd.concat(parts, ignore_index=True) if parts else new_listing
+    return listing, (requests if send else requests.iloc[0:0])
+
+
 @daily_table(
     SLIP_REQUESTS,
     "exports",
@@ -181,14 +240,22 @@ def slip_requests(
     warehouse: WarehouseResource,
     exporter: ExportTarget,
     source: InboundSource,
+    policy: PolicyResource,
 ) -> dg.MaterializeResult:
     """Payment-slip issuance requests (払込票発行依頼データ) sent to the collection agent:
     a NEW slip per new konbini receivable, a REISSUE per dunning re-issue. Every request
     ever sent is recorded with its file; a re-run rewrites the same file, sends nothing new.
     Held on a day the freshness gate holds (a settlement source missing or stale); the next
     complete day sends what is then due. The file is then pushed to
-    ``outbound/slip_requests/`` on S3 or SFTP when configured."""
+    ``outbound/slip_requests/`` on S3 or SFTP when configured.
+
+    A request id once sent is never sent again, whichever day is re-run. A sent slip whose
+    receivable a corrected file changed (amount, due date) is listed in
+    ``exports.slip_corrections`` and, as the policy's ``reissue_corrected_slips`` says,
+    re-sent as ``<receivable>-CORRECTION-<n>``."""
     written, new_requests, unissuable, replaced, files, pushed = 0, 0, [], [], [], []
+    corrections: list[str] = []
+    reissue = policy.load().reissue_corrected_slips
     with warehouse.connect() as con:
         for day in partition_days(context):
             due = con.execute(sql("exports/slip_requests"), {"as_of": day}).df()
@@ -196,11 +263,40 @@ def slip_requests(
                 "SELECT * FROM exports.slip_requests WHERE partition_date = $d", {"d": day}
             ).df()
             due = due[~due["request_id"].isin(sent_today["request_id"])]
+            listing, corrected = corrections_due(
+                con,
+                day,
+                sorted(set(due["receivable_id"])),
+                reissue,
+                bool(holding_sources(con, day)),
+            )
+            if len(corrected):
+                due = pd.concat([due, corrected], ignore_index=True)
             due, held = with_barcodes(due, exporter)
             unissuable += held
             file_name = slip_file_name(day)
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             fresh = due.assign(partition_date=day, file_name=file_name, sent_at=now)
+            sent = {*sent_today["request_id"], *fresh["request_id"]}
+            listing["correction_request_id"] = listing["correction_request_id"].where(
+                listing["correction_request_id"].isin(sent), None
+            )
+            corrections += [
+                f"{row.receivable_id}: sent {row.sent_request_id} for {row.sent_amount:,} yen "
+                f"due {row.sent_due_date:%Y-%m-%d}, now {row.current_amount:,} yen due "
+                f"{row.current_due_date:%Y-%m-%d}"
+                + (f" → {row.correction_request_id}" if row.correction_request_id else "")
+                for row in listing.itertuples(index=False)
+            ]
+            if len(fresh) or len(listing):
+                # one transaction: a correction listed as sent is in exports.slip_requests
+                con.begin()
+                con.execute("INSERT INTO exports.slip_requests BY NAME SELECT * FROM fresh")
+                log_write(con, "exports.slip_requests", day)
+                clear_partition(con, "exports.slip_corrections", "partition_date", day)
+                con.execute("INSERT INTO exports.slip_corrections BY NAME SELECT * FROM listing")
+                con.commit()
+                new_requests += len(fresh)
             parts = [frame for frame in (sent_today, fresh) if len(frame)]
             everything = pd.concat(parts, ignore_index=True) if parts else fresh
             if everything.empty:
@@ -209,12 +305,6 @@ def slip_requests(
             replaced += touched
             data = quoted_csv_bytes(cells, "cp932", "\r\n")
             files.append(file_name)
-            if len(fresh):
-                con.begin()
-                con.execute("INSERT INTO exports.slip_requests BY NAME SELECT * FROM fresh")
-                log_write(con, "exports.slip_requests", day)
-                con.commit()
-                new_requests += len(fresh)
             changed, target = deliver(con, source, exporter, "slip_requests", day, file_name, data)
             written += changed
             if target:
@@ -222,6 +312,8 @@ def slip_requests(
         held = holding_sources(con, day)
     for problem in unissuable:
         context.log.warning(f"slip request not issuable: {problem}")
+    for correction in corrections:
+        context.log.warning(f"sent slip out of date: {correction}")
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": new_requests,
@@ -232,6 +324,10 @@ def slip_requests(
             "unissuable": dg.MetadataValue.md("\n".join(f"- {p}" for p in unissuable) or "_none_"),
             "rows_with_replaced_characters": ", ".join(replaced) or "none",
             "held_by_missing_sources": ", ".join(held) or "none",
+            "sent_slips_corrected": len(corrections),
+            "corrections": dg.MetadataValue.md(
+                "\n".join(f"- {c}" for c in corrections[:PREVIEW_ROWS]) or "_none_"
+            ),
         }
     )
 

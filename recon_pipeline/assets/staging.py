@@ -24,6 +24,7 @@ from recon_pipeline.contracts import Contract, ContractSet
 from recon_pipeline.contracts.validate import validate
 from recon_pipeline.layouts import FileRejected, read_file
 from recon_pipeline.layouts.base import ParsedFile
+from recon_pipeline.limits import clip, preview
 from recon_pipeline.packaged import packaged_dir
 from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
 from recon_pipeline.resources.contracts import ContractsResource
@@ -87,10 +88,12 @@ def _unique_keys(contract: Contract, rows: pd.DataFrame) -> pd.Series:
 def _reject_frame(
     day, contract, path, items: list[tuple[int, str | None, str, str | None]]
 ) -> pd.DataFrame:
+    """Rejected rows; a reason quotes at most ``limits.QUOTED_BYTES`` of the file's text
+    (the raw line is kept whole: the landing refused any longer than RECON_MAX_LINE_BYTES)."""
     kind = contract.payment_key.kind if contract.payment_key else None
     return pd.DataFrame(
         [
-            [day, contract.source, contract.layout, path, line, raw, reason, kind, key]
+            [day, contract.source, contract.layout, path, line, raw, clip(reason), kind, key]
             for line, raw, reason, key in items
         ],
         columns=REJECT_COLUMNS,
@@ -138,7 +141,7 @@ def _repeated_in_batch(con) -> dict[str, tuple[int, int]]:
 def _quarantined(day: dt.date, contract: Contract, landed: dict, rejected: FileRejected):
     manifest = _manifest_base(day, contract, landed) | {
         "status": "QUARANTINED",
-        "reason": rejected.reason,
+        "reason": clip(rejected.reason),
         "rows_total": rejected.rows_total,
         "rows_loaded": 0,
         "rows_quarantined": rejected.rows_total,
@@ -317,7 +320,9 @@ def _read_layout(
 
 
 def _skipped(day: dt.date, contract: Contract | None, landed: dict) -> FileOutcome:
-    reason = landed["reason"] if contract else f"no data contract for source {landed['source']!r}"
+    reason = clip(
+        landed["reason"] if contract else f"no data contract for source {landed['source']!r}"
+    )
     manifest = {
         "partition_date": day,
         "source": landed["source"],
@@ -740,7 +745,7 @@ def _validated_results(context, all_outcomes: list[FileOutcome], in_force: Contr
         [o.rejected for o in all_outcomes] or [pd.DataFrame(columns=REJECT_COLUMNS)]
     )
     for file in quarantined_files:
-        context.log.warning(f"file quarantined: {file['path']}: {file['reason']}")
+        context.log.warning(f"file quarantined: {file['path']}: {clip(file['reason'])}")
     yield dg.MaterializeResult(
         asset_key=FILE_MANIFEST,
         metadata={
@@ -750,11 +755,12 @@ def _validated_results(context, all_outcomes: list[FileOutcome], in_force: Contr
             "rows_quarantined": int(manifest["rows_quarantined"].sum()) if len(manifest) else 0,
             "files_quarantined": len(quarantined_files),
             "preview": dg.MetadataValue.md(
-                manifest[
-                    ["path", "status", "rows_total", "rows_loaded", "rows_quarantined"]
-                ].to_markdown(index=False)
-                if len(manifest)
-                else "_no files_"
+                preview(
+                    manifest[["path", "status", "rows_total", "rows_loaded", "rows_quarantined"]]
+                    if len(manifest)
+                    else manifest,
+                    "_no files_",
+                )
             ),
         },
     )
@@ -763,9 +769,7 @@ def _validated_results(context, all_outcomes: list[FileOutcome], in_force: Contr
         metadata={
             "dagster/row_count": len(rejected),
             "preview": dg.MetadataValue.md(
-                rejected[["path", "line_no", "reason"]].head(20).to_markdown(index=False)
-                if len(rejected)
-                else "_nothing rejected_"
+                preview(rejected[["path", "line_no", "reason"]], "_nothing rejected_")
             ),
         },
     )

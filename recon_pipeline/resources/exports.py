@@ -2,15 +2,16 @@
 
 The slip-request file is CP932 with CRLF, every field quoted, and safe to open in Excel:
 cells that would start a formula are neutralized, characters CP932 cannot encode become
-〓 and the affected rows are reported.
+〓 and the affected rows are reported. No export cell carries a control character: line
+breaks and tabs become a space, NUL and the other C0 controls (and DEL) are removed.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import os
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -20,14 +21,37 @@ import pyarrow.csv as pa_csv
 
 from recon_pipeline.settings import DEMO_AGENT_COMPANY_CODE, DEMO_AGENT_SHOP_CODE
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA = "^[\t\r\n \u3000\u00a0]*[=+\\-@＝＋－＠]|^[\t\r]"
+"""A cell a spreadsheet would evaluate: one that starts, after any blanks (full-width too),
+with ``=``, ``+``, ``-``, ``@`` or their full-width forms ``＝＋－＠``, or with a tab or
+CR. The same pattern for Arrow's regex engine (RE2) and Python's ``re``."""
+LINE_BREAKS = "[\r\n\t\u2028\u2029]"
+"""Become a space: a record of an export is one line."""
+CONTROLS = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"
+"""C0 controls (NUL …) and DEL that are not line breaks: removed."""
 REPLACEMENT = "〓"
+_PYTHON = {
+    name: re.compile(pattern)
+    for name, pattern in (("formula", FORMULA), ("breaks", LINE_BREAKS), ("controls", CONTROLS))
+}
 
 
 def neutralize_column(texts: pa.Array) -> pa.Array:
     """Prefix ``'`` to the texts a spreadsheet would evaluate, so it shows them instead."""
-    formulas = functools.reduce(pc.or_, (pc.starts_with(texts, start) for start in FORMULA_STARTS))
+    formulas = pc.match_substring_regex(texts, FORMULA)
     return pc.if_else(formulas, pc.binary_join_element_wise("'", texts, ""), texts)
+
+
+def without_controls(texts: pa.Array) -> pa.Array:
+    """Line breaks and tabs as a space, every other control character removed."""
+    spaced = pc.replace_substring_regex(texts, LINE_BREAKS, " ")
+    return pc.replace_substring_regex(spaced, CONTROLS, "")
+
+
+def safe_cell(value: str) -> str:
+    """One cell as :func:`without_controls` and :func:`neutralize_column` make it."""
+    value = _PYTHON["controls"].sub("", _PYTHON["breaks"].sub(" ", value))
+    return f"'{value}" if _PYTHON["formula"].search(value) else value
 
 
 def cp932_safe(value: str) -> tuple[str, bool]:
@@ -52,7 +76,7 @@ def csv_bytes(header: list[str], rows: list[list[str]], encoding: str, line_end:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator=line_end, quoting=csv.QUOTE_MINIMAL)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode(encoding)
 
 

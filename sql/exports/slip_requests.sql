@@ -1,6 +1,7 @@
 -- Slip requests due on the day: a NEW slip for every open konbini receivable that never had
--- one, and a REISSUE for every dunning candidate at a re-issue stage. Requests already sent
--- in an earlier partition are never due again.
+-- one, and a REISSUE for every dunning candidate at a re-issue stage. A request already sent
+-- on any day (earlier or later: a re-run of an earlier day after a re-delivery) is never
+-- due again; the day's own requests are kept by the caller as they were sent.
 WITH open_konbini AS (
     SELECT *
     FROM marts.receivables
@@ -64,9 +65,7 @@ requests AS (
 )
 SELECT *
 FROM requests
-WHERE request_id NOT IN (
-    SELECT request_id FROM exports.slip_requests WHERE partition_date < $as_of
-)
+WHERE request_id NOT IN (SELECT request_id FROM exports.slip_requests)
     -- the freshness gate: no slips on a day a settlement source is missing or stale
     AND NOT EXISTS (
         SELECT 1 FROM audit.source_freshness AS f
