@@ -60,7 +60,7 @@ def read_only(database: Path, attempts: int = 60, pause: float = 0.5):
 def day_summary(settings: Settings, day: dt.date) -> tuple[dict[str, int], list[str]]:
     """The day's figures for ``recon run``, and the sources that held its dunning."""
     from recon_pipeline import packaged
-    from recon_pipeline.assets.staging import holding_sources
+    from recon_pipeline.freshness import holding_sources
 
     con = read_only(settings.warehouse)
     try:

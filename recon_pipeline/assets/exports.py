@@ -19,11 +19,12 @@ from recon_pipeline.assets.staging import (
     DISPOSITIONS,
     RECEIVABLE_EVENTS,
     SOURCE_FRESHNESS,
-    holding_sources,
 )
+from recon_pipeline.freshness import holding_sources
 from recon_pipeline.limits import PREVIEW_ROWS
 from recon_pipeline.packaged import sql
 from recon_pipeline.partitions import partition_days
+from recon_pipeline.publish import publish_copy
 from recon_pipeline.resources.exports import (
     ExportTarget,
     cp932_safe,
@@ -39,7 +40,6 @@ from recon_pipeline.resources.warehouse import (
     WarehouseResource,
     clear_partition,
     log_write,
-    publish_copy,
     replace_partition,
 )
 

@@ -28,8 +28,8 @@ from recon_pipeline.assets.staging import (
     REJECTED_ROWS,
     SETTLEMENT_LINES,
     SOURCE_FRESHNESS,
-    holding_sources,
 )
+from recon_pipeline.freshness import holding_sources
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.scope import DayScope, compute_customer_scope

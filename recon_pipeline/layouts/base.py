@@ -1,4 +1,4 @@
-"""What every reader returns, and the dispatch from a contract to its reader."""
+"""What every reader returns, and what a reader raises for a file it cannot use."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import pyarrow as pa
-
-from recon_pipeline.contracts.model import Contract
 
 
 class FileRejected(Exception):
@@ -72,19 +70,3 @@ def decode(data: bytes, encoding: str) -> str:
             f"file does not decode as {encoding}: bytes {bad} at line {line} "
             f"(byte offset {error.start})"
         ) from error
-
-
-def read_file(contract: Contract, data: bytes) -> ParsedFile:
-    if contract.reader == "csv":
-        from recon_pipeline.layouts.delimited import read_delimited
-
-        return read_delimited(contract, data)
-    if contract.reader == "amazon_v2":
-        from recon_pipeline.layouts.amazon import read_amazon_v2
-
-        return read_amazon_v2(contract, data)
-    if contract.reader == "zengin":
-        from recon_pipeline.layouts.zengin import read_zengin
-
-        return read_zengin(contract, data)
-    raise FileRejected(f"no reader {contract.reader!r} for layout {contract.layout}")

@@ -10,7 +10,7 @@ import dagster as dg
 from recon_pipeline.assets.exports import PUBLISHED_WAREHOUSE
 from recon_pipeline.definitions import build_definitions
 from recon_pipeline.demo_month import generate_month
-from recon_pipeline.resources.warehouse import UNPUBLISHED
+from recon_pipeline.publish import UNPUBLISHED
 from recon_pipeline.settings import load_settings
 from tests.conftest import run_job, run_range, table_fingerprints
 

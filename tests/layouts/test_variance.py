@@ -15,12 +15,12 @@ import dagster as dg
 import duckdb
 import pytest
 
-from recon_pipeline.assets.staging import _frame_of
 from recon_pipeline.contracts import load_contracts
 from recon_pipeline.contracts.validate import validate
 from recon_pipeline.demo_month import generate_month
 from recon_pipeline.kana import normalize_kana
 from recon_pipeline.layouts import FileRejected, read_file
+from recon_pipeline.loading import frame_of
 from recon_pipeline.resources.warehouse import create_tables
 from recon_pipeline.settings import load_settings
 from tests import variance
@@ -106,7 +106,7 @@ def staged(source: str, data: bytes, macros) -> tuple[list, list] | str:
         parsed = read_file(contract, data)
     except FileRejected as rejected:
         return rejected.reason.split(" (")[0]
-    result = validate(contract, _frame_of(contract, [parsed]))
+    result = validate(contract, frame_of(contract, [parsed]))
     rows = result.rows.drop(columns=["file_no"]).to_dict("records")
     for row in rows:
         if "payer_name" in row:

@@ -10,15 +10,12 @@ import threading
 import duckdb
 import pytest
 
-from recon_pipeline import versions
-from recon_pipeline.resources import warehouse
+from recon_pipeline import publish, versions
+from recon_pipeline.publish import UNPUBLISHED, _written_since_published, publish_copy
 from recon_pipeline.resources.warehouse import (
-    UNPUBLISHED,
-    _written_since_published,
     clear_partition,
     create_tables,
     log_write,
-    publish_copy,
     schema_fingerprint,
 )
 from tests import landing as lz
@@ -141,14 +138,14 @@ def test_a_first_copy_that_fails_part_way_leaves_no_file_behind(tmp_path, monkey
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     create_tables(con)
     published = tmp_path / "published" / "recon.duckdb"
-    real_quote = warehouse.quote
+    real_quote = publish.quote
 
     def quote_until_the_disk_fills(name: str) -> str:
         if name == "raw":
             raise RuntimeError("disk full")
         return real_quote(name)
 
-    monkeypatch.setattr(warehouse, "quote", quote_until_the_disk_fills)
+    monkeypatch.setattr(publish, "quote", quote_until_the_disk_fills)
     with pytest.raises(RuntimeError, match="disk full"):
         publish_copy(con, published, schemas=("audit", "marts"))
     assert list(published.parent.iterdir()) == []
@@ -356,7 +353,7 @@ def test_a_failed_publish_leaves_the_last_copy_published(tmp_path, monkeypatch):
 
     log_write(con, "marts.snapshots", dt.date(2026, 10, 1))
     con.execute("UPDATE marts.snapshots SET n = 100")
-    rewrite = warehouse._rewrite_partitions
+    rewrite = publish._rewrite_partitions
 
     def rewrite_until_the_disk_fills(con, name: str, key: str, keys: list) -> None:
         if name == '"marts"."snapshots"':
@@ -364,7 +361,7 @@ def test_a_failed_publish_leaves_the_last_copy_published(tmp_path, monkeypatch):
         rewrite(con, name, key, keys)
 
     # the copy's write log is rewritten first (audit sorts before marts), then this fails
-    monkeypatch.setattr(warehouse, "_rewrite_partitions", rewrite_until_the_disk_fills)
+    monkeypatch.setattr(publish, "_rewrite_partitions", rewrite_until_the_disk_fills)
     with pytest.raises(RuntimeError, match="disk full"):
         publish_copy(con, published, schemas=("audit", "marts"))
     monkeypatch.undo()
