@@ -68,27 +68,48 @@ def test_a_range_is_planned_once_per_asset_and_every_day_shows_materialized(reco
     assert "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS" not in os.environ
 
 
-def test_a_failing_day_exits_non_zero_with_a_one_line_reason(
-    recon_home, tmp_path, monkeypatch, capsys
-):
-    broken = tmp_path / "policy.yaml"
-    broken.write_text("stages: []\n", encoding="utf-8")
-    monkeypatch.setenv("RECON_DUNNING_POLICY", str(broken))
+BROKEN_MAPPING = """
+layout: broken
+source: broken
+target: settlement_lines
+mapping: broken.sql
+columns:
+  - {name: id, type: id, required: true}
+"""
+
+
+@pytest.fixture
+def failing_step(tmp_path, monkeypatch):
+    """A shop's contract whose staging SQL does not run: every day fails in a step."""
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    (contracts / "broken.yaml").write_text(BROKEN_MAPPING, encoding="utf-8")
+    (contracts / "broken.sql").write_text("SELECT no_such_column FROM raw.broken", "utf-8")
+    monkeypatch.setenv("RECON_CONTRACTS_DIR", str(contracts))
+
+
+def test_a_failing_day_exits_non_zero_with_a_one_line_reason(recon_home, failing_step, capsys):
     assert main(["run", "--from", "2026-10-01"]) == 1
     captured = capsys.readouterr()
     assert "2026-10-01  FAILED" in captured.out
     error_lines = captured.err.strip().splitlines()
     assert len(error_lines) == 1
     assert error_lines[0].startswith("recon: 2026-10-01: step ")
-    assert "needs a list of stages" in error_lines[0]
+    assert "no_such_column" in error_lines[0]
 
 
-def test_a_failing_range_is_rerun_day_by_day_to_name_the_first_failing_day(
-    recon_home, tmp_path, monkeypatch, capsys
-):
+def test_a_broken_policy_is_refused_on_start_in_one_line(recon_home, tmp_path, monkeypatch, capsys):
     broken = tmp_path / "policy.yaml"
     broken.write_text("stages: []\n", encoding="utf-8")
     monkeypatch.setenv("RECON_DUNNING_POLICY", str(broken))
+    assert main(["run", "--from", "2026-10-01"]) == 2
+    error_lines = capsys.readouterr().err.strip().splitlines()
+    assert len(error_lines) == 1 and "needs a list of stages" in error_lines[0]
+
+
+def test_a_failing_range_is_rerun_day_by_day_to_name_the_first_failing_day(
+    recon_home, failing_step, capsys
+):
     assert main(["run", "--from", "2026-10-01", "--to", "2026-10-02"]) == 1
     out = capsys.readouterr().out
     assert "the range failed as one run" in out
