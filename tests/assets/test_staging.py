@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from recon_pipeline.assets import staging
+from recon_pipeline import loading
 from tests.conftest import run_range
 from tests.landing import card, charge
 
@@ -14,8 +14,8 @@ from tests.landing import card, charge
 @pytest.mark.parametrize(
     ("group_bytes", "batch_rows", "passes"),
     [
-        (staging.GROUP_BYTES, staging.BATCH_ROWS, [8]),
-        (0, staging.BATCH_ROWS, [6, 2]),
+        (loading.GROUP_BYTES, loading.BATCH_ROWS, [8]),
+        (0, loading.BATCH_ROWS, [6, 2]),
         (0, 1, [4, 2, 2]),
     ],
     ids=["days together", "day by day", "file by file"],
@@ -23,16 +23,16 @@ from tests.landing import card, charge
 def test_each_file_keeps_its_own_lines_reasons_and_counts(
     settings, instance, landing, warehouse, monkeypatch, group_bytes, batch_rows, passes
 ):
-    monkeypatch.setattr(staging, "GROUP_BYTES", group_bytes)
-    monkeypatch.setattr(staging, "BATCH_ROWS", batch_rows)
-    validate = staging.validate
+    monkeypatch.setattr(loading, "GROUP_BYTES", group_bytes)
+    monkeypatch.setattr(loading, "BATCH_ROWS", batch_rows)
+    validate = loading.validate
     records_per_pass: list[int] = []
 
     def counted(contract, frame):
         records_per_pass.append(len(frame))
         return validate(contract, frame)
 
-    monkeypatch.setattr(staging, "validate", counted)
+    monkeypatch.setattr(loading, "validate", counted)
     card(
         landing,
         "2026-10-01",
