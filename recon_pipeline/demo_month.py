@@ -8,9 +8,7 @@ orders or ids that show each case, so the README and the tests can point at them
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import random
 import shutil
 from collections import defaultdict
@@ -19,6 +17,7 @@ from pathlib import Path
 
 from recon_pipeline import konbini
 from recon_pipeline.contracts import load_contracts
+from recon_pipeline.layouts import writers
 from recon_pipeline.settings import DEMO_AGENT_COMPANY_CODE, DEMO_AGENT_SHOP_CODE
 
 START = dt.date(2026, 10, 1)
@@ -165,11 +164,10 @@ class Landing:
     def write(self) -> int:
         for (source, day, name), rows in sorted(self.rows.items(), key=lambda i: str(i[0])):
             encoding, line_end = CSV_FORMAT[source]
-            buffer = io.StringIO(newline="")
-            writer = csv.writer(buffer, lineterminator=line_end)
-            writer.writerow(self.headers[source])
-            writer.writerows(["" if v is None else str(v) for v in row] for row in rows)
-            self._put(source, day, name, buffer.getvalue().encode(encoding))
+            data = writers.delimited(
+                self.headers[source], rows, encoding=encoding, line_end=line_end
+            )
+            self._put(source, day, name, data)
         for (source, day, name), data in sorted(self.raw.items(), key=lambda i: str(i[0])):
             self._put(source, day, name, data)
         return len(self.rows) + len(self.raw)
@@ -271,39 +269,30 @@ written."""
 
 
 def _zengin(day: dt.date, transfers: list[Transfer]) -> bytes:
-    """A Zengin notice file. Fields are cut by bytes: a payer who types full-width digits
-    takes two bytes a digit. Many banks write a space, not 0, for a normal notice: on even
-    days this bank does."""
-
-    def wareki(value: dt.date) -> str:
-        return f"{value.year - 2018:02d}{value:%m%d}"
-
-    def record(*parts: str | bytes) -> bytes:
-        data = b"".join(p if isinstance(p, bytes) else p.encode("cp932") for p in parts)
-        return data.ljust(200) + b"\r\n"
-
-    stamp = wareki(day - dt.timedelta(days=1))
-    out = [
-        record(
-            f"1010{stamp}{stamp}{stamp}0005{'ﾐﾂﾋﾞｼﾕｰｴﾌｼﾞｴｲ':<15}001{'ﾎﾝﾃﾝ':<15}1"
-            f"1234567{'ｶ)ﾚｺﾝｼﾖｳｼﾞ':<40}"
-        )
-    ]
+    """A Zengin notice file of the shop's account. Many banks write a space, not 0, for a
+    normal notice: on even days this bank does."""
+    stamp = _wareki(day - dt.timedelta(days=1))
     normal = " " if day.day % 2 == 0 else "0"
-    for reference, amount, payer, cancel, *written in transfers:
-        on = written[0] if written else stamp
-        out.append(
-            record(
-                f"2{reference:06d}{on}{on}{amount:010d}{0:010d}{0:010d}",
-                payer.encode("cp932").ljust(48),
-                f"{'ﾐｽﾞﾎ':<15}{'ｼﾌﾞﾔ':<15}{normal if cancel == '0' else cancel}",
-            )
+    data = [
+        writers.zengin_data(
+            reference,
+            amount,
+            payer,
+            on=written[0] if written else stamp,
+            cancel=normal if cancel == "0" else cancel,
         )
+        for reference, amount, payer, cancel, *written in transfers
+    ]
     total = sum(transfer[1] for transfer in transfers)
     cancels = [transfer[1] for transfer in transfers if transfer[3] == "1"]
-    out.append(record(f"8{len(transfers):06d}{total:012d}{len(cancels):06d}{sum(cancels):012d}"))
-    out.append(record("9"))
-    return b"".join(out)
+    header = writers.zengin_header(stamp, bank_name="ﾐﾂﾋﾞｼﾕｰｴﾌｼﾞｴｲ", account_name="ｶ)ﾚｺﾝｼﾖｳｼﾞ")
+    trailer = writers.zengin_trailer(len(data), total, len(cancels), sum(cancels))
+    return writers.zengin_file([header, *data, trailer, writers.ZENGIN_END])
+
+
+def _wareki(value: dt.date) -> str:
+    """和暦 YYMMDD (Reiwa year = Western year - 2018)."""
+    return f"{value.year - 2018:02d}{value:%m%d}"
 
 
 def _amazon(settlement: str, posted_until: dt.date, orders: list[Order]) -> bytes:

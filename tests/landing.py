@@ -1,13 +1,13 @@
-"""Small, readable landing-zone builders for tests: one call writes one inbound file."""
+"""Small, readable landing-zone builders for tests: one call writes one inbound file, in the
+bytes of the package's own layout writers (``recon_pipeline.layouts.writers``)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from pathlib import Path
 
 from recon_pipeline import konbini
+from recon_pipeline.layouts import writers
 
 SHIPMENT_HEADER = [
     "event_id",
@@ -69,11 +69,7 @@ def write(root: Path, source: str, day: str, name: str, data: bytes) -> Path:
 
 
 def csv_text(header: list[str], rows: list[list[object]], line_end: str = "\n") -> str:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator=line_end)
-    writer.writerow(header)
-    writer.writerows([["" if v is None else str(v) for v in row] for row in rows])
-    return buffer.getvalue()
+    return writers.delimited(header, rows, line_end=line_end).decode("utf-8")
 
 
 def ship(
@@ -307,44 +303,18 @@ def amazon(
 
 
 def zengin_header(bank: str = "0005", branch: str = "001", account: str = "1234567") -> bytes:
-    text = (
-        "1"
-        + "01"
-        + "0"
-        + "081005" * 3
-        + bank
-        + "ﾐﾂﾋﾞｼ".ljust(15)
-        + branch
-        + "ﾎﾝﾃﾝ".ljust(15)
-        + "1"
-        + account
-        + "ｶ)ﾚｺﾝ".ljust(40)
-    )
-    return text.ljust(200).encode("cp932")
+    return writers.zengin_header("081005", bank=bank, branch=branch, account=account)
 
 
 def zengin_data(
     reference: int, amount: int, payer: str, *, cancel: str = "0", date: str = "081005"
 ) -> bytes:
-    text = (
-        f"2{reference:06d}{date}{date}{amount:010d}{0:010d}{0:010d}"
-        + payer.ljust(48)
-        + "ﾐｽﾞﾎ".ljust(15)
-        + "ｼﾌﾞﾔ".ljust(15)
-        + cancel
-    )
-    return text.ljust(200).encode("cp932")
+    return writers.zengin_data(reference, amount, payer, on=date, cancel=cancel)
 
 
-def zengin_trailer(count: int, total: int, cancels: int = 0, cancel_total: int = 0) -> bytes:
-    return f"8{count:06d}{total:012d}{cancels:06d}{cancel_total:012d}".ljust(200).encode("cp932")
-
-
-ZENGIN_END = "9".ljust(200).encode("cp932")
-
-
-def zengin_file(records: list[bytes], newline: bytes = b"\r\n") -> bytes:
-    return b"".join(record + newline for record in records)
+zengin_trailer = writers.zengin_trailer
+zengin_file = writers.zengin_file
+ZENGIN_END = writers.ZENGIN_END
 
 
 EMPTY_REPORTS = {
