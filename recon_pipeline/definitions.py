@@ -11,6 +11,7 @@ from recon_pipeline.checks import CHECKS, build_expectation_checks
 from recon_pipeline.contracts import load_contracts
 from recon_pipeline.expectations import load_suites
 from recon_pipeline.partitions import daily_partitions
+from recon_pipeline.resources.accounts import AccountsResource
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.exports import ExportTarget
 from recon_pipeline.resources.policy import PolicyResource
@@ -84,6 +85,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         contracts_dir=contracts_dir,
     )
     policy.load()  # a broken policy file fails here, with one line, not in the middle of a run
+    accounts = AccountsResource(
+        path=str(settings.accounts) if settings.accounts else "", contracts_dir=contracts_dir
+    )
+    accounts.load()  # so does an accounts file the journal cannot book with
     assets = [
         *dg.load_assets_from_modules([ingest]),
         *build_staging_assets(contracts),
@@ -113,6 +118,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
                 shop_code=settings.agent_shop_code,
             ),
             "policy": policy,
+            "accounts": accounts,
         },
     )
 

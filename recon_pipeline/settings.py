@@ -44,6 +44,8 @@ class Settings:
     sftp_root: str
     agent_company_code: str = DEMO_AGENT_COMPANY_CODE
     agent_shop_code: str = DEMO_AGENT_SHOP_CODE
+    accounts: Path | None = None
+    """The journal's accounts (``RECON_ACCOUNTS``); None: the packaged mapping."""
 
     @property
     def dagster_home(self) -> Path:
@@ -103,6 +105,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ValueError(f"RECON_SOURCE must be one of {', '.join(SOURCES)}, not {source!r}")
     policy = environ.get("RECON_DUNNING_POLICY")
     contracts_dir = environ.get("RECON_CONTRACTS_DIR")
+    accounts = environ.get("RECON_ACCOUNTS")
     return Settings(
         home=home,
         source=source,
@@ -119,6 +122,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         export_dir=_path(environ.get("RECON_EXPORT_DIR"), home / "exports"),
         dunning_policy=Path(policy).expanduser().resolve() if policy else None,
         contracts_dir=Path(contracts_dir).expanduser().resolve() if contracts_dir else None,
+        accounts=Path(accounts).expanduser().resolve() if accounts else None,
         s3_bucket=environ.get("RECON_S3_BUCKET"),
         s3_prefix=environ.get("RECON_S3_PREFIX", ""),
         s3_endpoint_url=environ.get("RECON_S3_ENDPOINT_URL"),
