@@ -3,6 +3,8 @@ schedule and the new-file sensors."""
 
 from __future__ import annotations
 
+from functools import cache
+
 import dagster as dg
 
 from recon_pipeline.assets import exports, ingest, marts, reconcile
@@ -123,4 +125,20 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     )
 
 
-defs = build_definitions()
+@cache
+def _from_the_environment() -> dg.Definitions:
+    return build_definitions()
+
+
+def __getattr__(name: str) -> dg.Definitions:
+    """``defs`` (what ``dagster dev`` and the webserver load) is built from the environment on
+    first use, not on import: ``recon`` imports this module and builds Definitions of its own,
+    so a bad policy or accounts file reaches it as its one-line error, not as a traceback of
+    the import."""
+    if name == "defs":
+        return _from_the_environment()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "defs"])
