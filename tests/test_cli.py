@@ -13,6 +13,8 @@ import pytest
 
 from recon_pipeline.assets.reconcile import RECEIVABLES
 from recon_pipeline.cli import main
+from recon_pipeline.policy import PolicyError
+from recon_pipeline.resources.policy import PolicyResource
 from tests.conftest import SAMPLES
 
 
@@ -24,6 +26,16 @@ def recon_home(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     monkeypatch.chdir(tmp_path)
     return home
+
+
+def a_step_fails(monkeypatch) -> None:
+    """A policy file is checked on start, so a broken one no longer fails a step: a step that
+    writes the policy is made to fail the way it did."""
+
+    def refused(self, con) -> None:
+        raise PolicyError("policy.yaml: a policy needs a list of stages")
+
+    monkeypatch.setattr(PolicyResource, "write_tables", refused)
 
 
 def test_run_then_status_on_the_shared_samples(recon_home, capsys):
@@ -68,12 +80,8 @@ def test_a_range_is_planned_once_per_asset_and_every_day_shows_materialized(reco
     assert "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS" not in os.environ
 
 
-def test_a_failing_day_exits_non_zero_with_a_one_line_reason(
-    recon_home, tmp_path, monkeypatch, capsys
-):
-    broken = tmp_path / "policy.yaml"
-    broken.write_text("stages: []\n", encoding="utf-8")
-    monkeypatch.setenv("RECON_DUNNING_POLICY", str(broken))
+def test_a_failing_day_exits_non_zero_with_a_one_line_reason(recon_home, monkeypatch, capsys):
+    a_step_fails(monkeypatch)
     assert main(["run", "--from", "2026-10-01"]) == 1
     captured = capsys.readouterr()
     assert "2026-10-01  FAILED" in captured.out
@@ -84,11 +92,9 @@ def test_a_failing_day_exits_non_zero_with_a_one_line_reason(
 
 
 def test_a_failing_range_is_rerun_day_by_day_to_name_the_first_failing_day(
-    recon_home, tmp_path, monkeypatch, capsys
+    recon_home, monkeypatch, capsys
 ):
-    broken = tmp_path / "policy.yaml"
-    broken.write_text("stages: []\n", encoding="utf-8")
-    monkeypatch.setenv("RECON_DUNNING_POLICY", str(broken))
+    a_step_fails(monkeypatch)
     assert main(["run", "--from", "2026-10-01", "--to", "2026-10-02"]) == 1
     out = capsys.readouterr().out
     assert "the range failed as one run" in out
