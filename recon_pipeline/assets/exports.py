@@ -76,13 +76,30 @@ def journal_file_name(day: dt.date) -> str:
 
 
 def journal_file_bytes(lines: list[str]) -> bytes:
-    """The rows of a 弥生 import file (``sql/exports/journal_file.sql`` makes each row's text)
-    as CP932 with CRLF; a character CP932 lacks (an id from another script) becomes 〓."""
+    """Rows of a 弥生 import file (``sql/exports/journal_file.sql`` makes each row's text) as
+    CP932 with CRLF; a character CP932 lacks (an id in another script) becomes 〓."""
     text = "".join(f"{line}\r\n" for line in lines)
     try:
         return text.encode("cp932")
     except UnicodeEncodeError:
         return "".join(f"{cp932_safe(line)[0]}\r\n" for line in lines).encode("cp932")
+
+
+JOURNAL_BATCH = 100_000
+"""Rows encoded at a time: a first run over a long history books a line per order and
+payment, and the file's rows never all sit in Python at once."""
+
+
+def journal_file(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[bytes, int]:
+    """The day's journal file and its row count (no rows: the day has no entries)."""
+    reader = con.execute(sql("exports/journal_file"), {"partition_date": day}).to_arrow_reader(
+        JOURNAL_BATCH
+    )
+    chunks, rows = [], 0
+    for batch in reader:
+        chunks.append(journal_file_bytes(batch.column("line").to_pylist()))
+        rows += batch.num_rows
+    return b"".join(chunks), rows
 
 
 def deliver(
@@ -325,10 +342,9 @@ def journal_files(
     lines_sent = 0
     with warehouse.connect() as con:
         for day in partition_days(context):
-            rows = con.execute(sql("exports/journal_file"), {"partition_date": day}).fetchall()
+            data, rows = journal_file(con, day)
             if not rows:
                 continue  # a day without entries gets no file
-            data = journal_file_bytes([line for _, _, line in rows])
             file_name = journal_file_name(day)
             sha256 = hashlib.sha256(data).hexdigest()
             sent = con.execute(
@@ -356,7 +372,7 @@ def journal_files(
                 log_write(con, "marts.journal_lines", day)
                 con.commit()
                 new_files.append(file_name)
-                lines_sent += len(rows)
+                lines_sent += rows
             files.append(file_name)
             _, target = deliver(con, source, exporter, JOURNAL_KIND, day, file_name, data)
             if target:

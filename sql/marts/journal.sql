@@ -27,8 +27,8 @@ WITH entry_types (entry_type, debit_role, credit_role, slip_group, type_order) A
     VALUES
         ('SALE', 'receivable', 'sales', 1, 1),
         ('RECEIPT', 'settlement', 'receivable', 2, 2),
-        ('FEE', 'fee', 'settlement', 2, 3),
-        ('UNKNOWN_PAYMENT', 'settlement', 'unknown_payment', 2, 4),
+        ('UNKNOWN_PAYMENT', 'settlement', 'unknown_payment', 2, 3),
+        ('FEE', 'fee', 'settlement', 2, 4),
         ('UNKNOWN_REFUND', 'unknown_payment', 'refund', 2, 5),
         ('KONBINI_REMITTANCE', 'konbini_remittance', 'settlement', 2, 6),
         ('REFUND', 'receivable', 'refund', 3, 7),
@@ -73,6 +73,9 @@ billed AS (
 lines AS (
     SELECT
         settlement_line_id, source, payment_method, gross_amount, fee_amount, status, reason,
+        -- what its 摘要 names: the order it pays, else the line
+        coalesce(CASE WHEN status = 'MATCHED' THEN receivable_id || ' ' END, '')
+            || settlement_line_id AS named,
         -- its money is in the books: it pays a receivable, or it came in unknown
         status IN ('MATCHED', 'UNMATCHED', 'SUGGESTED')
             OR (status = 'IGNORED' AND reason = 'REFUNDED') AS in_books
@@ -133,7 +136,7 @@ targets AS (
     SELECT
         'FEE', NULL, NULL, l.settlement_line_id, l.fee_amount,
         NULL, l.source, l.payment_method, NULL,
-        '決済手数料 ' || l.settlement_line_id
+        '決済手数料 ' || l.named
     FROM lines AS l
     WHERE l.fee_amount <> 0 AND l.status <> 'REVERSED'
         AND NOT (l.status = 'IGNORED' AND l.reason = 'IGNORE')
@@ -156,7 +159,7 @@ targets AS (
     SELECT
         'KONBINI_REMITTANCE', NULL, NULL, l.settlement_line_id, l.gross_amount,
         NULL, l.source, l.payment_method, NULL,
-        'コンビニ収納入金 ' || strftime(t.transfer_on, '%Y/%m/%d') || ' ' || l.settlement_line_id
+        'コンビニ収納入金 ' || l.named
     FROM lines AS l
     JOIN konbini_transfers AS t USING (settlement_line_id)
     WHERE t.transfer_on <= $as_of AND l.gross_amount <> 0 AND l.in_books

@@ -384,9 +384,9 @@ def test_a_correction_is_booked_as_reversal_and_new_entry_on_the_next_day_run(tw
         ("売掛金", "カード決済"),
         4800,
     )
-    fee = by_summary["取消 2026/10/01 No.000002 決済手数料 card:txn_1"]
+    fee = by_summary["取消 2026/10/01 No.000002 決済手数料 ORD-1 card:txn_1"]
     assert (fee.debit, fee.credit_amount) == (("未収入金", "カード決済"), 180)
-    assert by_summary["決済手数料 card:txn_1"].debit_amount == 172
+    assert by_summary["決済手数料 ORD-1 card:txn_1"].debit_amount == 172
     assert by_summary["売上 ORD-3"].debit_amount == 700
     # the reversal is a slip of its own, before the day's new entries
     assert len(slips(lines)[0]) == 2
