@@ -1,7 +1,9 @@
 """Asset checks: the invariants of domain.md, checked on every partition.
 
 The three invariants block: a failing one stops the marts and exports downstream of it, and
-makes ``recon run`` exit non-zero. Each check's SQL returns the offending rows (none = pass).
+makes ``recon run`` exit non-zero. So do the journal's two (debits = credits; the journal ties
+out to the receivables): a failing one stops that day's journal file. Each check's SQL
+returns the offending rows (none = pass).
 The freshness check warns: a held day is a normal day with its dunning postponed, not a
 failed run; the gate itself is in the dunning and slip SQL.
 """
@@ -9,6 +11,7 @@ failed run; the gate itself is in the dunning and slip SQL.
 import dagster as dg
 import pandas as pd
 
+from recon_pipeline.assets.marts import JOURNAL
 from recon_pipeline.assets.reconcile import RECEIVABLES, SETTLEMENT_STATUS
 from recon_pipeline.assets.staging import FILE_MANIFEST, SOURCE_FRESHNESS
 from recon_pipeline.contracts import ContractSet
@@ -22,6 +25,8 @@ COMPLETENESS = "every_input_row_staged_or_quarantined"
 BALANCE = "balance_expected_paid_written_off_outstanding"
 CONSERVATION = "every_settlement_line_in_one_status"
 FRESHNESS = "every_settlement_source_delivered_for_dunning"
+JOURNAL_BALANCED = "journal_debits_equal_credits"
+JOURNAL_TIED_OUT = "journal_ties_out_to_the_receivables"
 
 
 def _register_raw_counts(con, contracts: ContractSet) -> None:
@@ -161,7 +166,41 @@ def freshness(
     return _run(context, warehouse, contracts, "checks/freshness", dg.AssetCheckSeverity.WARN)
 
 
-CHECKS = [completeness, balance, conservation, freshness]
+@dg.asset_check(
+    asset=JOURNAL,
+    name=JOURNAL_BALANCED,
+    blocking=True,
+    pool="duckdb",
+    description="Debits = credits on every slip of the day, in the day's total and over every "
+    "line booked up to the day; no line with a negative or no amount.",
+)
+def journal_balanced(
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    contracts: ContractsResource,
+) -> dg.AssetCheckResult:
+    return _run(context, warehouse, contracts, "checks/journal_balance")
+
+
+@dg.asset_check(
+    asset=JOURNAL,
+    name=JOURNAL_TIED_OUT,
+    blocking=True,
+    pool="duckdb",
+    description="The journal's balances up to the day equal the subledger as of the day: "
+    "売掛金 per method = Σ max(outstanding, 0), 仮受金 (過入金) = Σ max(−outstanding, 0), "
+    "仮受金 (不明入金) = the unmatched lines, each provider's 未収入金 = what it still owes. "
+    "A day already sent is not judged again (its correction is booked on the next day run).",
+)
+def journal_tied_out(
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    contracts: ContractsResource,
+) -> dg.AssetCheckResult:
+    return _run(context, warehouse, contracts, "checks/journal_tie_out")
+
+
+CHECKS = [completeness, balance, conservation, freshness, journal_balanced, journal_tied_out]
 
 
 def build_expectation_checks(suites: tuple[Suite, ...]) -> list[dg.AssetChecksDefinition]:

@@ -3,6 +3,8 @@ schedule and the new-file sensors."""
 
 from __future__ import annotations
 
+from functools import cache
+
 import dagster as dg
 
 from recon_pipeline.assets import exports, ingest, marts, reconcile
@@ -11,6 +13,7 @@ from recon_pipeline.checks import CHECKS, build_expectation_checks
 from recon_pipeline.contracts import load_contracts
 from recon_pipeline.expectations import load_suites
 from recon_pipeline.partitions import daily_partitions
+from recon_pipeline.resources.accounts import AccountsResource
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.exports import ExportTarget
 from recon_pipeline.resources.policy import PolicyResource
@@ -92,6 +95,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         contracts_dir=contracts_dir,
     )
     policy.load()  # a broken policy file fails here, with one line, not in the middle of a run
+    accounts = AccountsResource(
+        path=str(settings.accounts) if settings.accounts else "", contracts_dir=contracts_dir
+    )
+    accounts.load()  # so does an accounts file the journal cannot book with
     assets = [
         *dg.load_assets_from_modules([ingest]),
         *build_staging_assets(contracts),
@@ -121,8 +128,25 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
                 shop_code=settings.agent_shop_code,
             ),
             "policy": policy,
+            "accounts": accounts,
         },
     )
 
 
-defs = build_definitions()
+@cache
+def _from_the_environment() -> dg.Definitions:
+    return build_definitions()
+
+
+def __getattr__(name: str) -> dg.Definitions:
+    """``defs`` (what ``dagster dev`` and the webserver load) is built from the environment on
+    first use, not on import: ``recon`` imports this module and builds Definitions of its own,
+    so a bad policy or accounts file reaches it as its one-line error, not as a traceback of
+    the import."""
+    if name == "defs":
+        return _from_the_environment()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "defs"])

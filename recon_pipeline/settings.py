@@ -49,6 +49,8 @@ class Settings:
     max_line_bytes: int = 1 * 2**20
     """A line-based file (CSV, Amazon) with a longer line is refused at landing; the copy
     measures every line as it streams, so a long line is never held in memory."""
+    accounts: Path | None = None
+    """The journal's accounts (``RECON_ACCOUNTS``); None: the packaged mapping."""
 
     @property
     def dagster_home(self) -> Path:
@@ -126,6 +128,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ValueError(f"RECON_SOURCE must be one of {', '.join(SOURCES)}, not {source!r}")
     policy = environ.get("RECON_DUNNING_POLICY")
     contracts_dir = environ.get("RECON_CONTRACTS_DIR")
+    accounts = environ.get("RECON_ACCOUNTS")
     return Settings(
         home=home,
         source=source,
@@ -142,6 +145,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         export_dir=_path(environ.get("RECON_EXPORT_DIR"), home / "exports"),
         dunning_policy=Path(policy).expanduser().resolve() if policy else None,
         contracts_dir=Path(contracts_dir).expanduser().resolve() if contracts_dir else None,
+        accounts=Path(accounts).expanduser().resolve() if accounts else None,
         s3_bucket=environ.get("RECON_S3_BUCKET"),
         s3_prefix=environ.get("RECON_S3_PREFIX", ""),
         s3_endpoint_url=environ.get("RECON_S3_ENDPOINT_URL"),

@@ -31,8 +31,14 @@ STAGES = {
         "marts/dunning_candidates",
         "marts/provider_followups",
         "marts/customer_profile",
+        "marts/journal",
     },
-    "exports": {"exports/slip_requests", "exports/ship_holds", "exports/published_warehouse"},
+    "exports": {
+        "exports/slip_requests",
+        "exports/ship_holds",
+        "exports/journal_files",
+        "exports/published_warehouse",
+    },
 }
 
 
@@ -68,6 +74,8 @@ def test_invariant_checks_block_and_advisory_suites_warn(settings):
         "balance_expected_paid_written_off_outstanding": True,
         "every_settlement_line_in_one_status": True,
         "every_settlement_source_delivered_for_dunning": False,
+        "journal_debits_equal_credits": True,
+        "journal_ties_out_to_the_receivables": True,
         "settlement_lines_integrity": True,
         "settlement_lines_sanity": False,
         "receivable_events_sanity": False,
@@ -78,6 +86,7 @@ def test_self_dependent_assets_read_the_previous_day(settings):
     graph = build_definitions(settings).resolve_asset_graph()
     for key in (
         ["marts", "dunning_candidates"],
+        ["marts", "journal"],
         ["exports", "slip_requests"],
         ["audit", "landed_files"],
     ):

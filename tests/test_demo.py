@@ -3,8 +3,10 @@ the real job — each scenario lands where the domain says."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import dagster as dg
@@ -18,6 +20,7 @@ from recon_pipeline.demo_month import generate_month
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.settings import load_settings
 from tests.conftest import run_range
+from tests.journal_reader import balances, read_lines, slips
 
 SCENARIOS = {
     "card_exact",
@@ -343,3 +346,41 @@ def test_every_day_equals_a_recompute_from_nothing(demo_month, tmp_path):
         "SELECT count(*) FROM marts.snapshot_days WHERE since IS NOT NULL"
     ).fetchone()[0]
     assert recomputed == len(days) and incremental >= 4 * (len(days) - 1)
+
+
+def test_the_journal_is_one_file_a_day_that_balances_and_ties_out_every_day(demo_month):
+    """The month's 弥生 files, read back with csv + cp932 only (tests/journal_reader.py): one
+    a day, as recorded when sent; every slip balances; and on every day 売掛金 = Σ max(outstanding,
+    0) of the receivables, 仮受金 (過入金) = Σ max(−outstanding, 0), so 売掛金 − 仮受金 (過入金)
+    = Σ outstanding."""
+    summary, con, _ = demo_month
+    database = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()[0]
+    folder = Path(database).parent / "exports" / "journal"
+    sent = dict(con.execute("SELECT file_name, sha256 FROM exports.journal_files").fetchall())
+    days = (summary.end - summary.start).days + 1
+    assert len(sent) == days
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()} == sent
+    books: Counter = Counter()
+    for offset in range(days):
+        day = summary.start + dt.timedelta(days=offset)
+        lines = read_lines(folder / f"journal_{day:%Y%m%d}.csv")
+        for slip in slips(lines):
+            assert sum(line.debit_amount for line in slip) == sum(
+                line.credit_amount for line in slip
+            ), slip
+        books.update(balances(lines))
+        receivable = sum(value for (account, _), value in books.items() if account == "売掛金")
+        overpaid = -books[("仮受金", "過入金")]
+        outstanding, positive, negative = con.execute(
+            "SELECT sum(outstanding_amount), sum(greatest(outstanding_amount, 0)), "
+            "sum(greatest(-outstanding_amount, 0)) FROM marts.receivables WHERE as_of = $d",
+            {"d": day},
+        ).fetchone()
+        assert (receivable, overpaid) == (positive, negative), day
+        assert receivable - overpaid == outstanding, day
+        assert sum(books.values()) == 0, day
+    types = {row[0] for row in con.execute("SELECT entry_type FROM marts.journal").fetchall()}
+    assert {"SALE", "RECEIPT", "FEE", "UNKNOWN_PAYMENT", "KONBINI_REMITTANCE"} <= types
+    assert {"REFUND", "OVERPAYMENT", "WRITE_OFF"} <= types

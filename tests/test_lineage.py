@@ -33,8 +33,10 @@ ASSET_SQL: dict[tuple[str, str], tuple[str, ...]] = {
     ("marts", "disposition_outcomes"): ("marts/disposition_outcomes.sql",),
     ("marts", "provider_followups"): ("marts/provider_followups.sql",),
     ("marts", "customer_profile"): ("marts/customer_profile*.sql",),
+    ("marts", "journal"): ("marts/journal*.sql",),
     ("exports", "slip_requests"): ("exports/slip_requests.sql", "exports/slip_corrections.sql"),
     ("exports", "ship_holds"): ("exports/ship_holds.sql",),
+    ("exports", "journal_files"): ("exports/journal_file.sql",),
 }
 """Which asset runs which SQL files (the reconcile step writes matches, receivables and
 settlement status together). Every file of these folders must be someone's."""
@@ -86,9 +88,14 @@ def expanded(tables: set[str]) -> set[str]:
     return set().union(set(), *(_resolve(SCOPE_TABLES.get(name, name), set()) for name in tables))
 
 
-WORK_TABLES = {"audit.reconcile_scope": "marts.matches", "marts.snapshot_days": "marts.matches"}
-"""Tables the reconcile step keeps for itself (which items a day recomputed, which days the
-version views show): read downstream as part of its output."""
+WORK_TABLES = {
+    "audit.reconcile_scope": "marts.matches",
+    "marts.snapshot_days": "marts.matches",
+    "marts.journal_lines": "marts.journal",
+}
+"""Tables an asset keeps behind its output: the reconcile step's (which items a day
+recomputed, which days the version views show), read downstream as part of its output; the
+journal's lines, which the view ``marts.journal`` shows one row per account."""
 
 
 def _resolve(name: str, seen: set[str]) -> set[str]:

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recon_pipeline import konbini
-from recon_pipeline.assets.marts import DUNNING_CANDIDATES
+from recon_pipeline.assets.marts import DUNNING_CANDIDATES, JOURNAL
 from recon_pipeline.assets.reconcile import RECEIVABLES
 from recon_pipeline.assets.snapshot import daily_table, previous_day
 from recon_pipeline.assets.staging import (
@@ -55,6 +55,9 @@ CORRECTION_COLUMNS = [
     "correction_request_id",
 ]
 SHIP_HOLDS = dg.AssetKey(["exports", "ship_holds"])
+JOURNAL_FILES = dg.AssetKey(["exports", "journal_files"])
+JOURNAL_KIND = "journal"
+"""The journal files' folder under ``RECON_EXPORT_DIR`` and under ``outbound/``."""
 SHIP_HOLD_COLUMNS = ["customer_id", "reason", "since", "outstanding_amount"]
 SLIP_COLUMNS = [
     "request_id",
@@ -79,6 +82,37 @@ def slip_file_name(day: dt.date) -> str:
 
 def ship_hold_file_name(day: dt.date) -> str:
     return f"ship_hold_{day:%Y%m%d}.csv"
+
+
+def journal_file_name(day: dt.date) -> str:
+    return f"journal_{day:%Y%m%d}.csv"
+
+
+def journal_file_bytes(lines: list[str]) -> bytes:
+    """Rows of a 弥生 import file (``sql/exports/journal_file.sql`` makes each row's text) as
+    CP932 with CRLF; a character CP932 lacks (an id in another script) becomes 〓."""
+    text = "".join(f"{line}\r\n" for line in lines)
+    try:
+        return text.encode("cp932")
+    except UnicodeEncodeError:
+        return "".join(f"{cp932_safe(line)[0]}\r\n" for line in lines).encode("cp932")
+
+
+JOURNAL_BATCH = 100_000
+"""Rows encoded at a time: a first run over a long history books a line per order and
+payment, and the file's rows never all sit in Python at once."""
+
+
+def journal_file(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[bytes, int]:
+    """The day's journal file and its row count (no rows: the day has no entries)."""
+    reader = con.execute(sql("exports/journal_file"), {"partition_date": day}).to_arrow_reader(
+        JOURNAL_BATCH
+    )
+    chunks, rows = [], 0
+    for batch in reader:
+        chunks.append(journal_file_bytes(batch.column("line").to_pylist()))
+        rows += batch.num_rows
+    return b"".join(chunks), rows
 
 
 def deliver(
@@ -382,6 +416,72 @@ def ship_holds(
             "customers": dg.MetadataValue.md(
                 preview.to_markdown(index=False) if len(holds) else "_nobody on hold_"
             ),
+        }
+    )
+
+
+@daily_table(JOURNAL_FILES, "exports", deps=[JOURNAL], kinds={"csv"})
+def journal_files(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    exporter: ExportTarget,
+    source: InboundSource,
+) -> dg.MaterializeResult:
+    """The journal for the accounting system, one file a day with entries
+    (``journal/journal_YYYYMMDD.csv``): 弥生会計's import format (CP932, CRLF, 25 columns, a
+    row per slip line), which freee and マネーフォワード import too. Sent once: the first
+    write records the file and marks the day's lines as sent, so a re-run writes the same
+    bytes and pushes nothing, and a later correction to the day is booked on the next day
+    run, never into this file. Pushed to ``outbound/journal/`` on S3 or SFTP when
+    configured. Not written when a blocking journal check fails."""
+    files, new_files, pushed, refused = [], [], [], []
+    lines_sent = 0
+    with warehouse.connect() as con:
+        for day in partition_days(context):
+            data, rows = journal_file(con, day)
+            if not rows:
+                continue  # a day without entries gets no file
+            file_name = journal_file_name(day)
+            sha256 = hashlib.sha256(data).hexdigest()
+            sent = con.execute(
+                "SELECT sha256 FROM exports.journal_files WHERE partition_date = $d",
+                {"d": day},
+            ).fetchone()
+            if sent and sent[0] != sha256:
+                refused.append(f"{file_name}: its lines no longer give the bytes sent")
+                continue
+            if not sent:
+                now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                con.begin()
+                con.execute(
+                    "INSERT INTO exports.journal_files SELECT $d, $name, $sha256, $bytes, "
+                    "count(DISTINCT slip_no), count(*), sum(debit_amount), sum(credit_amount), "
+                    "$now FROM marts.journal_lines WHERE partition_date = $d",
+                    {"d": day, "name": file_name, "sha256": sha256, "bytes": len(data), "now": now},
+                )
+                con.execute(
+                    "UPDATE marts.journal_lines SET file_name = $name, sent_at = $now "
+                    "WHERE partition_date = $d",
+                    {"d": day, "name": file_name, "now": now},
+                )
+                log_write(con, "exports.journal_files", day)
+                log_write(con, "marts.journal_lines", day)
+                con.commit()
+                new_files.append(file_name)
+                lines_sent += rows
+            files.append(file_name)
+            _, target = deliver(con, source, exporter, JOURNAL_KIND, day, file_name, data)
+            if target:
+                pushed.append(target)
+    for problem in refused:
+        context.log.error(f"journal file not rewritten: {problem}")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": lines_sent,
+            "files": ", ".join(files) or "none (no entries)",
+            "files_sent_now": ", ".join(new_files) or "none",
+            "pushed_to": ", ".join(pushed) or "not pushed (no remote target)",
+            "not_rewritten": ", ".join(refused) or "none",
         }
     )
 

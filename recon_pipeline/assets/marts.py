@@ -1,5 +1,5 @@
 """Marts: what finance operations read — exceptions, aging, fees, whom to dun today, what
-to chase with the providers, and how each customer pays."""
+to chase with the providers, how each customer pays — and the journal for the books."""
 
 import base64
 import datetime as dt
@@ -28,10 +28,13 @@ from recon_pipeline.assets.staging import (
     REJECTED_ROWS,
     SETTLEMENT_LINES,
     SOURCE_FRESHNESS,
+    raw_key,
 )
 from recon_pipeline.freshness import holding_sources
+from recon_pipeline.resources.accounts import AccountsResource
+from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.policy import PolicyResource
-from recon_pipeline.resources.warehouse import WarehouseResource
+from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
 from recon_pipeline.scope import DayScope, compute_customer_scope
 
 UNMATCHED_ITEMS = dg.AssetKey(["marts", "unmatched_items"])
@@ -43,6 +46,7 @@ WRITE_OFFS = dg.AssetKey(["marts", "write_offs"])
 DISPOSITION_OUTCOMES = dg.AssetKey(["marts", "disposition_outcomes"])
 PROVIDER_FOLLOWUPS = dg.AssetKey(["marts", "provider_followups"])
 CUSTOMER_PROFILE = dg.AssetKey(["marts", "customer_profile"])
+JOURNAL = dg.AssetKey(["marts", "journal"])
 AGING_BUCKETS = ("NOT_DUE", "1-30", "31-60", "61-90", "91-180", "181-365", "365+")
 
 
@@ -410,5 +414,106 @@ def customer_profile(
             "late_paying_customers": int(late_payers),
             "on_time_rate": round(float(on_time), 4),
             "worst_payers": preview,
+        }
+    )
+
+
+def journal_day(con: duckdb.DuckDBPyConnection, day: dt.date, accounts: list[dict]) -> str | None:
+    """Book the day's journal (in the caller's transaction); returns the file a day already
+    sent went out in, whose lines are kept as they are (None: the day was booked now)."""
+    sent = con.execute(
+        "SELECT any_value(file_name) FROM marts.journal_lines "
+        "WHERE partition_date = $d AND sent_at IS NOT NULL",
+        {"d": day},
+    ).fetchone()
+    if sent and sent[0]:
+        return str(sent[0])
+    replace_partition(
+        con,
+        "marts.journal_lines",
+        "partition_date",
+        day,
+        "marts/journal",
+        {"as_of": day, "accounts": accounts},
+    )
+    return None
+
+
+@daily_table(
+    JOURNAL,
+    "marts",
+    deps=[
+        RECEIVABLE_EVENTS,
+        SETTLEMENT_LINES,
+        DISPOSITIONS,
+        raw_key("konbini"),
+        RECEIVABLES,
+        MATCHES,
+        SETTLEMENT_STATUS,
+        previous_day(JOURNAL),
+    ],
+)
+def journal(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    accounts: AccountsResource,
+    contracts: ContractsResource,
+) -> dg.MaterializeResult:
+    """The journal for the accounting system (仕訳連携), in double entry: sales (売掛金 /
+    売上高, cancels and returns booked back), receipts (未収入金 per provider, or 普通預金,
+    / 売掛金), provider fees (支払手数料), unknown payments and overpayments (仮受金),
+    refunds paid back, write-offs (貸倒損失) and the konbini agent's remittances; the
+    accounts from the accounts file (``RECON_ACCOUNTS``).
+
+    Booked per entry (a shipment event, a match link, a line's fee, a receivable's refund,
+    overpayment or write-off): each day books the difference between what the marts say as
+    of the day and what earlier days booked, as a reversal of what was booked (取消, naming
+    its slip) and the new amount. A day whose file was sent keeps its lines; a correction to
+    it is booked on the next day run. ``marts.journal`` is one row per account (debit or
+    credit), ``marts.journal_lines`` one per slip line (a row of the 弥生 file).
+    """
+    mapping = accounts.load().parameter()
+    kept: list[str] = []
+    with warehouse.connect() as con:
+        contracts.ensure_raw_tables(con)  # the konbini 確報's 振込日 is read from raw.konbini
+
+        def book(con: duckdb.DuckDBPyConnection, day: dt.date) -> str | None:
+            sent = journal_day(con, day, mapping)
+            if sent:
+                kept.append(f"{day}: {sent}")
+            return sent
+
+        day, _ = each_day(context, con, book)
+        figures = con.execute(
+            "SELECT count(*), count(DISTINCT slip_no), coalesce(sum(debit_amount), 0), "
+            "count(*) FILTER (WHERE correction = 'REVERSAL') FROM marts.journal_lines "
+            "WHERE partition_date = $d",
+            {"d": day},
+        ).fetchone()
+        receivable = con.execute(
+            "SELECT coalesce(sum(debit) - sum(credit), 0) FROM marts.journal "
+            "WHERE journal_date <= $d AND role = 'receivable'",
+            {"d": day},
+        ).fetchone()
+        preview = markdown_preview(
+            con,
+            "SELECT entry_type, correction, count(*) AS lines, sum(debit_amount) AS amount "
+            "FROM marts.journal_lines WHERE partition_date = $d GROUP BY ALL ORDER BY ALL",
+            {"d": day},
+        )
+    lines, slips, amount, reversals = figures or (0, 0, 0, 0)
+    if kept:
+        context.log.info(
+            "journal kept as sent (a correction is booked on the next day run): " + ", ".join(kept)
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": int(lines),
+            "slips": int(slips),
+            "debit_amount": int(amount),
+            "reversals": int(reversals),
+            "receivable_balance": int(receivable[0]) if receivable else 0,
+            "kept_as_sent": ", ".join(kept) or "none",
+            "by_entry_type": preview,
         }
     )

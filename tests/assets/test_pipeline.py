@@ -275,6 +275,8 @@ def test_checks_pass_on_every_day(month):
         "balance_expected_paid_written_off_outstanding",
         "every_settlement_line_in_one_status",
         "every_settlement_source_delivered_for_dunning",
+        "journal_debits_equal_credits",
+        "journal_ties_out_to_the_receivables",
         "settlement_lines_integrity",
         "settlement_lines_sanity",
         "receivable_events_sanity",

@@ -111,6 +111,9 @@ def test_a_week_reconciles_from_s3_unsafe_keys_refused_and_slips_pushed_once(
     assert f"s3://{name}/{key}" in {row[5] for row in pushes}
     hold = client.get_object(Bucket=name, Key=f"{PREFIX}/outbound/ship_hold/ship_hold_20261007.csv")
     assert hold["Body"].read().decode() == "customer_id,reason,since,outstanding_amount\n"
+    journal = settings.export_dir / "journal" / "journal_20261001.csv"
+    pushed = client.get_object(Bucket=name, Key=f"{PREFIX}/outbound/journal/{journal.name}")
+    assert pushed["Body"].read() == journal.read_bytes()
 
     client.delete_object(Bucket=name, Key=key)
     run_job(settings, instance, "2026-10-01")

@@ -103,6 +103,7 @@ def test_a_week_reconciles_from_sftp_and_exports_are_pushed_once(
     kinds = {(kind, name) for kind, name, _, _ in pushes}
     assert ("slip_requests", slip.name) in kinds
     assert ("ship_hold", "ship_hold_20261007.csv") in kinds
+    assert ("journal", "journal_20261001.csv") in kinds
     sftp = open_sftp(sshd)
     remote_slip = f"{remote_root}/outbound/slip_requests/{slip.name}"
     with sftp.open(remote_slip, "rb") as pushed:

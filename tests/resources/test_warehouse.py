@@ -415,7 +415,13 @@ def test_a_warehouse_from_before_versions_gets_the_views(tmp_path):
         "SELECT view_name FROM duckdb_views() WHERE schema_name = 'marts' AND NOT internal "
         "ORDER BY ALL"
     ).fetchall()
-    assert views == [("customer_profile",), ("matches",), ("receivables",), ("settlement_status",)]
+    assert views == [
+        ("customer_profile",),
+        ("journal",),
+        ("matches",),
+        ("receivables",),
+        ("settlement_status",),
+    ]
     assert con.execute("SELECT count(*) FROM marts.receivables").fetchone() == (0,)
 
 
