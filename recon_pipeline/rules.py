@@ -6,7 +6,8 @@ candidates``). It reads
 
 * ``lines_left``: the day's lines that can pay (no fee, no cancellation) that no operator's
   IGNORE set aside and no earlier rule took;
-* ``links``: what the earlier rules linked (customer_sum leaves bank_exact's receivables);
+* ``links``: what the earlier rules linked, with the ``step`` (1, 2, …) of the rule that
+  made each link (customer_sum leaves bank_exact's receivables);
 * ``scope_receivables_as_of``, ``match_lines`` (every line that can pay, set aside or not:
   the operators' MANUAL_MATCH reads it), the warehouse, and ``$as_of``.
 
@@ -148,8 +149,7 @@ def link(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
 
     Needs ``scope_receivables_as_of`` and ``scope_lines_as_of`` (made by
     :func:`recon_pipeline.assets.reconcile.reconcile_day`); runs in the caller's
-    transaction and leaves only ``links``. A link's ``step`` is the place of the rule
-    that made it in the waterfall (1, 2, …)."""
+    transaction and leaves only ``links``."""
     params = {"as_of": as_of}
     con.execute(f"CREATE OR REPLACE TEMP VIEW match_lines AS {sql('reconcile/match_lines')}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE lines_left AS {sql('reconcile/lines_left')}", params)
@@ -160,13 +160,13 @@ def link(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
     for step, rule in enumerate(waterfall, start=1):
         query, used = _statement(con, rule)
         con.execute(
-            f"/* {rule.path.name} */ INSERT INTO {LINKS} "
-            f"SELECT {listed}, {step} FROM (\n{query}\n)",
-            {name: params[name] for name in used},
+            f"/* {rule.path.name} */ INSERT INTO {LINKS} SELECT {listed}, $step FROM (\n{query}\n)",
+            {"step": step} | {name: params[name] for name in used},
         )
         con.execute(
             f"DELETE FROM lines_left WHERE settlement_line_id IN "
-            f"(SELECT settlement_line_id FROM {LINKS} WHERE step = {step})"
+            f"(SELECT settlement_line_id FROM {LINKS} WHERE step = $step)",
+            {"step": step},
         )
     made = con.execute(f"SELECT DISTINCT step, rule FROM {LINKS}").fetchall()
     for step, name in sorted(made):
