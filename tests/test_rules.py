@@ -194,14 +194,25 @@ def test_the_readme_table_names_exactly_the_rules_in_order():
 
 
 def test_a_rule_is_one_file(rules_copy, tmp_path):
-    """A toy rule dropped into the folder before bank_allocation takes the transfer that
-    bank_allocation took before; nothing else changes."""
-    events = [order("ORD-B1", 1, "BANK_TRANSFER", 5000, "2026-10-10")]
-    lines = [transfer("bank:1", 1, 4560)]  # ¥440 short: the customer took the bank fee off
+    """A toy rule dropped into the folder before bank_allocation takes the transfer it fits,
+    and bank_allocation, after it, leaves the receivable the toy paid: nothing else is
+    edited."""
+    events = [
+        order("ORD-B1", 1, "BANK_TRANSFER", 5000, "2026-10-10"),
+        order("ORD-B2", 1, "BANK_TRANSFER", 3000, "2026-10-12"),
+    ]
+    lines = [
+        transfer("bank:1", 1, 4560),  # ¥440 short of ORD-B1: the customer took the fee off
+        transfer("bank:2", 1, 1000),
+    ]
     before = load(tmp_path / "before.duckdb", events, lines, [])
     with before.connect() as con:
         reconcile(con, DAY)
-        assert links(con) == [("ORD-B1", "bank:1", "bank_allocation", 4560)]
+        assert links(con) == [
+            ("ORD-B1", "bank:1", "bank_allocation", 4560),
+            ("ORD-B1", "bank:2", "bank_allocation", 440),
+            ("ORD-B2", "bank:2", "bank_allocation", 560),
+        ]
 
     (rules_copy / "45_toy_fee_short.sql").write_text(TOY_RULE, encoding="utf-8")
 
@@ -211,7 +222,10 @@ def test_a_rule_is_one_file(rules_copy, tmp_path):
     after = load(tmp_path / "after.duckdb", events, lines, [])
     with after.connect() as con:
         reconcile(con, DAY)
-        assert links(con) == [("ORD-B1", "bank:1", "toy_fee_short", 4560)]
+        assert links(con) == [
+            ("ORD-B1", "bank:1", "toy_fee_short", 4560),
+            ("ORD-B2", "bank:2", "bank_allocation", 1000),
+        ]
 
 
 def test_a_new_rule_reconciles_day_by_day_as_from_nothing(rules_copy, tmp_path):

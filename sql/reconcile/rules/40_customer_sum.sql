@@ -1,8 +1,10 @@
 -- rules: customer_sum
 -- A transfer equal to the sum of all the customer's open BANK_TRANSFER receivables that
--- bank_exact left (two or more) pays all of them: the customer paid their orders in one
--- transfer. Of several such transfers, the earliest (paid date, then id) pays; the others
--- are left to the next rules.
+-- the earlier rules left (two or more) pays all of them: the customer paid their orders in
+-- one transfer. Of several such transfers, the earliest (paid date, then id) pays; the
+-- others are left to the next rules. A receivable an operator matched (manual_match) stays
+-- open to the customer's numbered transfers: the operator linked one named line, not all
+-- the customer paid.
 WITH bank_receivables AS (
     SELECT receivable_id, match_key AS customer_number, expected_amount,
         count(*) OVER (PARTITION BY match_key) AS candidates
@@ -14,7 +16,7 @@ open_receivables AS (
     FROM bank_receivables
     WHERE expected_amount > 0
         AND receivable_id NOT IN (
-            SELECT receivable_id FROM links WHERE rule = 'bank_exact')
+            SELECT receivable_id FROM links WHERE rule <> 'manual_match')
 ),
 open_totals AS (
     SELECT customer_number, sum(expected_amount) AS open_amount, count(*) AS open_receivables

@@ -4,7 +4,8 @@
 -- transfer may pay part of a receivable, or several. Set-based: a link is the overlap of
 -- the transfers' and the receivables' running totals. What is left beyond every open
 -- receivable is an overpayment on the newest one; a transfer of a customer with no open
--- receivable left is left to cross_channel, then to the overpayment rule.
+-- receivable left is left to cross_channel, then to the overpayment rule. Open: not linked
+-- by an earlier rule, an operator's manual_match aside (as in customer_sum).
 WITH bank_receivables AS (
     SELECT receivable_id, match_key AS customer_number, expected_amount, due_date,
         count(*) OVER (PARTITION BY match_key) AS candidates
@@ -21,7 +22,7 @@ open_receivables AS (
     FROM bank_receivables
     WHERE expected_amount > 0
         AND receivable_id NOT IN (
-            SELECT receivable_id FROM links WHERE rule IN ('bank_exact', 'customer_sum'))
+            SELECT receivable_id FROM links WHERE rule <> 'manual_match')
 ),
 open_totals AS (
     SELECT customer_number, sum(expected_amount) AS open_amount
