@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import duckdb
 
 from recon_pipeline.packaged import sql
+from recon_pipeline.rules import rules_across_keys
 from recon_pipeline.versions import CUSTOMER_PROFILE, RECONCILE_TABLES, VersionedTable
 from recon_pipeline.write_log import log_write
 
@@ -131,11 +132,14 @@ def _close(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
     round still scans the events and the lines, but against a handful of keys after the
     first, so the rounds that add a few items and the last one, which adds none, cost a
     third of the first (10M orders: 9.7 s for three rounds before)."""
+    # the links of the day before that join a line and a receivable across keys (the
+    # rules with "-- scope: links", recon_pipeline.rules): the scope follows them
     con.execute(
         "CREATE OR REPLACE TEMP TABLE scope_cross_links AS "
         "SELECT receivable_id, settlement_line_id FROM marts.matches_history "
-        "WHERE rule = 'cross_channel' AND valid_from < $as_of AND valid_to >= $as_of AND present",
-        {"as_of": day},
+        "WHERE list_contains($rules, rule) AND valid_from < $as_of AND valid_to >= $as_of "
+        "AND present",
+        {"as_of": day, "rules": list(rules_across_keys())},
     )
     for prefix in ("scope", "scope_new"):
         con.execute(

@@ -146,6 +146,13 @@ def write_day(
     return result
 
 
+def _named(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The ``params`` that ``query`` names: DuckDB refuses a parameter a statement does not
+    use (``reconcile/matches`` reads the day's links, not the day)."""
+    named = con.extract_statements(query)[0].named_parameters
+    return {name: value for name, value in params.items() if name in named}
+
+
 def _write_changes(
     con: duckdb.DuckDBPyConnection,
     table: VersionedTable,
@@ -169,8 +176,10 @@ def _write_changes(
         else f"{table.scope_column} IN (SELECT item_id FROM audit.reconcile_scope "
         f"WHERE as_of = $day AND side = '{table.scope_side}')"
     )
+    query = sql(statement)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT {listed} FROM ({sql(statement)})", params
+        f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT {listed} FROM ({query})",
+        _named(con, query, params),
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE previous AS SELECT {listed} FROM {history} "

@@ -12,7 +12,7 @@ import datetime as dt
 import dagster as dg
 import duckdb
 
-from recon_pipeline import versions
+from recon_pipeline import rules, versions
 from recon_pipeline.assets.snapshot import each_day, markdown_preview, previous_day
 from recon_pipeline.assets.staging import DISPOSITIONS, RECEIVABLE_EVENTS, SETTLEMENT_LINES
 from recon_pipeline.partitions import SINGLE_RUN, daily_partitions
@@ -69,14 +69,15 @@ AS_OF_TABLES = {
     "scope_lines_as_of": "staging.settlement_lines_as_of",
 }
 """The scope's receivables and settlement lines as of the day, made once for the three
-statements (each derived them again: 1.6 s of the 1M backlog day's 8 s, three times)."""
+statements (each derived them again: 1.6 s of the 1M backlog day's 8 s, three times); the
+matching rules read them too."""
 
 
 def reconcile_day(
     con: duckdb.DuckDBPyConnection, day: dt.date
 ) -> tuple[DayScope, dict[str, versions.DayVersions]]:
-    """One day: its scope, then the matches, the ledger and the line statuses, as versions
-    (in the caller's transaction)."""
+    """One day: its scope, then the links of the matching rules, then the matches, the ledger
+    and the line statuses, as versions (in the caller's transaction)."""
     scope = compute_scope(con, day)
     # from nothing the scope is everything visible, and not written out; a literal, as DuckDB
     # plans the look-up into the scope for a parameter even when it is false
@@ -87,6 +88,7 @@ def reconcile_day(
             f"SELECT * FROM {macro}($as_of, scoped := {scoped})",
             {"as_of": day},
         )
+    rules.link(con, day)
     written = {
         table.view: versions.write_day(
             con,
@@ -99,7 +101,7 @@ def reconcile_day(
         )
         for table, statement in STATEMENTS
     }
-    con.execute("; ".join(f"DROP TABLE {name}" for name in AS_OF_TABLES))
+    con.execute("; ".join(f"DROP TABLE {name}" for name in (*AS_OF_TABLES, rules.LINKS)))
     if scope.since is None:
         scope = dataclasses.replace(
             scope,

@@ -2,7 +2,8 @@
 -- (scope_new_receivables: this round's receivables; scope_new_lines: the last round's lines,
 -- the seed lines in the first round): every line with the key of one of them, the lines that
 -- dispositions of those receivables name, and the lines that paid one of those receivables
--- across channels the day before. The seed lines are in the scope before the first round.
+-- across keys the day before (scope_cross_links: the links of the rules with "scope: links",
+-- recon_pipeline.rules). The seed lines are in the scope before the first round.
 WITH scope_keys AS (
     SELECT payment_method, match_key FROM scope_new_receivables WHERE match_key IS NOT NULL
     UNION

@@ -9,7 +9,7 @@
 -- * for an order whose own events changed, the customer's numbered bank receivables: the
 --   order may now be what a transfer of theirs pays;
 -- * the receivables that dispositions of lines in scope name, and those a line in scope paid
---   across channels the day before (so the link can move or end).
+--   across keys the day before (scope_cross_links), so the link can move or end.
 -- The events are read where each part needs them, not materialized once (a copy of 10M rows
 -- a round), and what the scope holds already is taken out of the few rows reached, not
 -- probed for every event first: 7.1-7.4 s -> 6.3-6.7 s for a 10M orders day's rounds.
