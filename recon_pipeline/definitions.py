@@ -109,6 +109,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         assets=[*assets, exports.build_published_warehouse(upstream)],
         asset_checks=[*CHECKS, *build_expectation_checks(load_suites())],
         jobs=[daily_reconciliation],
+        # A run's steps share one DuckDB file with one writer, so they follow each other
+        # anyway: a process per step buys nothing, costs a start-up each, and cannot be
+        # forked inside a Celery worker (recon_pipeline/deploy/dagster.yaml).
+        executor=dg.in_process_executor,
         schedules=[build_daily_schedule(daily_reconciliation)],
         sensors=[
             build_file_sensor(source, daily_reconciliation)
