@@ -39,10 +39,13 @@ class DayScope:
 
 
 def policy_hash(con: duckdb.DuckDBPyConnection) -> str:
-    """The settlement lags in force (they set provider due dates, which matching reads)."""
+    """The settlement lags (they set provider due dates) and the transfer fees (a fee-short
+    transfer settles its receivable) in force: the policy matching reads."""
     row = con.execute(
         "SELECT md5(coalesce(string_agg(payment_method || '=' || "
-        "coalesce(CAST(settlement_lag_days AS VARCHAR), '-'), ',' ORDER BY payment_method), '')) "
+        "coalesce(CAST(settlement_lag_days AS VARCHAR), '-'), ',' ORDER BY payment_method), '') "
+        "|| coalesce((SELECT ';fees=' || string_agg(CAST(fee_amount AS VARCHAR), ',' "
+        "ORDER BY fee_amount) FROM config.transfer_fees), '')) "
         "FROM config.collections"
     ).fetchone()
     assert row is not None

@@ -28,6 +28,7 @@ STAGES = {
         "marts/unmatched_items",
         "marts/aging",
         "marts/fees",
+        "marts/auto_match_rate",
         "marts/dunning_candidates",
         "marts/provider_followups",
         "marts/customer_profile",

@@ -27,6 +27,7 @@ ASSET_SQL: dict[tuple[str, str], tuple[str, ...]] = {
     ("marts", "unmatched_items"): ("marts/unmatched_items.sql",),
     ("marts", "aging"): ("marts/aging.sql",),
     ("marts", "fees"): ("marts/fees.sql",),
+    ("marts", "auto_match_rate"): ("marts/auto_match_rate.sql",),
     ("marts", "dunning_holds"): ("marts/dunning_holds.sql",),
     ("marts", "dunning_candidates"): ("marts/dunning_candidates.sql",),
     ("marts", "write_offs"): ("marts/write_offs.sql",),

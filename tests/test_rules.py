@@ -28,8 +28,8 @@ DAY = dt.date(2026, 10, 1)
 
 TOY_RULE = """\
 -- rules: toy_fee_short
--- A transfer short of one open receivable of its customer by ¥1-880 (the bank fee the
--- customer took off) pays that receivable, before bank_allocation would spread it: a toy,
+-- A transfer short of one open receivable of its customer by ¥1-880 (a fee outside the
+-- policy's table, say) pays that receivable, before bank_allocation would spread it: a toy,
 -- to show that a rule is one file. Only where one transfer and one receivable fit each
 -- other. Along the customer number, so the scope needs nothing new.
 WITH open_receivables AS (
@@ -141,6 +141,8 @@ def test_each_rule_takes_what_the_earlier_ones_left(tmp_path):
         order("ORD-S42", 14, "KONBINI", 2600, "2026-10-10"),
         order("ORD-B51", 15, "BANK_TRANSFER", 1000, "2026-10-10"),
         order("ORD-B61", 16, "BANK_TRANSFER", 3000, "2026-10-10"),
+        order("ORD-B71", 17, "BANK_TRANSFER", 10000, "2026-10-10"),
+        order("ORD-B72", 17, "BANK_TRANSFER", 3000, "2026-10-12"),
     ]
     lines = [
         line("card:k1", "CARD", "ORD-K1", 1000),  # key_exact
@@ -155,6 +157,7 @@ def test_each_rule_takes_what_the_earlier_ones_left(tmp_path):
         transfer("bank:15b", 15, 700),  # bank_allocation: overpayment on B51
         transfer("bank:16", None, 3000),  # no number: manual_match below
         transfer("bank:17", 99, 500),  # a number of nobody: no link
+        transfer("bank:18", 17, 9560),  # transfer_fee: B71 less the ¥440 fee
     ]
     decided = {"amount": None, "note": None, "decided_by": "test", "decided_at": DAY}
     dispositions = [
@@ -176,6 +179,7 @@ def test_each_rule_takes_what_the_earlier_ones_left(tmp_path):
         ("ORD-B51", "bank:15a", "bank_exact", 1000),
         ("ORD-B51", "bank:15b", "bank_allocation", 700),
         ("ORD-B61", "bank:16", "manual_match", 3000),
+        ("ORD-B71", "bank:18", "transfer_fee", 9560),
         ("ORD-K1", "card:k1", "key_exact", 1000),
         ("ORD-K2", "card:k2", "key_difference", 800),
         ("ORD-S42", "bank:14b", "cross_channel", 2600),
@@ -204,16 +208,16 @@ def test_a_rule_is_one_file(rules_copy, tmp_path):
         order("ORD-B2", 1, "BANK_TRANSFER", 3000, "2026-10-12"),
     ]
     lines = [
-        transfer("bank:1", 1, 4560),  # ¥440 short of ORD-B1: the customer took the fee off
+        transfer("bank:1", 1, 4561),  # ¥439 short of ORD-B1: no fee of the table
         transfer("bank:2", 1, 1000),
     ]
     before = load(tmp_path / "before.duckdb", events, lines, [])
     with before.connect() as con:
         reconcile(con, DAY)
         assert links(con) == [
-            ("ORD-B1", "bank:1", "bank_allocation", 4560),
-            ("ORD-B1", "bank:2", "bank_allocation", 440),
-            ("ORD-B2", "bank:2", "bank_allocation", 560),
+            ("ORD-B1", "bank:1", "bank_allocation", 4561),
+            ("ORD-B1", "bank:2", "bank_allocation", 439),
+            ("ORD-B2", "bank:2", "bank_allocation", 561),
         ]
 
     (rules_copy / "45_toy_fee_short.sql").write_text(TOY_RULE, encoding="utf-8")
@@ -225,7 +229,7 @@ def test_a_rule_is_one_file(rules_copy, tmp_path):
     with after.connect() as con:
         reconcile(con, DAY)
         assert links(con) == [
-            ("ORD-B1", "bank:1", "toy_fee_short", 4560),
+            ("ORD-B1", "bank:1", "toy_fee_short", 4561),
             ("ORD-B2", "bank:2", "bank_allocation", 1000),
         ]
 
@@ -239,7 +243,7 @@ def test_a_new_rule_reconciles_day_by_day_as_from_nothing(rules_copy, tmp_path):
     events = [
         order("ORD-B1", 1, "BANK_TRANSFER", 5000, "2026-10-10"),
         order("ORD-B2", 1, "BANK_TRANSFER", 3000, "2026-10-12"),
-        # day 2: a second order that ¥4,560 is short of by a fee: the toy no longer knows
+        # day 2: a second order that ¥4,561 is short of by ¥1-880: the toy no longer knows
         order("ORD-B3", 1, "BANK_TRANSFER", 4800, "2026-10-14", event_date=day[2])
         | {"partition_date": day[2]},
         # day 3: cancelled, so ORD-B1 is the only fit again
@@ -248,7 +252,7 @@ def test_a_new_rule_reconciles_day_by_day_as_from_nothing(rules_copy, tmp_path):
         order("ORD-K9", 2, "CARD", 1000, "2026-10-10"),  # another customer, never touched
     ]
     lines = [
-        transfer("bank:1", 1, 4560),
+        transfer("bank:1", 1, 4561),
         transfer("bank:2", 1, 3000, paid_date=day[4], partition_date=day[4]),
     ]
     incremental = load(tmp_path / "incremental.duckdb", events, lines, [])
@@ -262,10 +266,10 @@ def test_a_new_rule_reconciles_day_by_day_as_from_nothing(rules_copy, tmp_path):
             reconcile(reference, day[n])
             assert state(con, day[n]) == state(reference, day[n]), day[n]
         assert [links(con, day[n]) for n in (1, 2, 3, 4)] == [
-            [("ORD-B1", "bank:1", "toy_fee_short", 4560)],
-            [("ORD-B1", "bank:1", "bank_allocation", 4560)],
-            [("ORD-B1", "bank:1", "toy_fee_short", 4560)],
-            [("ORD-B1", "bank:1", "toy_fee_short", 4560), ("ORD-B2", "bank:2", "bank_exact", 3000)],
+            [("ORD-B1", "bank:1", "toy_fee_short", 4561)],
+            [("ORD-B1", "bank:1", "bank_allocation", 4561)],
+            [("ORD-B1", "bank:1", "toy_fee_short", 4561)],
+            [("ORD-B1", "bank:1", "toy_fee_short", 4561), ("ORD-B2", "bank:2", "bank_exact", 3000)],
         ]
         scoped = con.execute(
             "SELECT as_of, list(item_id ORDER BY item_id) FROM audit.reconcile_scope "
@@ -283,7 +287,7 @@ def test_a_rule_declares_every_rule_name_it_makes(rules_copy, tmp_path):
         encoding="utf-8",
     )
     events = [order("ORD-B1", 1, "BANK_TRANSFER", 5000, "2026-10-10")]
-    warehouse = load(tmp_path / "w.duckdb", events, [transfer("bank:1", 1, 4560)], [])
+    warehouse = load(tmp_path / "w.duckdb", events, [transfer("bank:1", 1, 4561)], [])
     with warehouse.connect() as con, pytest.raises(RuleError, match="not_toy"):
         reconcile(con, DAY)
 

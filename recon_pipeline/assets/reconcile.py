@@ -101,7 +101,9 @@ def reconcile_day(
         )
         for table, statement in STATEMENTS
     }
-    con.execute("; ".join(f"DROP TABLE {name}" for name in (*AS_OF_TABLES, rules.LINKS)))
+    con.execute(
+        "; ".join(f"DROP TABLE {name}" for name in (*AS_OF_TABLES, rules.LINKS, rules.SUGGESTIONS))
+    )
     if scope.since is None:
         scope = dataclasses.replace(
             scope,

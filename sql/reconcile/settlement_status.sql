@@ -27,10 +27,10 @@ matched AS (
 ),
 open_bank AS (
     SELECT receivable_id, due_date, kana_match_key AS kana,
-        expected_amount - paid_amount - refunded_amount AS open_amount
+        expected_amount - paid_amount - refunded_amount - fee_deducted_amount AS open_amount
     FROM marts.receivables
     WHERE as_of = $as_of AND payment_method = 'BANK_TRANSFER'
-        AND expected_amount - paid_amount - refunded_amount > 0
+        AND expected_amount - paid_amount - refunded_amount - fee_deducted_amount > 0
 ),
 known_numbers AS (
     SELECT DISTINCT match_key
