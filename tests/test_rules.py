@@ -143,6 +143,10 @@ def test_each_rule_takes_what_the_earlier_ones_left(tmp_path):
         order("ORD-B61", 16, "BANK_TRANSFER", 3000, "2026-10-10"),
         order("ORD-B71", 17, "BANK_TRANSFER", 10000, "2026-10-10"),
         order("ORD-B72", 17, "BANK_TRANSFER", 3000, "2026-10-12"),
+        order("ORD-B81", 18, "BANK_TRANSFER", 1000, "2026-10-10"),
+        order("ORD-B82", 18, "BANK_TRANSFER", 2000, "2026-10-11"),
+        order("ORD-B83", 18, "BANK_TRANSFER", 4000, "2026-10-12"),
+        *(order(f"ORD-B9{n}", 19, "BANK_TRANSFER", n * 1000, "2026-10-10") for n in (1, 2, 3, 4)),
     ]
     lines = [
         line("card:k1", "CARD", "ORD-K1", 1000),  # key_exact
@@ -158,6 +162,8 @@ def test_each_rule_takes_what_the_earlier_ones_left(tmp_path):
         transfer("bank:16", None, 3000),  # no number: manual_match below
         transfer("bank:17", 99, 500),  # a number of nobody: no link
         transfer("bank:18", 17, 9560),  # transfer_fee: B71 less the ¥440 fee
+        transfer("bank:19", 18, 5000),  # customer_subset: B81 + B83, not oldest first
+        transfer("bank:20", 19, 5000),  # B91 + B94 or B92 + B93: a suggestion, no link
     ]
     decided = {"amount": None, "note": None, "decided_by": "test", "decided_at": DAY}
     dispositions = [
@@ -169,6 +175,10 @@ def test_each_rule_takes_what_the_earlier_ones_left(tmp_path):
     with warehouse.connect() as con:
         reconcile(con, DAY)
         made = links(con)
+        suggested = con.execute(
+            "SELECT settlement_line_id, status, reason, candidate_subsets "
+            "FROM marts.settlement_status WHERE candidate_subsets IS NOT NULL"
+        ).fetchall()
     assert made == [
         ("ORD-B12", "bank:11", "bank_exact", 2000),
         ("ORD-B21", "bank:12", "customer_sum", 1000),
@@ -180,12 +190,22 @@ def test_each_rule_takes_what_the_earlier_ones_left(tmp_path):
         ("ORD-B51", "bank:15b", "bank_allocation", 700),
         ("ORD-B61", "bank:16", "manual_match", 3000),
         ("ORD-B71", "bank:18", "transfer_fee", 9560),
+        ("ORD-B81", "bank:19", "customer_subset", 1000),
+        ("ORD-B83", "bank:19", "customer_subset", 4000),
         ("ORD-K1", "card:k1", "key_exact", 1000),
         ("ORD-K2", "card:k2", "key_difference", 800),
         ("ORD-S42", "bank:14b", "cross_channel", 2600),
         ("ORD-S42", "konbini:s42", "key_exact", 2600),
     ]
     assert {rule for _, _, rule, _ in made} <= set(rule_names())
+    assert suggested == [
+        (
+            "bank:20",
+            "SUGGESTED",
+            "SUBSET_SUGGESTION",
+            [["ORD-B91", "ORD-B94"], ["ORD-B92", "ORD-B93"]],
+        )
+    ]
 
 
 def test_the_docs_table_names_exactly_the_rules_in_order():
@@ -220,7 +240,7 @@ def test_a_rule_is_one_file(rules_copy, tmp_path):
             ("ORD-B2", "bank:2", "bank_allocation", 561),
         ]
 
-    (rules_copy / "45_toy_fee_short.sql").write_text(TOY_RULE, encoding="utf-8")
+    (rules_copy / "46_toy_fee_short.sql").write_text(TOY_RULE, encoding="utf-8")
 
     names = rule_names()
     assert names.index("customer_sum") < names.index("toy_fee_short")
@@ -238,7 +258,7 @@ def test_a_new_rule_reconciles_day_by_day_as_from_nothing(rules_copy, tmp_path):
     """The toy rule's link comes, moves and comes back as the customer's orders change, and
     every day reconciled on the day before equals that day reconciled from nothing: the
     scope reaches what the rule reads without being told about it."""
-    (rules_copy / "45_toy_fee_short.sql").write_text(TOY_RULE, encoding="utf-8")
+    (rules_copy / "46_toy_fee_short.sql").write_text(TOY_RULE, encoding="utf-8")
     day = {n: DAY + dt.timedelta(days=n - 1) for n in (1, 2, 3, 4)}
     events = [
         order("ORD-B1", 1, "BANK_TRANSFER", 5000, "2026-10-10"),
@@ -279,7 +299,7 @@ def test_a_new_rule_reconciles_day_by_day_as_from_nothing(rules_copy, tmp_path):
 
 
 def test_a_rule_declares_every_rule_name_it_makes(rules_copy, tmp_path):
-    (rules_copy / "45_toy.sql").write_text(
+    (rules_copy / "46_toy.sql").write_text(
         "-- rules: toy\n-- Names its links otherwise: the day fails.\n"
         "SELECT r.receivable_id, l.settlement_line_id, 'not_toy' AS rule, "
         "l.gross_amount AS matched_amount, 1 AS candidates "
@@ -296,9 +316,9 @@ def test_a_rule_declares_every_rule_name_it_makes(rules_copy, tmp_path):
     ("name", "text", "reason"),
     [
         ("45-toy.sql", "-- rules: toy\nSELECT 1", "NN_<rule>.sql"),
-        ("45_toy.sql", "-- a rule without its names\nSELECT 1", "name its rules"),
-        ("45_toy.sql", "-- rules: Toy Rule\nSELECT 1", "not a rule name"),
-        ("45_toy.sql", "-- rules: toy\n-- scope: everything\nSELECT 1", "none of keys, links"),
+        ("46_toy.sql", "-- a rule without its names\nSELECT 1", "name its rules"),
+        ("46_toy.sql", "-- rules: Toy Rule\nSELECT 1", "not a rule name"),
+        ("46_toy.sql", "-- rules: toy\n-- scope: everything\nSELECT 1", "none of keys, links"),
         ("50_toy.sql", "-- rules: toy\nSELECT 1", "same place 50"),
     ],
 )

@@ -8,3 +8,4 @@ ALTER TABLE IF EXISTS marts.matches_history ADD COLUMN IF NOT EXISTS evidence VA
 ALTER TABLE IF EXISTS marts.matches_history ADD COLUMN IF NOT EXISTS fee_deducted_amount BIGINT DEFAULT 0;
 ALTER TABLE IF EXISTS marts.receivables_history ADD COLUMN IF NOT EXISTS fee_deducted_amount BIGINT DEFAULT 0;
 ALTER TABLE IF EXISTS marts.fees ADD COLUMN IF NOT EXISTS deducted_fee_amount BIGINT DEFAULT 0;
+ALTER TABLE IF EXISTS marts.settlement_status_history ADD COLUMN IF NOT EXISTS candidate_subsets VARCHAR[][];
