@@ -23,6 +23,7 @@ ASSET_SQL: dict[tuple[str, str], tuple[str, ...]] = {
     ("staging", "receivable_events"): ("staging/receivable_events/*.sql",),
     ("staging", "settlement_lines"): ("staging/settlement_lines/*.sql",),
     ("staging", "dispositions"): ("staging/dispositions/*.sql",),
+    ("staging", "payer_aliases"): ("staging/payer_aliases/*.sql",),
     ("marts", "matches"): ("reconcile/**/*.sql",),
     ("marts", "unmatched_items"): ("marts/unmatched_items.sql",),
     ("marts", "aging"): ("marts/aging.sql",),

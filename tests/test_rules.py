@@ -160,7 +160,7 @@ def test_each_rule_takes_what_the_earlier_ones_left(tmp_path):
         transfer("bank:15a", 15, 1000),  # bank_exact: B51
         transfer("bank:15b", 15, 700),  # bank_allocation: overpayment on B51
         transfer("bank:16", None, 3000),  # no number: manual_match below
-        transfer("bank:17", 99, 500),  # a number of nobody: no link
+        transfer("bank:17", 99, 500, payer_name="ｽｽﾞｷ ｲﾁﾛｳ"),  # a number of nobody: no link
         transfer("bank:18", 17, 9560),  # transfer_fee: B71 less the ¥440 fee
         transfer("bank:19", 18, 5000),  # customer_subset: B81 + B83, not oldest first
         transfer("bank:20", 19, 5000),  # B91 + B94 or B92 + B93: a suggestion, no link

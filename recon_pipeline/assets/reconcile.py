@@ -14,7 +14,13 @@ import duckdb
 
 from recon_pipeline import rules, versions
 from recon_pipeline.assets.snapshot import each_day, markdown_preview, previous_day
-from recon_pipeline.assets.staging import DISPOSITIONS, RECEIVABLE_EVENTS, SETTLEMENT_LINES
+from recon_pipeline.assets.staging import (
+    DISPOSITIONS,
+    PAYER_ALIASES,
+    RECEIVABLE_EVENTS,
+    SETTLEMENT_LINES,
+)
+from recon_pipeline.packaged import sql
 from recon_pipeline.partitions import SINGLE_RUN, daily_partitions
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
@@ -23,7 +29,9 @@ from recon_pipeline.scope import DayScope, compute_scope
 MATCHES = dg.AssetKey(["marts", "matches"])
 SETTLEMENT_STATUS = dg.AssetKey(["marts", "settlement_status"])
 RECEIVABLES = dg.AssetKey(["marts", "receivables"])
-INPUTS = [RECEIVABLE_EVENTS, SETTLEMENT_LINES, DISPOSITIONS]
+INPUTS = [RECEIVABLE_EVENTS, SETTLEMENT_LINES, DISPOSITIONS, PAYER_ALIASES]
+ALIAS_LINES = "alias_lines"
+"""The temp table of the day's transfers a payer alias speaks for (sql/reconcile/alias_lines)."""
 
 
 def _spec(key: dg.AssetKey, deps: list, description: str) -> dg.AssetSpec:
@@ -78,6 +86,12 @@ def reconcile_day(
 ) -> tuple[DayScope, dict[str, versions.DayVersions]]:
     """One day: its scope, then the links of the matching rules, then the matches, the ledger
     and the line statuses, as versions (in the caller's transaction)."""
+    # the transfers a payer alias speaks for: the scope follows them, the rules and the line
+    # statuses read them
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {ALIAS_LINES} AS {sql('reconcile/alias_lines')}",
+        {"as_of": day},
+    )
     scope = compute_scope(con, day)
     # from nothing the scope is everything visible, and not written out; a literal, as DuckDB
     # plans the look-up into the scope for a parameter even when it is false
@@ -102,7 +116,10 @@ def reconcile_day(
         for table, statement in STATEMENTS
     }
     con.execute(
-        "; ".join(f"DROP TABLE {name}" for name in (*AS_OF_TABLES, rules.LINKS, rules.SUGGESTIONS))
+        "; ".join(
+            f"DROP TABLE {name}"
+            for name in (*AS_OF_TABLES, rules.LINKS, rules.SUGGESTIONS, ALIAS_LINES)
+        )
     )
     if scope.since is None:
         scope = dataclasses.replace(

@@ -8,7 +8,10 @@
 -- customer's open receivables equal (rule customer_subset: the temp table suggestions of
 -- recon_pipeline.rules) is SUGGESTED too (SUBSET_SUGGESTION), with the candidate subsets
 -- (candidate_subsets, and in words in evidence) and no receivable: nothing is allocated on
--- doubt. Only the day's scope is recomputed;
+-- doubt. A transfer whose payer name is an alias of two or more customers (alias_lines of
+-- reconcile/alias_lines.sql) is SUGGESTED (PAYER_ALIAS_SUGGESTION) with the aliases in
+-- evidence, unless a name + amount suggestion names a receivable. Only the day's scope is
+-- recomputed;
 -- the open bank receivables a suggestion may name come from the ledger as of the day.
 -- scope_receivables_as_of / scope_lines_as_of: see reconcile/matches.sql.
 WITH receivables AS NOT MATERIALIZED (
@@ -97,7 +100,7 @@ SELECT
         WHEN m.settlement_line_id IS NOT NULL THEN 'MATCHED'
         WHEN i.settlement_line_id IS NOT NULL THEN 'IGNORED'
         WHEN s.settlement_line_id IS NOT NULL OR u.settlement_line_id IS NOT NULL
-            THEN 'SUGGESTED'
+            OR al.settlement_line_id IS NOT NULL THEN 'SUGGESTED'
         ELSE 'UNMATCHED'
     END AS status,
     -- the receivable a MATCHED line pays or a SUGGESTED line may pay; none for an IGNORED one
@@ -111,6 +114,7 @@ SELECT
         WHEN i.settlement_line_id IS NOT NULL THEN i.action
         WHEN u.settlement_line_id IS NOT NULL THEN 'SUBSET_SUGGESTION'
         WHEN s.settlement_line_id IS NOT NULL THEN 'NAME_AMOUNT_SUGGESTION'
+        WHEN al.settlement_line_id IS NOT NULL THEN 'PAYER_ALIAS_SUGGESTION'
         WHEN l.match_key IS NULL AND l.payment_method = 'BANK_TRANSFER' THEN 'NO_CUSTOMER_NUMBER'
         WHEN NOT b.known THEN 'UNKNOWN_CUSTOMER_NUMBER'
         WHEN l.match_key IS NULL THEN 'NO_KEY'
@@ -121,6 +125,9 @@ SELECT
     CASE
         WHEN m.settlement_line_id IS NULL AND i.settlement_line_id IS NULL
             AND u.settlement_line_id IS NOT NULL THEN u.evidence
+        WHEN m.settlement_line_id IS NULL AND i.settlement_line_id IS NULL
+            AND s.settlement_line_id IS NULL AND al.settlement_line_id IS NOT NULL
+            THEN al.evidence
         WHEN NOT b.known AND m.settlement_line_id IS NULL
             THEN 'customer number ' || b.typed_number || ' in the payer name belongs to no '
                 || 'customer: read as no number'
@@ -133,6 +140,7 @@ FROM lines AS l
 LEFT JOIN matched AS m USING (settlement_line_id)
 LEFT JOIN name_suggestions AS s USING (settlement_line_id)
 LEFT JOIN subset_suggestions AS u USING (settlement_line_id)
+LEFT JOIN (SELECT * FROM alias_lines WHERE customers > 1) AS al USING (settlement_line_id)
 LEFT JOIN set_aside AS i USING (settlement_line_id)
 LEFT JOIN bank_numbers AS b USING (settlement_line_id)
 LEFT JOIN keys AS k ON k.payment_method = l.payment_method AND k.match_key = l.match_key
