@@ -340,7 +340,6 @@ def aliases(settings: Settings, as_of: dt.date | None, every: bool, out=None) ->
     ``status`` reads it: who decided each, when, from which disposition or file line, and
     how many transfers it matched."""
     from recon_pipeline import packaged
-    from recon_pipeline.resources.warehouse import register_functions
 
     out = out or sys.stdout
     database = settings.published_warehouse
@@ -353,7 +352,6 @@ def aliases(settings: Settings, as_of: dt.date | None, every: bool, out=None) ->
         return 1
     con = read_only(database)
     try:
-        register_functions(con)
         if as_of is None:
             found = con.execute("SELECT max(as_of) FROM marts.receivables").fetchone()
             as_of = found[0] if found else None

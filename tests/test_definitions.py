@@ -23,7 +23,12 @@ STAGES = {
         "staging/settlement_lines",
         "audit/source_freshness",
     },
-    "reconcile": {"marts/matches", "marts/settlement_status", "marts/receivables"},
+    "reconcile": {
+        "marts/matches",
+        "marts/settlement_status",
+        "marts/receivables",
+        "marts/payer_aliases",
+    },
     "marts": {
         "marts/unmatched_items",
         "marts/aging",

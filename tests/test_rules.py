@@ -326,3 +326,21 @@ def test_a_rule_file_that_breaks_the_form_is_refused(rules_copy, name, text, rea
     (rules_copy / name).write_text(text, encoding="utf-8")
     with pytest.raises(RuleError, match=reason):
         rule_files()
+
+
+def test_a_changed_fee_table_recomputes_the_matching_from_nothing(tmp_path):
+    """The fee table is policy the matching reads: a day under another table builds on no
+    earlier day (the scope's policy hash), so a fee-short transfer is read again."""
+    events = [order("ORD-B1", 1, "BANK_TRANSFER", 5000, "2026-10-10")]
+    warehouse = load(tmp_path / "w.duckdb", events, [transfer("bank:1", 1, 4560)], [])
+    day_2 = DAY + dt.timedelta(days=1)
+    with warehouse.connect() as con:
+        reconcile(con, DAY)
+        assert links(con) == [("ORD-B1", "bank:1", "transfer_fee", 4560)]
+        con.execute("DELETE FROM config.transfer_fees WHERE fee_amount = 440")
+        reconcile(con, day_2)
+        assert links(con, day_2) == [("ORD-B1", "bank:1", "bank_allocation", 4560)]
+        since = con.execute(
+            "SELECT DISTINCT since FROM marts.snapshot_days WHERE as_of = $d", {"d": day_2}
+        ).fetchall()
+    assert since == [(None,)]

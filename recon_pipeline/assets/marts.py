@@ -146,7 +146,9 @@ def fees(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "fees": preview})
 
 
-@daily_table(AUTO_MATCH_RATE, "marts", deps=[SETTLEMENT_LINES, MATCHES, SETTLEMENT_STATUS])
+@daily_table(
+    AUTO_MATCH_RATE, "marts", deps=[SETTLEMENT_LINES, MATCHES, RECEIVABLES, SETTLEMENT_STATUS]
+)
 def auto_match_rate(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -162,17 +164,18 @@ def auto_match_rate(
     )
     with warehouse.connect() as con:
         total = con.execute(
-            "SELECT lines, auto_matched_lines, line_rate, amount_rate FROM marts.auto_match_rate "
-            "WHERE partition_date = $d AND channel = 'ALL'",
+            "SELECT lines, auto_matched_lines, line_rate, amount_rate, settled_line_rate "
+            "FROM marts.auto_match_rate WHERE partition_date = $d AND channel = 'ALL'",
             {"d": day},
         ).fetchone()
         preview = markdown_preview(
             con,
             "SELECT channel, lines, auto_matched_lines, amount, auto_matched_amount, line_rate, "
-            "amount_rate FROM marts.auto_match_rate WHERE partition_date = $d ORDER BY channel",
+            "amount_rate, auto_settled_lines, settled_line_rate FROM marts.auto_match_rate "
+            "WHERE partition_date = $d ORDER BY channel",
             {"d": day},
         )
-    lines, automatic, line_rate, amount_rate = total or (0, 0, None, None)
+    lines, automatic, line_rate, amount_rate, settled_rate = total or (0, 0, None, None, None)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
@@ -180,6 +183,7 @@ def auto_match_rate(
             "auto_matched": int(automatic),
             "auto_match_rate_lines": float(line_rate) if line_rate is not None else 1.0,
             "auto_match_rate_yen": float(amount_rate) if amount_rate is not None else 1.0,
+            "auto_settled_rate": float(settled_rate) if settled_rate is not None else 1.0,
             "by_channel": preview,
         }
     )

@@ -25,10 +25,12 @@ from recon_pipeline.partitions import SINGLE_RUN, daily_partitions
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.scope import DayScope, compute_scope
+from recon_pipeline.write_log import clear_partition
 
 MATCHES = dg.AssetKey(["marts", "matches"])
 SETTLEMENT_STATUS = dg.AssetKey(["marts", "settlement_status"])
 RECEIVABLES = dg.AssetKey(["marts", "receivables"])
+PAYER_ALIASES_AS_OF = dg.AssetKey(["marts", "payer_aliases"])
 INPUTS = [RECEIVABLE_EVENTS, SETTLEMENT_LINES, DISPOSITIONS, PAYER_ALIASES]
 ALIAS_LINES = "alias_lines"
 """The temp table of the day's transfers a payer alias speaks for (sql/reconcile/alias_lines)."""
@@ -56,6 +58,13 @@ SPECS = [
         [*INPUTS, MATCHES],
         "The receivable ledger (債権) as of the day: expected, paid, outstanding, status, "
         "difference reason, due date and aging bucket of every shipped order.",
+    ),
+    _spec(
+        PAYER_ALIASES_AS_OF,
+        [*INPUTS, MATCHES],
+        "The payer aliases rule learned_alias knew as of the day: payer kana, customer number, "
+        "who decided, when, from which disposition or file line, when removed, and how many "
+        "transfers each matched.",
     ),
     _spec(
         SETTLEMENT_STATUS,
@@ -115,6 +124,10 @@ def reconcile_day(
         )
         for table, statement in STATEMENTS
     }
+    clear_partition(con, "marts.payer_aliases", "as_of", day)
+    con.execute(
+        f"INSERT INTO marts.payer_aliases BY NAME {sql('reconcile/payer_aliases')}", {"as_of": day}
+    )
     con.execute(
         "; ".join(
             f"DROP TABLE {name}"
@@ -197,6 +210,24 @@ def _results(con, day, scope: DayScope, written: dict[str, versions.DayVersions]
                 con,
                 "SELECT status, count(*) AS receivables, sum(outstanding_amount) AS outstanding "
                 "FROM marts.receivables WHERE as_of = $d GROUP BY status ORDER BY status",
+                {"d": day},
+            ),
+        },
+    )
+    aliases = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE removed_on IS NULL OR removed_on > $d) "
+        "FROM marts.payer_aliases WHERE as_of = $d",
+        {"d": day},
+    ).fetchone()
+    yield dg.MaterializeResult(
+        asset_key=PAYER_ALIASES_AS_OF,
+        metadata={
+            "dagster/row_count": int(aliases[0]) if aliases else 0,
+            "in_force": int(aliases[1]) if aliases else 0,
+            "aliases": markdown_preview(
+                con,
+                "SELECT alias_id, payer_kana, customer_number, source, learned_on, removed_on, "
+                "transfers_matched FROM marts.payer_aliases WHERE as_of = $d ORDER BY ALL LIMIT 20",
                 {"d": day},
             ),
         },

@@ -1,28 +1,7 @@
--- `recon aliases`: the payer aliases as of a day (staging.payer_aliases_as_of) — in force, or
--- removed too ($all) — with who decided, when and how, and how many transfers each matched
--- as of the day (the links of rule learned_alias that name it).
-WITH aliases AS (
-    SELECT * FROM staging.payer_aliases_as_of($as_of)
-),
-used AS (
-    SELECT regexp_extract(evidence, 'payer alias (alias-[0-9a-f]+)', 1) AS alias_id,
-        count(DISTINCT settlement_line_id) AS transfers
-    FROM marts.matches
-    WHERE as_of = $as_of AND rule = 'learned_alias'
-    GROUP BY ALL
-)
-SELECT
-    a.alias_id,
-    a.payer_kana,
-    a.customer_number,
-    a.source,
-    a.source_ref,
-    a.learned_by,
-    a.learned_on,
-    a.removed_on,
-    a.removed_by,
-    coalesce(u.transfers, 0) AS transfers_matched
-FROM aliases AS a
-LEFT JOIN used AS u USING (alias_id)
-WHERE $all OR a.removed_on IS NULL OR a.removed_on > $as_of
-ORDER BY a.customer_number, a.payer_kana, a.learned_on
+-- `recon aliases`: the payer aliases as of a day (marts.payer_aliases) — in force, or removed
+-- too ($all) — with who decided, when and how, and how many transfers each matched.
+SELECT alias_id, payer_kana, customer_number, source, source_ref, learned_by, learned_on,
+    removed_on, removed_by, transfers_matched
+FROM marts.payer_aliases
+WHERE as_of = $as_of AND ($all OR removed_on IS NULL OR removed_on > $as_of)
+ORDER BY customer_number, payer_kana, learned_on

@@ -8,5 +8,8 @@ CREATE TABLE IF NOT EXISTS marts.auto_match_rate (
     amount BIGINT NOT NULL,
     auto_matched_amount BIGINT NOT NULL,
     line_rate DOUBLE,
-    amount_rate DOUBLE
+    amount_rate DOUBLE,
+    auto_settled_lines BIGINT NOT NULL,  -- of them, every receivable they pay is PAID
+    auto_settled_amount BIGINT NOT NULL,
+    settled_line_rate DOUBLE
 )

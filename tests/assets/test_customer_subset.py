@@ -21,7 +21,7 @@ from tests.assets.test_matching_properties import (
     subsets_equal_to,
 )
 
-EXAMPLES = int(os.environ.get("RECON_PROPERTY_EXAMPLES", "300")) // 3
+EXAMPLES = int(os.environ.get("RECON_PROPERTY_EXAMPLES", "300")) // 5
 
 
 @st.composite
