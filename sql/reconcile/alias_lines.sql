@@ -10,22 +10,29 @@
 WITH aliases AS MATERIALIZED (
     SELECT * FROM staging.payer_aliases_as_of($as_of)
 ),
-known AS (
-    SELECT DISTINCT payment_ref AS customer_number
-    FROM staging.receivable_events
-    WHERE partition_date <= $as_of AND event_date <= $as_of
-        AND payment_method = 'BANK_TRANSFER' AND payment_ref IS NOT NULL
-),
-transfers AS (
+candidates AS (
     SELECT settlement_line_id, any_value(payer_name) AS payer_name,
-        any_value(paid_date) AS paid_date, any_value(gross_amount) AS gross_amount
+        any_value(paid_date) AS paid_date, any_value(gross_amount) AS gross_amount,
+        any_value(match_key) AS match_key
     FROM staging.settlement_lines
     WHERE partition_date <= $as_of AND paid_date <= $as_of
         AND payment_method = 'BANK_TRANSFER' AND line_type = 'PAYMENT'
         AND payer_name IS NOT NULL
         AND paid_date >= (SELECT min(learned_on) FROM aliases)
-        AND (match_key IS NULL OR match_key NOT IN (SELECT customer_number FROM known))
     GROUP BY settlement_line_id
+),
+known AS (
+    -- the typed numbers of the candidates that are a customer's (looked up for them only)
+    SELECT DISTINCT payment_ref AS customer_number
+    FROM staging.receivable_events
+    WHERE partition_date <= $as_of AND event_date <= $as_of
+        AND payment_method = 'BANK_TRANSFER'
+        AND payment_ref IN (SELECT match_key FROM candidates)
+),
+transfers AS (
+    SELECT *
+    FROM candidates
+    WHERE match_key IS NULL OR match_key NOT IN (SELECT customer_number FROM known)
 ),
 named AS (
     SELECT t.*, k.payer_kana
