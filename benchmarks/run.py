@@ -33,6 +33,7 @@ import psutil
 from tabulate import tabulate
 
 from benchmarks.generate import Generated, generate
+from recon_pipeline import packaged
 
 RESULTS = Path(__file__).with_name("results")
 STAGES = ("ingest", "staging", "reconcile", "marts", "exports", "checks")
@@ -281,7 +282,25 @@ def warehouse_figures(home: Path) -> dict:
                 "SELECT as_of, status, count(*) FROM marts.receivables GROUP BY 1, 2 ORDER BY 1, 2"
             ).fetchall():
                 statuses[str(as_of)][status] = int(count)
-        return {"rows": rows, "receivable_status": dict(statuses)}
+        rates: dict[str, dict] = {}
+        with contextlib.suppress(duckdb.Error):
+            # the auto-match rate over every day run (packaged SQL, as `recon demo` prints it)
+            first, last = con.execute(
+                "SELECT min(partition_date), max(partition_date) FROM marts.auto_match_rate"
+            ).fetchone()
+            if first is not None:
+                frame = con.execute(
+                    packaged.sql("cli/auto_match_rate"), {"first": first, "last": last}
+                ).df()
+                rates = {
+                    str(row["channel"]): {
+                        k: (float(v) if isinstance(v, float) else int(v))
+                        for k, v in row.items()
+                        if k != "channel"
+                    }
+                    for row in frame.to_dict("records")
+                }
+        return {"rows": rows, "receivable_status": dict(statuses), "auto_match_rate": rates}
     finally:
         con.close()
 
@@ -344,6 +363,7 @@ def run_demo(home: Path, timeout: float | None) -> dict:
         "wall_seconds": child.wall,
         "peak_rss_bytes": child.peak_rss,
         "stderr_tail": child.stderr[-2000:],
+        "auto_match_rate": warehouse_figures(home).get("auto_match_rate", {}),
     }
 
 
@@ -620,6 +640,29 @@ def print_report(report: dict, values: dict, targets: list[dict]) -> None:
         )
     )
     print(f"peers agree on counts per status: {peers['agree']}")
+    for title, rates in (
+        ("every day run", history.get("auto_match_rate") or {}),
+        ("the demo month", (report.get("demo") or {}).get("auto_match_rate") or {}),
+    ):
+        if not rates:
+            continue
+        print(f"\nauto-match rate (payments matched without a person), {title}")
+        print(
+            tabulate(
+                [
+                    [
+                        channel,
+                        r["payments"],
+                        r["auto_matched"],
+                        r["line_rate"],
+                        r["yen_rate"],
+                        r["settled_rate"],
+                    ]
+                    for channel, r in rates.items()
+                ],
+                headers=["channel", "payments", "auto", "lines", "yen", "settled"],
+            )
+        )
     pipeline_status = history.get("receivable_status", {}).get(backlog)
     if pipeline_status:
         print(

@@ -28,9 +28,9 @@ PER_SOURCE = ("settlement", "fee")
 SINGLE = ("unknown_payment", "overpayment", "refund", "write_off", "konbini_remittance")
 SECTIONS = (*PER_METHOD, "sales", *SINGLE)
 USED_BY = {
-    "receivable": ("SALE", "RECEIPT", "REFUND", "OVERPAYMENT", "WRITE_OFF"),
+    "receivable": ("SALE", "RECEIPT", "TRANSFER_FEE", "REFUND", "OVERPAYMENT", "WRITE_OFF"),
     "settlement": ("RECEIPT", "FEE", "UNKNOWN_PAYMENT", "KONBINI_REMITTANCE"),
-    "fee": ("FEE",),
+    "fee": ("FEE", "TRANSFER_FEE"),
     "sales": ("SALE",),
     "unknown_payment": ("UNKNOWN_PAYMENT", "UNKNOWN_REFUND"),
     "overpayment": ("OVERPAYMENT",),

@@ -335,6 +335,56 @@ def status(settings: Settings, as_of: dt.date | None, out=None) -> int:
     return 0
 
 
+def aliases(settings: Settings, as_of: dt.date | None, every: bool, out=None) -> int:
+    """The payer aliases (rule learned_alias) as of a day, from the published copy as
+    ``status`` reads it: who decided each, when, from which disposition or file line, and
+    how many transfers it matched."""
+    from recon_pipeline import packaged
+
+    out = out or sys.stdout
+    database = settings.published_warehouse
+    if not database.exists():
+        database = settings.warehouse
+    if not database.exists():
+        print(
+            f"recon: no warehouse at {settings.warehouse}; run `recon run` first", file=sys.stderr
+        )
+        return 1
+    con = read_only(database)
+    try:
+        if as_of is None:
+            found = con.execute("SELECT max(as_of) FROM marts.receivables").fetchone()
+            as_of = found[0] if found else None
+        if as_of is None:
+            print("recon: the marts are empty; run `recon run` first", file=sys.stderr)
+            return 1
+        frame = con.execute(packaged.sql("cli/aliases"), {"as_of": as_of, "all": every}).df()
+        print(f"payer aliases as of {as_of}{' (removed ones too)' if every else ''}", file=out)
+        print(frame.to_string(index=False) if len(frame) else "  (none)", file=out)
+    finally:
+        con.close()
+    return 0
+
+
+def auto_match_report(settings: Settings, first: dt.date, last: dt.date, out=None) -> None:
+    """The auto-match rate of the payments that arrived from ``first`` to ``last``."""
+    from recon_pipeline import packaged
+
+    out = out or sys.stdout
+    database = settings.published_warehouse
+    if not database.exists():
+        database = settings.warehouse
+    con = read_only(database)
+    try:
+        frame = con.execute(
+            packaged.sql("cli/auto_match_rate"), {"first": first, "last": last}
+        ).df()
+    finally:
+        con.close()
+    print(f"\nauto-match rate (payments matched without a person), {first} … {last}", file=out)
+    print(frame.to_string(index=False) if len(frame) else "  (no payments)", file=out)
+
+
 def demo(settings: Settings, out=None) -> int:
     from recon_pipeline.demo_month import generate_month
 
@@ -348,6 +398,7 @@ def demo(settings: Settings, out=None) -> int:
     code = run_days(settings, summary.start, summary.end, out=out)
     if code == 0:
         status(settings, summary.end, out=out)
+        auto_match_report(settings, summary.start, summary.end, out=out)
         print(
             f"\nwarehouse: {settings.warehouse}\nexports:   {settings.export_dir}\n"
             f"analysts:  {settings.published_warehouse} (open it read-only)\n"
@@ -376,6 +427,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     show = commands.add_parser("status", help="headline figures of the marts as of a day")
     show.add_argument("--as-of", dest="as_of", type=_date)
+    listed = commands.add_parser(
+        "aliases", help="payer aliases (rule learned_alias): who, when, from what, and use"
+    )
+    listed.add_argument("--as-of", dest="as_of", type=_date)
+    listed.add_argument("--all", dest="every", action="store_true", help="removed ones too")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -395,6 +451,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_days(
             settings, args.first, args.last or args.first, single_run=not args.day_by_day
         )
+    if args.command == "aliases":
+        return aliases(settings, args.as_of, args.every)
     return status(settings, args.as_of)
 
 

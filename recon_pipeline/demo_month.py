@@ -142,6 +142,7 @@ CSV_FORMAT = {
     "shipments": ("utf-8-sig", "\n"),
     "card": ("utf-8", "\n"),
     "dispositions": ("utf-8", "\n"),
+    "payer_aliases": ("utf-8", "\n"),
     "konbini": ("cp932", "\r\n"),
     "cod": ("cp932", "\r\n"),
     "bnpl": ("cp932", "\r\n"),
@@ -630,7 +631,7 @@ def generate_month(
                 note("bank_transfer_open", order.order_id)
 
     paid_konbini = set(scenarios["konbini_prelim_then_confirmed"])
-    name_only = _bank_transfers(land, orders, end, rng, note, paid_konbini)
+    name_only = _bank_transfers(land, orders, start, end, rng, note, paid_konbini)
     scenarios["konbini_prelim_then_confirmed"] = [
         o for o in scenarios["konbini_prelim_then_confirmed"] if o in paid_konbini
     ]
@@ -684,6 +685,7 @@ def _daily_deliveries(land: Landing, late_day: dt.date, end: dt.date, note) -> N
 def _bank_transfers(
     land: Landing,
     orders: list[Order],
+    start: dt.date,
     end: dt.date,
     rng: random.Random,
     note,
@@ -735,9 +737,118 @@ def _bank_transfers(
     _mistaken_and_double_transfers(
         orders, unpaid, by_day, reference, end, note, taken, paid_konbini
     )
+    reference = _learning_cases(land, by_day, reference, start, end, note)
     for day, transfers in by_day.items():
         land.raw[("bank", day, f"furikomi_{day:%Y%m%d}.txt")] = _zengin(day, transfers)
     return name_only
+
+
+LEARNING_CUSTOMERS = 901
+"""Customers of the matching-that-learns cases: beyond the month's random 1-400."""
+
+
+def _learning_cases(
+    land: Landing,
+    by_day: dict,
+    reference: int,
+    start: dt.date,
+    end: dt.date,
+    note,
+) -> int:
+    """Matching that learns, one customer per case, their own orders and transfers: a
+    family member's name an operator matches by hand (day 3) and that pays the next order
+    by itself (learned_alias); a payer alias from the payer_aliases file, then removed; two
+    customers who take the bank's fee off (transfer_fee); a transfer for two of three open
+    orders (customer_subset) and one that two subsets fit (a suggestion). Returns the last
+    transfer reference."""
+    # after every reference the other bank cases took (_mistaken_and_double_transfers keeps
+    # its own count)
+    reference = max((t[0] for ts in by_day.values() for t in ts), default=reference)
+    number = 950000
+    day = {n: start + dt.timedelta(days=n - 1) for n in range(1, 32)}
+
+    def ship(customer: int, shipped: int, amount: int) -> Order:
+        nonlocal number
+        number += 1
+        order = Order(
+            number=number,
+            order_id=f"ORD-{number:07d}",
+            customer=customer,
+            method="BANK_TRANSFER",
+            shipped=day[shipped],
+            item=amount,
+            shipping=0,
+            cod_fee=0,
+            coupon=0,
+            points=0,
+            payment_ref=f"{customer:07d}",
+            due=day[shipped] + dt.timedelta(days=14),
+        )
+        land.add(
+            "shipments",
+            order.shipped,
+            f"shipments_{order.shipped:%Y%m%d}.csv",
+            _ship_row(order, "SHIP", order.shipped, 0, number),
+        )
+        return order
+
+    def pay(on: int, amount: int, payer: str) -> str:
+        nonlocal reference
+        reference += 1
+        by_day[day[on]].append((reference, amount, payer, "0"))
+        return f"bank:0005-001-1234567:{reference:06d}"
+
+    if end < day[31]:
+        return reference
+    alias, family = LEARNING_CUSTOMERS, "ｷﾀｶﾞﾜ ｼｽﾞｴ"  # a family member's account
+    first, later = ship(alias, 1, 12340), ship(alias, 15, 8760)
+    line = pay(2, 12340, family)
+    land.add(
+        "dispositions",
+        day[3],
+        f"dispositions_{day[3]:%Y%m%d}.csv",
+        [
+            "D-0008",
+            "MANUAL_MATCH",
+            first.order_id,
+            line,
+            "",
+            "家族名義の振込",
+            "keiri02",
+            day[3].isoformat(),
+        ],
+    )
+    pay(20, 8760, family)
+    note("alias_learned_by_manual_match", first.order_id)
+    note("alias_matched_later", later.order_id)
+    listed, payer = LEARNING_CUSTOMERS + 1, "ﾐﾅﾐﾔﾏ ｹﾝｼﾞ"  # the customer's accounting office
+    for row, action, on in (("PA-0001", "ADD", 5), ("PA-0002", "REMOVE", 22)):
+        land.add(
+            "payer_aliases",
+            day[on],
+            f"payer_aliases_{day[on]:%Y%m%d}.csv",
+            [row, action, payer, f"{listed:07d}", "経理代行", "keiri02", day[on].isoformat()],
+        )
+    kept, dropped = ship(listed, 8, 5500), ship(listed, 18, 4400)
+    pay(12, 5500, payer)
+    pay(25, 4400, payer)
+    note("alias_from_file", kept.order_id)
+    note("alias_removed", dropped.order_id)
+    for customer, amount, fee in (
+        (LEARNING_CUSTOMERS + 2, 15000, 440),
+        (LEARNING_CUSTOMERS + 3, 22000, 330),
+    ):
+        order = ship(customer, 4, amount)
+        pay(9, amount - fee, f"{customer:07d} ﾃｽｳﾘﾖｳ ｻｼﾋｷ")
+        note("bank_transfer_fee_deducted", order.order_id)
+    subset = [ship(LEARNING_CUSTOMERS + 4, 6, amount) for amount in (3000, 4500, 7200)]
+    pay(11, 3000 + 7200, f"{LEARNING_CUSTOMERS + 4:07d} ﾆｹﾝﾌﾞﾝ")
+    note("bank_subset_paid", subset[0].order_id, subset[2].order_id)
+    note("bank_subset_left_open", subset[1].order_id)
+    doubtful = [ship(LEARNING_CUSTOMERS + 5, 6, amount) for amount in (2000, 3000, 4000, 5000)]
+    pay(11, 7000, f"{LEARNING_CUSTOMERS + 5:07d} ﾆｹﾝﾌﾞﾝ")
+    note("bank_subset_suggested", *(o.order_id for o in doubtful))
+    return reference
 
 
 PAYER_SPELLINGS = ("{number} {name}", "{number}{name}", "{name} {number}", "{wide} {name}")

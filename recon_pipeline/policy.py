@@ -21,6 +21,8 @@ PAYMENT_METHODS = ("CARD", "MALL", "COD", "BNPL", "KONBINI", "BANK_TRANSFER")
 ACTIONS = ("REISSUE_SLIP", "LETTER", "FINAL_NOTICE", "COLLECTION_AGENCY", "WRITE_OFF_CANDIDATE")
 FORM_TYPES = ("REMINDER", "REMINDER_RED")
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+DEFAULT_TRANSFER_FEES = (110, 165, 220, 330, 440, 550, 660, 770, 880)
+"""What Japanese banks charge a payer for a transfer (domain.md § Matching that learns)."""
 
 
 class PolicyError(ValueError):
@@ -64,6 +66,12 @@ class Policy:
     reissue_corrected_slips: bool = True
     """A sent slip whose receivable's amount or due date changed afterwards (a corrected
     file) is listed in ``exports.slip_corrections``; True also sends a corrected slip."""
+    transfer_fees: tuple[int, ...] = DEFAULT_TRANSFER_FEES
+    """Bank transfer fees (振込手数料) a payer may deduct: a customer-number or alias transfer
+    short of one open receivable by exactly one of them settles it (rule ``transfer_fee``)."""
+
+    def transfer_fees_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"fee_amount": pd.Series(self.transfer_fees, dtype="int64")})
 
     def deliveries_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -196,7 +204,15 @@ def load_policy(path: Path | None = None, sources: tuple[str, ...] | None = None
     reissue = spec.get("reissue_corrected_slips", True)
     if not isinstance(reissue, bool):
         raise PolicyError(f"{path}: reissue_corrected_slips must be true or false")
+    fees = spec.get("transfer_fees", list(DEFAULT_TRANSFER_FEES))
+    if (
+        not isinstance(fees, list)
+        or any(not isinstance(f, int) or isinstance(f, bool) or f <= 0 for f in fees)
+        or len(set(fees)) != len(fees)
+    ):
+        raise PolicyError(f"{path}: transfer_fees must be a list of distinct yen amounts > 0")
     return Policy(
+        transfer_fees=tuple(sorted(fees)),
         quarantine_hold_days=hold_days,
         reissue_corrected_slips=reissue,
         minimum_amount=minimum,

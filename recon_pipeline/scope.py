@@ -7,7 +7,8 @@ transfer may pay the customer's other orders) or a disposition. Every item the d
 through those, transitively, is recomputed; the rest cannot have changed and keeps its
 versions (``recon_pipeline.versions``). So a day costs what the day delivered and what it
 touches, not all history. From nothing — the first day, or a policy whose settlement lags
-changed — the scope is everything.
+changed — the scope is everything. A transfer a payer alias speaks for (``alias_lines``, made
+by the reconcile step first) is followed along its customer's number like a typed one.
 """
 
 from __future__ import annotations
@@ -39,10 +40,13 @@ class DayScope:
 
 
 def policy_hash(con: duckdb.DuckDBPyConnection) -> str:
-    """The settlement lags in force (they set provider due dates, which matching reads)."""
+    """The settlement lags (they set provider due dates) and the transfer fees (a fee-short
+    transfer settles its receivable) in force: the policy matching reads."""
     row = con.execute(
         "SELECT md5(coalesce(string_agg(payment_method || '=' || "
-        "coalesce(CAST(settlement_lag_days AS VARCHAR), '-'), ',' ORDER BY payment_method), '')) "
+        "coalesce(CAST(settlement_lag_days AS VARCHAR), '-'), ',' ORDER BY payment_method), '') "
+        "|| coalesce((SELECT ';fees=' || string_agg(CAST(fee_amount AS VARCHAR), ',' "
+        "ORDER BY fee_amount) FROM config.transfer_fees), '')) "
         "FROM config.collections"
     ).fetchone()
     assert row is not None
@@ -151,11 +155,13 @@ def _close(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
     con.execute("CREATE OR REPLACE TEMP TABLE scope_round_seeds AS SELECT * FROM scope_seeds")
     at = {"as_of": day}
     # the seed lines first, so that the first round already reaches their receivables
+    # a transfer a payer alias speaks for carries its customer's number (alias_lines)
     con.execute(
-        "INSERT INTO scope_new_lines SELECT DISTINCT settlement_line_id, payment_method, "
-        "match_key FROM staging.settlement_lines WHERE partition_date <= $as_of "
-        "AND paid_date <= $as_of "
-        "AND settlement_line_id IN (SELECT item_id FROM scope_seeds WHERE side = 'SETTLEMENT')",
+        "INSERT INTO scope_new_lines SELECT DISTINCT s.settlement_line_id, s.payment_method, "
+        "coalesce(a.customer_number, s.match_key) FROM staging.settlement_lines AS s "
+        "LEFT JOIN alias_lines AS a USING (settlement_line_id) WHERE s.partition_date <= $as_of "
+        "AND s.paid_date <= $as_of "
+        "AND s.settlement_line_id IN (SELECT item_id FROM scope_seeds WHERE side = 'SETTLEMENT')",
         at,
     )
     con.execute("INSERT INTO scope_lines SELECT * FROM scope_new_lines")

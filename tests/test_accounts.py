@@ -75,8 +75,8 @@ def _with(change: dict) -> str:
         ),
         (
             _with({"receivable.CARD.account": None}),
-            r"receivable.CARD \(entry types SALE, RECEIPT, REFUND, OVERPAYMENT, WRITE_OFF\): "
-            r"account is missing",
+            r"receivable.CARD \(entry types SALE, RECEIPT, TRANSFER_FEE, REFUND, OVERPAYMENT, "
+            r"WRITE_OFF\): account is missing",
         ),
         (
             _with({"sales.RETURN.account": "売上戻り高、売上値引及び割戻し"}),

@@ -31,13 +31,14 @@ def test_broken_balance_blocks_dunning_and_exports(settings, instance):
     _tamper(
         settings,
         "INSERT INTO marts.matches_history VALUES ('ORD-GHOST', 'card:txn_ghost', 'key_exact', "
-        "999, 0, 1, DATE '2026-10-01', DATE '9999-12-31', true)",
+        "999, 0, 1, DATE '2026-10-01', DATE '9999-12-31', true, NULL, 0)",
     )
     job = build_definitions(settings).resolve_job_def(DAILY_JOB)
     reconciled = [
         dg.AssetKey(["marts", "matches"]),
         dg.AssetKey(["marts", "receivables"]),
         dg.AssetKey(["marts", "settlement_status"]),
+        dg.AssetKey(["marts", "payer_aliases"]),
     ]
     downstream = [
         *reconciled,

@@ -135,3 +135,34 @@ def test_s3_without_a_bucket_says_so(recon_home, monkeypatch, capsys):
     monkeypatch.setenv("RECON_SOURCE", "s3")
     assert main(["run", "--from", "2026-10-01"]) == 2
     assert capsys.readouterr().err.strip() == "recon: RECON_SOURCE=s3 needs RECON_S3_BUCKET"
+
+
+def _aliases_file(landing: Path, day: str, rows: list[str]) -> None:
+    folder = landing / "payer_aliases" / day
+    folder.mkdir(parents=True)
+    header = "alias_row_id,action,payer_name,customer_number,note,decided_by,decided_at"
+    (folder / "aliases.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+
+def test_aliases_lists_the_payer_aliases_with_who_when_and_how(recon_home, capsys):
+    _aliases_file(
+        recon_home / "landing",
+        "2026-10-01",
+        [
+            "PA-1,ADD,ｷﾀｶﾞﾜ ｼｽﾞｴ,0000901,家族名義,keiri02,2026-10-01",
+            "PA-2,ADD,ﾐﾅﾐﾔﾏ ｹﾝｼﾞ,0000902,経理代行,keiri02,2026-10-01",
+        ],
+    )
+    _aliases_file(
+        recon_home / "landing", "2026-10-02", ["PA-3,REMOVE,ﾐﾅﾐﾔﾏ ｹﾝｼﾞ,0000902,,keiri03,2026-10-02"]
+    )
+    assert main(["run", "--from", "2026-10-01", "--to", "2026-10-02"]) == 0
+    capsys.readouterr()
+    assert main(["aliases"]) == 0
+    listed = capsys.readouterr().out
+    assert "payer aliases as of 2026-10-02" in listed
+    assert "キタガワシズエ" in listed and "0000901" in listed and "keiri02" in listed
+    assert "ミナミヤマケンジ" not in listed
+    assert main(["aliases", "--all"]) == 0
+    every = capsys.readouterr().out
+    assert "ミナミヤマケンジ" in every and "keiri03" in every

@@ -23,11 +23,17 @@ STAGES = {
         "staging/settlement_lines",
         "audit/source_freshness",
     },
-    "reconcile": {"marts/matches", "marts/settlement_status", "marts/receivables"},
+    "reconcile": {
+        "marts/matches",
+        "marts/settlement_status",
+        "marts/receivables",
+        "marts/payer_aliases",
+    },
     "marts": {
         "marts/unmatched_items",
         "marts/aging",
         "marts/fees",
+        "marts/auto_match_rate",
         "marts/dunning_candidates",
         "marts/provider_followups",
         "marts/customer_profile",

@@ -24,6 +24,14 @@ from tests.journal_reader import balances, read_lines, slips
 
 SCENARIOS = {
     "card_exact",
+    "alias_learned_by_manual_match",
+    "alias_matched_later",
+    "alias_from_file",
+    "alias_removed",
+    "bank_transfer_fee_deducted",
+    "bank_subset_paid",
+    "bank_subset_left_open",
+    "bank_subset_suggested",
     "short_payment",
     "over_payment",
     "double_payment",
@@ -68,6 +76,11 @@ SCENARIOS = {
     "quarantined_payment_row",
 }
 SINGLE = {
+    "alias_learned_by_manual_match",
+    "alias_matched_later",
+    "alias_from_file",
+    "alias_removed",
+    "bank_subset_left_open",
     "bank_unknown_customer_number",
     "payment_in_quarantine",
     "quarantined_payment_row",
@@ -110,6 +123,7 @@ def test_same_seed_same_bytes_and_every_layout(tmp_path):
         "konbini",
         "bank",
         "dispositions",
+        "payer_aliases",
     }
     assert first.files == len(tree)
 
@@ -167,6 +181,14 @@ def demo_month(tmp_path_factory):
         ("bank_number_after_name", "PAID", None),
         ("bank_number_full_width", "PAID", None),
         ("payment_in_quarantine", "PAID", None),
+        ("alias_learned_by_manual_match", "PAID", None),
+        ("alias_matched_later", "PAID", None),
+        ("alias_from_file", "PAID", None),
+        ("alias_removed", "UNPAID", None),
+        ("bank_transfer_fee_deducted", "PAID", "TRANSFER_FEE_DEDUCTED"),
+        ("bank_subset_paid", "PAID", None),
+        ("bank_subset_left_open", "UNPAID", None),
+        ("bank_subset_suggested", "UNPAID", None),
     ],
 )
 def test_scenario_outcomes_at_month_end(demo_month, scenario, status, reason):
@@ -287,7 +309,7 @@ def test_dispositions_of_the_month_and_matches_per_rule(demo_month):
         ).fetchall()
     )
     assert outcomes.pop("D-0007") == "REJECTED"
-    assert set(outcomes.values()) == {"APPLIED"} and len(outcomes) == 6
+    assert set(outcomes.values()) == {"APPLIED"} and len(outcomes) == 7
     rules = dict(
         con.execute(
             "SELECT rule, count(*) FROM marts.matches WHERE as_of = $d GROUP BY rule",
@@ -301,6 +323,9 @@ def test_dispositions_of_the_month_and_matches_per_rule(demo_month):
         "customer_sum",
         "bank_allocation",
         "manual_match",
+        "learned_alias",
+        "transfer_fee",
+        "customer_subset",
     } <= set(rules)
 
 
@@ -383,4 +408,35 @@ def test_the_journal_is_one_file_a_day_that_balances_and_ties_out_every_day(demo
         assert sum(books.values()) == 0, day
     types = {row[0] for row in con.execute("SELECT entry_type FROM marts.journal").fetchall()}
     assert {"SALE", "RECEIPT", "FEE", "UNKNOWN_PAYMENT", "KONBINI_REMITTANCE"} <= types
-    assert {"REFUND", "OVERPAYMENT", "WRITE_OFF"} <= types
+    assert {"REFUND", "OVERPAYMENT", "WRITE_OFF", "TRANSFER_FEE"} <= types
+
+
+def test_the_auto_match_rate_counts_what_no_person_matched(demo_month):
+    """Per day and channel: the payments that arrived, those a rule matched; the alias and
+    fee cases count as matched without a person, the operator's manual match does not."""
+    summary, con, _ = demo_month
+    rate = con.execute(
+        "SELECT sum(lines), sum(auto_matched_lines) FROM marts.auto_match_rate "
+        "WHERE channel = 'ALL'"
+    ).fetchone()
+    by_channel = con.execute(
+        "SELECT sum(lines), sum(auto_matched_lines) FROM marts.auto_match_rate "
+        "WHERE channel <> 'ALL'"
+    ).fetchone()
+    assert rate == by_channel and 0 < rate[1] < rate[0]
+    learned = con.execute(
+        "SELECT DISTINCT m.rule FROM marts.matches AS m WHERE m.as_of = $d "
+        "AND list_contains($ids, m.receivable_id)",
+        {
+            "d": summary.end,
+            "ids": summary.scenarios["alias_matched_later"]
+            + summary.scenarios["bank_transfer_fee_deducted"],
+        },
+    ).fetchall()
+    assert sorted(learned) == [("learned_alias",), ("transfer_fee",)]
+    manual = con.execute(
+        "SELECT count(*) FROM marts.auto_match_rate AS r WHERE r.channel = 'BANK_TRANSFER' "
+        "AND r.auto_matched_lines = r.lines AND r.partition_date = $d",
+        {"d": summary.start + dt.timedelta(days=1)},
+    ).fetchone()
+    assert manual == (0,)  # day 2's family transfer waits for a person

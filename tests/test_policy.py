@@ -29,6 +29,7 @@ def test_default_policy_has_the_five_stages_of_the_spec():
     assert [s.form_type for s in policy.stages[:2]] == ["REMINDER", "REMINDER_RED"]
     assert policy.stages[3].blacklist
     assert policy.settlement_lag_days == {"CARD": 7, "MALL": 14, "COD": 10, "BNPL": 30}
+    assert policy.transfer_fees == (110, 165, 220, 330, 440, 550, 660, 770, 880)
 
 
 def test_every_settlement_source_delivers_daily_but_amazon_every_14_days():
@@ -77,6 +78,9 @@ ONE_STAGE = (
         (ONE_STAGE + "deliveries: {bank: {weekdays: [MONDAY]}}", "weekdays must be a list"),
         (ONE_STAGE + "deliveries: {bank: {max_age_days: -2}}", "whole number of days"),
         (ONE_STAGE + "deliveries: {bank: {every: 2}}", "only weekdays and max_age_days"),
+        (ONE_STAGE + "transfer_fees: [440, 440]", "distinct yen amounts"),
+        (ONE_STAGE + "transfer_fees: [0]", "distinct yen amounts"),
+        (ONE_STAGE + "transfer_fees: 440", "distinct yen amounts"),
     ],
 )
 def test_bad_policies_are_refused_with_the_reason(tmp_path: Path, text, message):

@@ -28,8 +28,8 @@ DAY = dt.date(2026, 10, 1)
 
 TOY_RULE = """\
 -- rules: toy_fee_short
--- A transfer short of one open receivable of its customer by ¥1-880 (the bank fee the
--- customer took off) pays that receivable, before bank_allocation would spread it: a toy,
+-- A transfer short of one open receivable of its customer by ¥1-880 (a fee outside the
+-- policy's table, say) pays that receivable, before bank_allocation would spread it: a toy,
 -- to show that a rule is one file. Only where one transfer and one receivable fit each
 -- other. Along the customer number, so the scope needs nothing new.
 WITH open_receivables AS (
@@ -141,6 +141,12 @@ def test_each_rule_takes_what_the_earlier_ones_left(tmp_path):
         order("ORD-S42", 14, "KONBINI", 2600, "2026-10-10"),
         order("ORD-B51", 15, "BANK_TRANSFER", 1000, "2026-10-10"),
         order("ORD-B61", 16, "BANK_TRANSFER", 3000, "2026-10-10"),
+        order("ORD-B71", 17, "BANK_TRANSFER", 10000, "2026-10-10"),
+        order("ORD-B72", 17, "BANK_TRANSFER", 3000, "2026-10-12"),
+        order("ORD-B81", 18, "BANK_TRANSFER", 1000, "2026-10-10"),
+        order("ORD-B82", 18, "BANK_TRANSFER", 2000, "2026-10-11"),
+        order("ORD-B83", 18, "BANK_TRANSFER", 4000, "2026-10-12"),
+        *(order(f"ORD-B9{n}", 19, "BANK_TRANSFER", n * 1000, "2026-10-10") for n in (1, 2, 3, 4)),
     ]
     lines = [
         line("card:k1", "CARD", "ORD-K1", 1000),  # key_exact
@@ -154,7 +160,10 @@ def test_each_rule_takes_what_the_earlier_ones_left(tmp_path):
         transfer("bank:15a", 15, 1000),  # bank_exact: B51
         transfer("bank:15b", 15, 700),  # bank_allocation: overpayment on B51
         transfer("bank:16", None, 3000),  # no number: manual_match below
-        transfer("bank:17", 99, 500),  # a number of nobody: no link
+        transfer("bank:17", 99, 500, payer_name="ｽｽﾞｷ ｲﾁﾛｳ"),  # a number of nobody: no link
+        transfer("bank:18", 17, 9560),  # transfer_fee: B71 less the ¥440 fee
+        transfer("bank:19", 18, 5000),  # customer_subset: B81 + B83, not oldest first
+        transfer("bank:20", 19, 5000),  # B91 + B94 or B92 + B93: a suggestion, no link
     ]
     decided = {"amount": None, "note": None, "decided_by": "test", "decided_at": DAY}
     dispositions = [
@@ -166,6 +175,10 @@ def test_each_rule_takes_what_the_earlier_ones_left(tmp_path):
     with warehouse.connect() as con:
         reconcile(con, DAY)
         made = links(con)
+        suggested = con.execute(
+            "SELECT settlement_line_id, status, reason, candidate_subsets "
+            "FROM marts.settlement_status WHERE candidate_subsets IS NOT NULL"
+        ).fetchall()
     assert made == [
         ("ORD-B12", "bank:11", "bank_exact", 2000),
         ("ORD-B21", "bank:12", "customer_sum", 1000),
@@ -176,12 +189,23 @@ def test_each_rule_takes_what_the_earlier_ones_left(tmp_path):
         ("ORD-B51", "bank:15a", "bank_exact", 1000),
         ("ORD-B51", "bank:15b", "bank_allocation", 700),
         ("ORD-B61", "bank:16", "manual_match", 3000),
+        ("ORD-B71", "bank:18", "transfer_fee", 9560),
+        ("ORD-B81", "bank:19", "customer_subset", 1000),
+        ("ORD-B83", "bank:19", "customer_subset", 4000),
         ("ORD-K1", "card:k1", "key_exact", 1000),
         ("ORD-K2", "card:k2", "key_difference", 800),
         ("ORD-S42", "bank:14b", "cross_channel", 2600),
         ("ORD-S42", "konbini:s42", "key_exact", 2600),
     ]
     assert {rule for _, _, rule, _ in made} <= set(rule_names())
+    assert suggested == [
+        (
+            "bank:20",
+            "SUGGESTED",
+            "SUBSET_SUGGESTION",
+            [["ORD-B91", "ORD-B94"], ["ORD-B92", "ORD-B93"]],
+        )
+    ]
 
 
 def test_the_docs_table_names_exactly_the_rules_in_order():
@@ -204,19 +228,19 @@ def test_a_rule_is_one_file(rules_copy, tmp_path):
         order("ORD-B2", 1, "BANK_TRANSFER", 3000, "2026-10-12"),
     ]
     lines = [
-        transfer("bank:1", 1, 4560),  # ¥440 short of ORD-B1: the customer took the fee off
+        transfer("bank:1", 1, 4561),  # ¥439 short of ORD-B1: no fee of the table
         transfer("bank:2", 1, 1000),
     ]
     before = load(tmp_path / "before.duckdb", events, lines, [])
     with before.connect() as con:
         reconcile(con, DAY)
         assert links(con) == [
-            ("ORD-B1", "bank:1", "bank_allocation", 4560),
-            ("ORD-B1", "bank:2", "bank_allocation", 440),
-            ("ORD-B2", "bank:2", "bank_allocation", 560),
+            ("ORD-B1", "bank:1", "bank_allocation", 4561),
+            ("ORD-B1", "bank:2", "bank_allocation", 439),
+            ("ORD-B2", "bank:2", "bank_allocation", 561),
         ]
 
-    (rules_copy / "45_toy_fee_short.sql").write_text(TOY_RULE, encoding="utf-8")
+    (rules_copy / "46_toy_fee_short.sql").write_text(TOY_RULE, encoding="utf-8")
 
     names = rule_names()
     assert names.index("customer_sum") < names.index("toy_fee_short")
@@ -225,7 +249,7 @@ def test_a_rule_is_one_file(rules_copy, tmp_path):
     with after.connect() as con:
         reconcile(con, DAY)
         assert links(con) == [
-            ("ORD-B1", "bank:1", "toy_fee_short", 4560),
+            ("ORD-B1", "bank:1", "toy_fee_short", 4561),
             ("ORD-B2", "bank:2", "bank_allocation", 1000),
         ]
 
@@ -234,12 +258,12 @@ def test_a_new_rule_reconciles_day_by_day_as_from_nothing(rules_copy, tmp_path):
     """The toy rule's link comes, moves and comes back as the customer's orders change, and
     every day reconciled on the day before equals that day reconciled from nothing: the
     scope reaches what the rule reads without being told about it."""
-    (rules_copy / "45_toy_fee_short.sql").write_text(TOY_RULE, encoding="utf-8")
+    (rules_copy / "46_toy_fee_short.sql").write_text(TOY_RULE, encoding="utf-8")
     day = {n: DAY + dt.timedelta(days=n - 1) for n in (1, 2, 3, 4)}
     events = [
         order("ORD-B1", 1, "BANK_TRANSFER", 5000, "2026-10-10"),
         order("ORD-B2", 1, "BANK_TRANSFER", 3000, "2026-10-12"),
-        # day 2: a second order that ¥4,560 is short of by a fee: the toy no longer knows
+        # day 2: a second order that ¥4,561 is short of by ¥1-880: the toy no longer knows
         order("ORD-B3", 1, "BANK_TRANSFER", 4800, "2026-10-14", event_date=day[2])
         | {"partition_date": day[2]},
         # day 3: cancelled, so ORD-B1 is the only fit again
@@ -248,7 +272,7 @@ def test_a_new_rule_reconciles_day_by_day_as_from_nothing(rules_copy, tmp_path):
         order("ORD-K9", 2, "CARD", 1000, "2026-10-10"),  # another customer, never touched
     ]
     lines = [
-        transfer("bank:1", 1, 4560),
+        transfer("bank:1", 1, 4561),
         transfer("bank:2", 1, 3000, paid_date=day[4], partition_date=day[4]),
     ]
     incremental = load(tmp_path / "incremental.duckdb", events, lines, [])
@@ -262,10 +286,10 @@ def test_a_new_rule_reconciles_day_by_day_as_from_nothing(rules_copy, tmp_path):
             reconcile(reference, day[n])
             assert state(con, day[n]) == state(reference, day[n]), day[n]
         assert [links(con, day[n]) for n in (1, 2, 3, 4)] == [
-            [("ORD-B1", "bank:1", "toy_fee_short", 4560)],
-            [("ORD-B1", "bank:1", "bank_allocation", 4560)],
-            [("ORD-B1", "bank:1", "toy_fee_short", 4560)],
-            [("ORD-B1", "bank:1", "toy_fee_short", 4560), ("ORD-B2", "bank:2", "bank_exact", 3000)],
+            [("ORD-B1", "bank:1", "toy_fee_short", 4561)],
+            [("ORD-B1", "bank:1", "bank_allocation", 4561)],
+            [("ORD-B1", "bank:1", "toy_fee_short", 4561)],
+            [("ORD-B1", "bank:1", "toy_fee_short", 4561), ("ORD-B2", "bank:2", "bank_exact", 3000)],
         ]
         scoped = con.execute(
             "SELECT as_of, list(item_id ORDER BY item_id) FROM audit.reconcile_scope "
@@ -275,7 +299,7 @@ def test_a_new_rule_reconciles_day_by_day_as_from_nothing(rules_copy, tmp_path):
 
 
 def test_a_rule_declares_every_rule_name_it_makes(rules_copy, tmp_path):
-    (rules_copy / "45_toy.sql").write_text(
+    (rules_copy / "46_toy.sql").write_text(
         "-- rules: toy\n-- Names its links otherwise: the day fails.\n"
         "SELECT r.receivable_id, l.settlement_line_id, 'not_toy' AS rule, "
         "l.gross_amount AS matched_amount, 1 AS candidates "
@@ -283,7 +307,7 @@ def test_a_rule_declares_every_rule_name_it_makes(rules_copy, tmp_path):
         encoding="utf-8",
     )
     events = [order("ORD-B1", 1, "BANK_TRANSFER", 5000, "2026-10-10")]
-    warehouse = load(tmp_path / "w.duckdb", events, [transfer("bank:1", 1, 4560)], [])
+    warehouse = load(tmp_path / "w.duckdb", events, [transfer("bank:1", 1, 4561)], [])
     with warehouse.connect() as con, pytest.raises(RuleError, match="not_toy"):
         reconcile(con, DAY)
 
@@ -292,9 +316,9 @@ def test_a_rule_declares_every_rule_name_it_makes(rules_copy, tmp_path):
     ("name", "text", "reason"),
     [
         ("45-toy.sql", "-- rules: toy\nSELECT 1", "NN_<rule>.sql"),
-        ("45_toy.sql", "-- a rule without its names\nSELECT 1", "name its rules"),
-        ("45_toy.sql", "-- rules: Toy Rule\nSELECT 1", "not a rule name"),
-        ("45_toy.sql", "-- rules: toy\n-- scope: everything\nSELECT 1", "none of keys, links"),
+        ("46_toy.sql", "-- a rule without its names\nSELECT 1", "name its rules"),
+        ("46_toy.sql", "-- rules: Toy Rule\nSELECT 1", "not a rule name"),
+        ("46_toy.sql", "-- rules: toy\n-- scope: everything\nSELECT 1", "none of keys, links"),
         ("50_toy.sql", "-- rules: toy\nSELECT 1", "same place 50"),
     ],
 )
@@ -302,3 +326,21 @@ def test_a_rule_file_that_breaks_the_form_is_refused(rules_copy, name, text, rea
     (rules_copy / name).write_text(text, encoding="utf-8")
     with pytest.raises(RuleError, match=reason):
         rule_files()
+
+
+def test_a_changed_fee_table_recomputes_the_matching_from_nothing(tmp_path):
+    """The fee table is policy the matching reads: a day under another table builds on no
+    earlier day (the scope's policy hash), so a fee-short transfer is read again."""
+    events = [order("ORD-B1", 1, "BANK_TRANSFER", 5000, "2026-10-10")]
+    warehouse = load(tmp_path / "w.duckdb", events, [transfer("bank:1", 1, 4560)], [])
+    day_2 = DAY + dt.timedelta(days=1)
+    with warehouse.connect() as con:
+        reconcile(con, DAY)
+        assert links(con) == [("ORD-B1", "bank:1", "transfer_fee", 4560)]
+        con.execute("DELETE FROM config.transfer_fees WHERE fee_amount = 440")
+        reconcile(con, day_2)
+        assert links(con, day_2) == [("ORD-B1", "bank:1", "bank_allocation", 4560)]
+        since = con.execute(
+            "SELECT DISTINCT since FROM marts.snapshot_days WHERE as_of = $d", {"d": day_2}
+        ).fetchall()
+    assert since == [(None,)]

@@ -40,6 +40,7 @@ from recon_pipeline.scope import DayScope, compute_customer_scope
 UNMATCHED_ITEMS = dg.AssetKey(["marts", "unmatched_items"])
 AGING = dg.AssetKey(["marts", "aging"])
 FEES = dg.AssetKey(["marts", "fees"])
+AUTO_MATCH_RATE = dg.AssetKey(["marts", "auto_match_rate"])
 DUNNING_HOLDS = dg.AssetKey(["marts", "dunning_holds"])
 DUNNING_CANDIDATES = dg.AssetKey(["marts", "dunning_candidates"])
 WRITE_OFFS = dg.AssetKey(["marts", "write_offs"])
@@ -128,20 +129,64 @@ def aging_chart_png(table: pd.DataFrame, day: object) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-@daily_table(FEES, "marts", deps=[SETTLEMENT_LINES])
+@daily_table(FEES, "marts", deps=[SETTLEMENT_LINES, MATCHES])
 def fees(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Provider fees per source for the day's settlement lines (never counted as shortfall)."""
+    """Fees per source on the day (never counted as shortfall): provider fees of the day's
+    settlement lines, and bank transfer fees payers deducted that the day's matching settled."""
     rows, day = materialize_snapshot(
         context, warehouse, "marts.fees", "marts/fees", key_column="partition_date"
     )
     with warehouse.connect() as con:
         preview = markdown_preview(
             con,
-            "SELECT source, lines, fee_amount FROM marts.fees WHERE partition_date = $d "
-            "ORDER BY source",
+            "SELECT source, lines, fee_amount, deducted_fee_amount FROM marts.fees "
+            "WHERE partition_date = $d ORDER BY source",
             {"d": day},
         )
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "fees": preview})
+
+
+@daily_table(
+    AUTO_MATCH_RATE, "marts", deps=[SETTLEMENT_LINES, MATCHES, RECEIVABLES, SETTLEMENT_STATUS]
+)
+def auto_match_rate(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """The auto-match rate (自動消込率): of the payments that arrived on the day, the share of
+    lines and of yen a rule matched without a person, per channel and in total — the figure
+    that rises as the matching learns (aliases, deducted fees, combinations)."""
+    rows, day = materialize_snapshot(
+        context,
+        warehouse,
+        "marts.auto_match_rate",
+        "marts/auto_match_rate",
+        key_column="partition_date",
+    )
+    with warehouse.connect() as con:
+        total = con.execute(
+            "SELECT lines, auto_matched_lines, line_rate, amount_rate, settled_line_rate "
+            "FROM marts.auto_match_rate WHERE partition_date = $d AND channel = 'ALL'",
+            {"d": day},
+        ).fetchone()
+        preview = markdown_preview(
+            con,
+            "SELECT channel, lines, auto_matched_lines, amount, auto_matched_amount, line_rate, "
+            "amount_rate, auto_settled_lines, settled_line_rate FROM marts.auto_match_rate "
+            "WHERE partition_date = $d ORDER BY channel",
+            {"d": day},
+        )
+    lines, automatic, line_rate, amount_rate, settled_rate = total or (0, 0, None, None, None)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "payments": int(lines),
+            "auto_matched": int(automatic),
+            "auto_match_rate_lines": float(line_rate) if line_rate is not None else 1.0,
+            "auto_match_rate_yen": float(amount_rate) if amount_rate is not None else 1.0,
+            "auto_settled_rate": float(settled_rate) if settled_rate is not None else 1.0,
+            "by_channel": preview,
+        }
+    )
 
 
 @daily_table(

@@ -14,16 +14,26 @@ import duckdb
 
 from recon_pipeline import rules, versions
 from recon_pipeline.assets.snapshot import each_day, markdown_preview, previous_day
-from recon_pipeline.assets.staging import DISPOSITIONS, RECEIVABLE_EVENTS, SETTLEMENT_LINES
+from recon_pipeline.assets.staging import (
+    DISPOSITIONS,
+    PAYER_ALIASES,
+    RECEIVABLE_EVENTS,
+    SETTLEMENT_LINES,
+)
+from recon_pipeline.packaged import sql
 from recon_pipeline.partitions import SINGLE_RUN, daily_partitions
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.scope import DayScope, compute_scope
+from recon_pipeline.write_log import clear_partition
 
 MATCHES = dg.AssetKey(["marts", "matches"])
 SETTLEMENT_STATUS = dg.AssetKey(["marts", "settlement_status"])
 RECEIVABLES = dg.AssetKey(["marts", "receivables"])
-INPUTS = [RECEIVABLE_EVENTS, SETTLEMENT_LINES, DISPOSITIONS]
+PAYER_ALIASES_AS_OF = dg.AssetKey(["marts", "payer_aliases"])
+INPUTS = [RECEIVABLE_EVENTS, SETTLEMENT_LINES, DISPOSITIONS, PAYER_ALIASES]
+ALIAS_LINES = "alias_lines"
+"""The temp table of the day's transfers a payer alias speaks for (sql/reconcile/alias_lines)."""
 
 
 def _spec(key: dg.AssetKey, deps: list, description: str) -> dg.AssetSpec:
@@ -48,6 +58,13 @@ SPECS = [
         [*INPUTS, MATCHES],
         "The receivable ledger (債権) as of the day: expected, paid, outstanding, status, "
         "difference reason, due date and aging bucket of every shipped order.",
+    ),
+    _spec(
+        PAYER_ALIASES_AS_OF,
+        [*INPUTS, MATCHES],
+        "The payer aliases rule learned_alias knew as of the day: payer kana, customer number, "
+        "who decided, when, from which disposition or file line, when removed, and how many "
+        "transfers each matched.",
     ),
     _spec(
         SETTLEMENT_STATUS,
@@ -78,6 +95,12 @@ def reconcile_day(
 ) -> tuple[DayScope, dict[str, versions.DayVersions]]:
     """One day: its scope, then the links of the matching rules, then the matches, the ledger
     and the line statuses, as versions (in the caller's transaction)."""
+    # the transfers a payer alias speaks for: the scope follows them, the rules and the line
+    # statuses read them
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {ALIAS_LINES} AS {sql('reconcile/alias_lines')}",
+        {"as_of": day},
+    )
     scope = compute_scope(con, day)
     # from nothing the scope is everything visible, and not written out; a literal, as DuckDB
     # plans the look-up into the scope for a parameter even when it is false
@@ -101,7 +124,16 @@ def reconcile_day(
         )
         for table, statement in STATEMENTS
     }
-    con.execute("; ".join(f"DROP TABLE {name}" for name in (*AS_OF_TABLES, rules.LINKS)))
+    clear_partition(con, "marts.payer_aliases", "as_of", day)
+    con.execute(
+        f"INSERT INTO marts.payer_aliases BY NAME {sql('reconcile/payer_aliases')}", {"as_of": day}
+    )
+    con.execute(
+        "; ".join(
+            f"DROP TABLE {name}"
+            for name in (*AS_OF_TABLES, rules.LINKS, rules.SUGGESTIONS, ALIAS_LINES)
+        )
+    )
     if scope.since is None:
         scope = dataclasses.replace(
             scope,
@@ -178,6 +210,24 @@ def _results(con, day, scope: DayScope, written: dict[str, versions.DayVersions]
                 con,
                 "SELECT status, count(*) AS receivables, sum(outstanding_amount) AS outstanding "
                 "FROM marts.receivables WHERE as_of = $d GROUP BY status ORDER BY status",
+                {"d": day},
+            ),
+        },
+    )
+    aliases = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE removed_on IS NULL OR removed_on > $d) "
+        "FROM marts.payer_aliases WHERE as_of = $d",
+        {"d": day},
+    ).fetchone()
+    yield dg.MaterializeResult(
+        asset_key=PAYER_ALIASES_AS_OF,
+        metadata={
+            "dagster/row_count": int(aliases[0]) if aliases else 0,
+            "in_force": int(aliases[1]) if aliases else 0,
+            "aliases": markdown_preview(
+                con,
+                "SELECT alias_id, payer_kana, customer_number, source, learned_on, removed_on, "
+                "transfers_matched FROM marts.payer_aliases WHERE as_of = $d ORDER BY ALL LIMIT 20",
                 {"d": day},
             ),
         },

@@ -27,6 +27,7 @@ REJECTED_ROWS = dg.AssetKey(["quarantine", "rejected_rows"])
 RECEIVABLE_EVENTS = dg.AssetKey(["staging", "receivable_events"])
 SETTLEMENT_LINES = dg.AssetKey(["staging", "settlement_lines"])
 DISPOSITIONS = dg.AssetKey(["staging", "dispositions"])
+PAYER_ALIASES = dg.AssetKey(["staging", "payer_aliases"])
 LANDED_FILES = dg.AssetKey(["audit", "landed_files"])
 SOURCE_FRESHNESS = dg.AssetKey(["audit", "source_freshness"])
 
@@ -118,6 +119,12 @@ STAGED_TABLES = {
         "dispositions",
         "Operators' resolutions of exceptions (顛末管理): manual matches, write-offs, disputes, "
         "releases, refunds, ignored lines, each with who decided it and from which day.",
+    ),
+    PAYER_ALIASES: (
+        "payer_aliases",
+        "Payer names (振込依頼人名) added to or removed from a customer by hand (the "
+        "payer_aliases file), with who decided it and from which day; MANUAL_MATCH "
+        "dispositions teach aliases too (staging.payer_aliases_as_of).",
     ),
 }
 

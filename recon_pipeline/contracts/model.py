@@ -32,7 +32,7 @@ an id that only has to equal itself elsewhere has no format worth rejecting a pa
 MAX_ID_LENGTH = 128
 """Longer than any id a shop, mall or gateway issues (Amazon 19, Rakuten 26, card 28-64)."""
 READERS = ("csv", "zengin", "amazon_v2")
-TARGETS = ("receivable_events", "settlement_lines", "dispositions")
+TARGETS = ("receivable_events", "settlement_lines", "dispositions", "payer_aliases")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

@@ -29,9 +29,12 @@ class PolicyResource(dg.ConfigurableResource):
         stages = policy.stages_frame()  # noqa: F841 - read by DuckDB's replacement scan
         collections = policy.collections_frame()  # noqa: F841
         deliveries = policy.deliveries_frame()  # noqa: F841
+        fees = policy.transfer_fees_frame()  # noqa: F841
         con.execute("DELETE FROM config.dunning_stages")
         con.execute("INSERT INTO config.dunning_stages BY NAME SELECT * FROM stages")
         con.execute("DELETE FROM config.collections")
         con.execute("INSERT INTO config.collections BY NAME SELECT * FROM collections")
         con.execute("DELETE FROM config.deliveries")
         con.execute("INSERT INTO config.deliveries BY NAME SELECT * FROM deliveries")
+        con.execute("DELETE FROM config.transfer_fees")
+        con.execute("INSERT INTO config.transfer_fees BY NAME SELECT * FROM fees")

@@ -86,7 +86,18 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def register_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """The Python functions the SQL calls (``normalize_kana``), once a connection: a macro that
+    calls one is refused without it (``staging.payer_aliases_as_of``)."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'normalize_kana'"
+    ).fetchall()
+    if not found or not found[0][0]:
+        con.create_function("normalize_kana", normalize_kana, ["VARCHAR"], "VARCHAR")
+
+
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    register_functions(con)
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     _drop_old_snapshots(con)
@@ -151,8 +162,8 @@ class WarehouseResource(DuckDBResource):
             max_retries=10,
         )
         try:
+            register_functions(con)
             create_tables(con)
-            con.create_function("normalize_kana", normalize_kana, ["VARCHAR"], "VARCHAR")
             yield con
         finally:
             con.close()

@@ -1,4 +1,5 @@
--- Receivables breaking expected − paid − written off = outstanding, or whose paid amount
+-- Receivables breaking expected − paid − written off − fee deducted = outstanding (a bank fee
+-- the payer took off settles the receivable, explicitly: rule transfer_fee), or whose paid amount
 -- (+ what was refunded) differs from the sum of their matches; links to no receivable; and
 -- the day's totals over every receivable and link. Receivable by receivable, the check looks
 -- at the receivables whose own version or one of whose links was written on the day: every
@@ -26,14 +27,15 @@ scope_receivables AS (
 ),
 per_receivable AS (
     SELECT r.receivable_id, r.expected_amount, r.paid_amount, r.written_off_amount,
-        r.outstanding_amount, coalesce(m.matched_amount, 0) AS matched_amount
+        r.fee_deducted_amount, r.outstanding_amount, coalesce(m.matched_amount, 0) AS matched_amount
     FROM scope_receivables AS r
     LEFT JOIN matched AS m USING (receivable_id)
-    WHERE (r.expected_amount - r.paid_amount - r.written_off_amount <> r.outstanding_amount
+    WHERE (r.expected_amount - r.paid_amount - r.written_off_amount - r.fee_deducted_amount
+                <> r.outstanding_amount
             OR r.paid_amount + r.refunded_amount <> coalesce(m.matched_amount, 0))
 ),
 orphans AS (
-    SELECT m.receivable_id, NULL, NULL, NULL, NULL, m.matched_amount
+    SELECT m.receivable_id, NULL, NULL, NULL, NULL, NULL, m.matched_amount
     FROM matched AS m
     WHERE m.receivable_id NOT IN (SELECT receivable_id FROM scope_receivables)
 ),
@@ -43,12 +45,12 @@ link_totals AS MATERIALIZED (
 ),
 totals AS (
     SELECT 'TOTAL' AS receivable_id, sum(expected_amount), sum(paid_amount),
-        sum(written_off_amount), sum(outstanding_amount),
+        sum(written_off_amount), sum(fee_deducted_amount), sum(outstanding_amount),
         (SELECT matched_amount FROM link_totals)
     FROM marts.receivables
     WHERE as_of = $day
     HAVING sum(expected_amount) - sum(paid_amount) - sum(written_off_amount)
-            <> sum(outstanding_amount)
+            - sum(fee_deducted_amount) <> sum(outstanding_amount)
         OR coalesce(sum(paid_amount + refunded_amount), 0)
             <> (SELECT matched_amount FROM link_totals)
 )

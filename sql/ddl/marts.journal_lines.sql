@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS marts.journal_lines (
     partition_date DATE NOT NULL,     -- the day booked (取引日付)
     slip_no INTEGER NOT NULL,         -- 伝票No., from 1 each day
     line_no INTEGER NOT NULL,         -- line of the slip, from 1
-    entry_type VARCHAR NOT NULL,      -- SALE RECEIPT FEE UNKNOWN_PAYMENT UNKNOWN_REFUND KONBINI_REMITTANCE REFUND OVERPAYMENT WRITE_OFF
+    entry_type VARCHAR NOT NULL,      -- SALE RECEIPT TRANSFER_FEE FEE UNKNOWN_PAYMENT UNKNOWN_REFUND KONBINI_REMITTANCE REFUND OVERPAYMENT WRITE_OFF
     correction VARCHAR,               -- REVERSAL (赤), REBOOKED (黒: the new amount of a key booked before), NULL
     debit_role VARCHAR NOT NULL,      -- the accounts file's section: receivable settlement fee sales …
     debit_account VARCHAR NOT NULL,

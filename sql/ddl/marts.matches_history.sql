@@ -11,5 +11,7 @@ CREATE TABLE IF NOT EXISTS marts.matches_history (
     candidates INTEGER NOT NULL,      -- receivables that held the line's key
     valid_from DATE NOT NULL,
     valid_to DATE NOT NULL,
-    present BOOLEAN NOT NULL
+    present BOOLEAN NOT NULL,
+    evidence VARCHAR,                 -- what the rule used, in words: the alias, the fee, the subset
+    fee_deducted_amount BIGINT DEFAULT 0  -- a bank fee the payer took off, settled (transfer_fee)
 )

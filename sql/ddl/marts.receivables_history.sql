@@ -25,5 +25,7 @@ CREATE TABLE IF NOT EXISTS marts.receivables_history (
     settled_on DATE,                  -- the day its payments first added up to the expected amount
     valid_from DATE NOT NULL,
     valid_to DATE NOT NULL,
-    present BOOLEAN NOT NULL
+    present BOOLEAN NOT NULL,
+    fee_deducted_amount BIGINT DEFAULT 0  -- bank fees the payer took off (transfer_fee): settled,
+                                          -- so expected − paid − written off − this = outstanding
 )

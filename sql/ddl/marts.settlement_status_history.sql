@@ -15,5 +15,6 @@ CREATE TABLE IF NOT EXISTS marts.settlement_status_history (
     valid_from DATE NOT NULL,
     valid_to DATE NOT NULL,
     present BOOLEAN NOT NULL,
-    evidence VARCHAR                  -- the reason in words where a code is not enough
+    evidence VARCHAR,                 -- the reason in words where a code is not enough
+    candidate_subsets VARCHAR[][]     -- SUBSET_SUGGESTION: the subsets of receivables that fit
 )

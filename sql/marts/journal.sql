@@ -9,6 +9,8 @@
 --   SALE               shipment event → Δ expected (the order's first SHIP, every CANCEL and
 --                      RETURN: what staging.receivables_as_of sums)   売掛金 / 売上高
 --   RECEIPT            match link (receivable × line) → matched gross   未収入金|普通預金 / 売掛金
+--   TRANSFER_FEE       match link → the bank fee the payer deducted (fee_deducted_amount, rule
+--                      transfer_fee): it settles the receivable        支払手数料 / 売掛金
 --   FEE                settlement line → its provider fee               支払手数料 / 未収入金
 --   UNKNOWN_PAYMENT    a line in the books that pays no receivable (UNMATCHED, SUGGESTED, or an
 --                      unknown payment later paid back) → gross        未収入金|普通預金 / 仮受金
@@ -27,13 +29,14 @@ WITH entry_types (entry_type, debit_role, credit_role, slip_group, type_order) A
     VALUES
         ('SALE', 'receivable', 'sales', 1, 1),
         ('RECEIPT', 'settlement', 'receivable', 2, 2),
-        ('UNKNOWN_PAYMENT', 'settlement', 'unknown_payment', 2, 3),
-        ('FEE', 'fee', 'settlement', 2, 4),
-        ('UNKNOWN_REFUND', 'unknown_payment', 'refund', 2, 5),
-        ('KONBINI_REMITTANCE', 'konbini_remittance', 'settlement', 2, 6),
-        ('REFUND', 'receivable', 'refund', 3, 7),
-        ('OVERPAYMENT', 'receivable', 'overpayment', 3, 8),
-        ('WRITE_OFF', 'write_off', 'receivable', 3, 9)
+        ('TRANSFER_FEE', 'fee', 'receivable', 2, 3),
+        ('UNKNOWN_PAYMENT', 'settlement', 'unknown_payment', 2, 4),
+        ('FEE', 'fee', 'settlement', 2, 5),
+        ('UNKNOWN_REFUND', 'unknown_payment', 'refund', 2, 6),
+        ('KONBINI_REMITTANCE', 'konbini_remittance', 'settlement', 2, 7),
+        ('REFUND', 'receivable', 'refund', 3, 8),
+        ('OVERPAYMENT', 'receivable', 'overpayment', 3, 9),
+        ('WRITE_OFF', 'write_off', 'receivable', 3, 10)
 ),
 accounts AS (
     SELECT
@@ -132,6 +135,15 @@ targets AS (
     JOIN receivables AS r USING (receivable_id)
     JOIN lines AS l USING (settlement_line_id)
     WHERE m.as_of = $as_of AND m.matched_amount <> 0
+    UNION ALL
+    SELECT
+        'TRANSFER_FEE', NULL, m.receivable_id, m.settlement_line_id, m.fee_deducted_amount,
+        r.payment_method, l.source, l.payment_method, NULL,
+        '振込手数料 ' || r.receivable_id || ' ' || m.settlement_line_id
+    FROM marts.matches AS m
+    JOIN receivables AS r USING (receivable_id)
+    JOIN lines AS l USING (settlement_line_id)
+    WHERE m.as_of = $as_of AND m.fee_deducted_amount <> 0
     UNION ALL
     SELECT
         'FEE', NULL, NULL, l.settlement_line_id, l.fee_amount,

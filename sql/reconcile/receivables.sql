@@ -1,13 +1,15 @@
 -- The receivable ledger as of a day, for the receivables in the day's scope: expected, paid
--- (Σ matched gross), outstanding, status and difference reason. Days past due and aging
--- follow from the day alone: the view marts.receivables computes them.
+-- (Σ matched gross), a bank fee the payer deducted (Σ fee_deducted_amount of the links, rule
+-- transfer_fee: it settles the receivable like a payment, so expected − paid − written off −
+-- fee deducted = outstanding), outstanding, status and difference reason. Days past due and
+-- aging follow from the day alone: the view marts.receivables computes them.
 -- scope_receivables_as_of / scope_lines_as_of: see reconcile/matches.sql.
 WITH receivables AS NOT MATERIALIZED (
     SELECT * FROM scope_receivables_as_of
 ),
 linked AS (
-    SELECT m.receivable_id, m.matched_amount, l.gross_amount, l.line_type, l.paid_date,
-        r.original_amount, r.expected_amount
+    SELECT m.receivable_id, m.matched_amount, m.fee_deducted_amount, l.gross_amount,
+        l.line_type, l.paid_date, r.original_amount, r.expected_amount
     FROM marts.matches AS m
     JOIN scope_lines_as_of AS l USING (settlement_line_id)
     JOIN receivables AS r USING (receivable_id)
@@ -17,6 +19,7 @@ paid AS (
     SELECT
         receivable_id,
         sum(matched_amount) AS paid_amount,
+        sum(fee_deducted_amount) AS fee_deducted_amount,
         count(*) FILTER (
             WHERE gross_amount > 0 AND gross_amount = original_amount
         ) AS full_payments,
@@ -46,7 +49,7 @@ settled AS (
             ) AS paid_so_far
         FROM (
             SELECT receivable_id, paid_date, any_value(expected_amount) AS expected_amount,
-                sum(matched_amount) AS amount
+                sum(matched_amount + fee_deducted_amount) AS amount
             FROM linked
             GROUP BY receivable_id, paid_date
         )
@@ -77,7 +80,8 @@ write_offs AS (
     GROUP BY receivable_id
 ),
 gross_paid AS (
-    SELECT r.receivable_id, coalesce(p.paid_amount, 0) AS matched_amount
+    SELECT r.receivable_id, coalesce(p.paid_amount, 0) AS matched_amount,
+        coalesce(p.fee_deducted_amount, 0) AS fee_deducted_amount
     FROM receivables AS r
     LEFT JOIN paid AS p USING (receivable_id)
 ),
@@ -85,9 +89,11 @@ net_paid AS (
     SELECT
         g.receivable_id,
         g.matched_amount,
+        g.fee_deducted_amount,
         g.matched_amount - CASE
             WHEN f.receivable_id IS NULL THEN 0
-            WHEN f.whole_overpayment THEN greatest(g.matched_amount - r.expected_amount, 0)
+            WHEN f.whole_overpayment
+                THEN greatest(g.matched_amount + g.fee_deducted_amount - r.expected_amount, 0)
             ELSE least(f.stated_amount, greatest(g.matched_amount, 0))
         END AS paid_amount
     FROM gross_paid AS g
@@ -99,10 +105,12 @@ amounts AS (
         r.*,
         n.paid_amount,
         n.matched_amount - n.paid_amount AS refunded_amount,
+        n.fee_deducted_amount,
         CASE
             WHEN w.receivable_id IS NULL THEN CAST(0 AS BIGINT)
-            ELSE least(coalesce(w.stated_amount, r.expected_amount - n.paid_amount),
-                       greatest(r.expected_amount - n.paid_amount, 0))
+            ELSE least(
+                coalesce(w.stated_amount, r.expected_amount - n.paid_amount - n.fee_deducted_amount),
+                greatest(r.expected_amount - n.paid_amount - n.fee_deducted_amount, 0))
         END AS written_off_amount,
         coalesce(p.full_payments, 0) AS full_payments,
         coalesce(p.dispute_net, 0) < 0 OR coalesce(d.open_dispute, false) AS in_dispute,
@@ -119,7 +127,10 @@ amounts AS (
 ledger AS (
     SELECT
         *,
-        expected_amount - paid_amount - written_off_amount AS outstanding_amount
+        expected_amount - paid_amount - written_off_amount - fee_deducted_amount
+            AS outstanding_amount,
+        -- what settles the receivable: payments and a bank fee the payer deducted
+        paid_amount + fee_deducted_amount AS settled_amount
     FROM amounts
 )
 SELECT
@@ -144,21 +155,25 @@ SELECT
         WHEN written_off_amount > 0 AND outstanding_amount <= 0 THEN 'WRITTEN_OFF'
         WHEN in_dispute THEN 'IN_DISPUTE'
         WHEN expected_amount = 0 AND paid_amount = 0 THEN 'CANCELLED'
-        WHEN paid_amount = expected_amount THEN 'PAID'
-        WHEN paid_amount > expected_amount THEN 'OVERPAID'
-        WHEN paid_amount > 0 THEN 'PARTIALLY_PAID'
+        WHEN settled_amount = expected_amount THEN 'PAID'
+        WHEN settled_amount > expected_amount THEN 'OVERPAID'
+        WHEN settled_amount > 0 THEN 'PARTIALLY_PAID'
         ELSE 'UNPAID'
     END AS status,
     CASE
         WHEN NOT has_payments OR paid_amount = expected_amount THEN NULL
-        WHEN full_payments >= 2 AND paid_amount > expected_amount THEN 'DOUBLE_PAYMENT'
-        WHEN expected_amount < original_amount AND paid_amount > expected_amount THEN 'REFUND_DUE'
-        WHEN discount_amount > 0 AND abs(paid_amount - expected_amount) = discount_amount
+        WHEN fee_deducted_amount > 0 AND settled_amount = expected_amount
+            THEN 'TRANSFER_FEE_DEDUCTED'
+        WHEN full_payments >= 2 AND settled_amount > expected_amount THEN 'DOUBLE_PAYMENT'
+        WHEN expected_amount < original_amount AND settled_amount > expected_amount
+            THEN 'REFUND_DUE'
+        WHEN discount_amount > 0 AND abs(settled_amount - expected_amount) = discount_amount
             THEN 'COUPON_MISMATCH'
-        WHEN paid_amount > expected_amount THEN 'OVER_PAYMENT'
+        WHEN settled_amount > expected_amount THEN 'OVER_PAYMENT'
         ELSE 'SHORT_PAYMENT'
     END AS difference_reason,
     due_date,
     paid_in_prelim,
-    settled_on
+    settled_on,
+    fee_deducted_amount
 FROM ledger

@@ -7,7 +7,9 @@ SELECT
     h.rule,
     h.matched_amount,
     h.amount_delta,
-    h.candidates
+    h.candidates,
+    h.evidence,
+    h.fee_deducted_amount
 FROM marts.snapshot_days AS d
 JOIN marts.matches_history AS h ON h.valid_from <= d.as_of AND d.as_of < h.valid_to
 WHERE d.table_name = 'marts.matches' AND h.present

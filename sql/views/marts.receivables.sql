@@ -15,6 +15,7 @@ SELECT
     h.paid_amount,
     h.refunded_amount,
     h.written_off_amount,
+    h.fee_deducted_amount,
     h.outstanding_amount,
     h.status,
     h.difference_reason,

@@ -7,6 +7,7 @@ cross-channel rule: a leftover transfer equal to another order of the customer).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from recon_pipeline.resources.warehouse import WarehouseResource
 
 DAY = dt.date(2026, 10, 20)
 AMOUNTS = [500, 1000, 1500, 2000, 3000]
+TRANSFER_FEES = (110, 165, 220, 330, 440, 550, 660, 770, 880)
 EXAMPLES = int(os.environ.get("RECON_PROPERTY_EXAMPLES", "300"))
 
 
@@ -82,6 +84,18 @@ def worlds(draw):
     return receivables, lines
 
 
+def subsets_equal_to(open_: list[Receivable], amount: int) -> list[tuple[Receivable, ...]]:
+    """The proper subsets of 2-5 of at most 12 open receivables that sum to ``amount``."""
+    if not 3 <= len(open_) <= 12:
+        return []
+    return [
+        chosen
+        for size in range(2, min(5, len(open_) - 1) + 1)
+        for chosen in itertools.combinations(open_, size)
+        if sum(r.expected for r in chosen) == amount
+    ]
+
+
 def reference(receivables: list[Receivable], lines: list[Line]) -> dict[tuple[str, str], int]:
     """The rules, one customer and one step at a time."""
     links: dict[tuple[str, str], int] = defaultdict(int)
@@ -115,6 +129,37 @@ def reference(receivables: list[Receivable], lines: list[Line]) -> dict[tuple[st
         total = sum(r.expected for r in remaining)
         summed = next((x for x in rest if len(remaining) > 1 and x.gross == total), None)
         leftover = []
+        if not summed and remaining:
+            # customer_subset: each transfer against the same open receivables; one fitting
+            # subset pays it unless an earlier transfer's one subset has a receivable of it;
+            # several: a suggestion, the line pays nothing
+            claimed: set[str] = set()
+            subset_lines, subset_taken = set(), set()
+            for line in rest:
+                fitting = subsets_equal_to(remaining, line.gross)
+                if len(fitting) > 1:
+                    subset_lines.add(line.line_id)
+                elif len(fitting) == 1:
+                    ids = {r.receivable_id for r in fitting[0]}
+                    if not ids & claimed:
+                        for receivable in fitting[0]:
+                            links[(line.line_id, receivable.receivable_id)] += receivable.expected
+                        subset_lines.add(line.line_id)
+                        subset_taken |= ids
+                    claimed |= ids
+            rest = [x for x in rest if x.line_id not in subset_lines]
+            remaining = [r for r in remaining if r.receivable_id not in subset_taken]
+            # transfer_fee: short of one open receivable by a fee of the table (the oldest it
+            # fits; a receivable two transfers fit goes to the earliest)
+            fee_taken, fee_lines = set(), set()
+            for line in rest:
+                fits = [r for r in remaining if r.expected - line.gross in TRANSFER_FEES]
+                if fits and fits[0].receivable_id not in fee_taken:
+                    links[(line.line_id, fits[0].receivable_id)] += line.gross
+                    fee_taken.add(fits[0].receivable_id)
+                    fee_lines.add(line.line_id)
+            rest = [x for x in rest if x.line_id not in fee_lines]
+            remaining = [r for r in remaining if r.receivable_id not in fee_taken]
         if summed:
             for receivable in remaining:
                 links[(summed.line_id, receivable.receivable_id)] += receivable.expected

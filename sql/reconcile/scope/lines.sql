@@ -9,12 +9,16 @@ WITH scope_keys AS (
     UNION
     SELECT payment_method, match_key FROM scope_new_lines WHERE match_key IS NOT NULL
 )
-SELECT DISTINCT settlement_line_id, payment_method, match_key
-FROM staging.settlement_lines
-WHERE partition_date <= $as_of AND paid_date <= $as_of
+SELECT DISTINCT s.settlement_line_id, s.payment_method,
+    coalesce(a.customer_number, s.match_key) AS match_key
+FROM staging.settlement_lines AS s
+-- a transfer a payer alias speaks for has its customer's number (sql/reconcile/alias_lines.sql)
+LEFT JOIN alias_lines AS a USING (settlement_line_id)
+WHERE s.partition_date <= $as_of AND s.paid_date <= $as_of
     AND settlement_line_id NOT IN (SELECT settlement_line_id FROM scope_lines)
     AND (
-        (payment_method, match_key) IN (SELECT payment_method, match_key FROM scope_keys)
+        (s.payment_method, coalesce(a.customer_number, s.match_key))
+            IN (SELECT payment_method, match_key FROM scope_keys)
         OR settlement_line_id IN (
             SELECT settlement_line_id FROM staging.dispositions_as_of($as_of)
             WHERE receivable_id IN (SELECT receivable_id FROM scope_new_receivables)

@@ -31,6 +31,13 @@ scope_transfers AS (
         AND payment_method = 'BANK_TRANSFER' AND gross_amount > 0
         AND match_key IN (
             SELECT match_key FROM scope_keys WHERE payment_method = 'BANK_TRANSFER')
+    UNION
+    -- the transfers a payer alias speaks for, by their customer's number
+    SELECT customer_number, gross_amount
+    FROM alias_lines
+    WHERE gross_amount > 0
+        AND customer_number IN (
+            SELECT match_key FROM scope_keys WHERE payment_method = 'BANK_TRANSFER')
 ),
 number_customers AS (
     SELECT DISTINCT e.customer_id, t.gross_amount

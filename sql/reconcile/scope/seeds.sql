@@ -38,4 +38,4 @@ SELECT 'SETTLEMENT', settlement_line_id, false
 FROM marts.settlement_status_history
 WHERE valid_from <= $since AND valid_to > $since AND present
     AND status IN ('UNMATCHED', 'SUGGESTED')
-    AND reason IN ('NO_CUSTOMER_NUMBER', 'NAME_AMOUNT_SUGGESTION')
+    AND reason IN ('NO_CUSTOMER_NUMBER', 'NAME_AMOUNT_SUGGESTION', 'PAYER_ALIAS_SUGGESTION')
