@@ -6,8 +6,11 @@ import datetime as dt
 
 import dagster as dg
 
+from recon_pipeline.settings import first_day_from_environment
+
 TIMEZONE = "Asia/Tokyo"
-FIRST_DAY = "2024-01-01"
+FIRST_DAY = first_day_from_environment().isoformat()
+"""``RECON_FIRST_DAY``: the first day of data; the partitions start there."""
 
 daily_partitions = dg.DailyPartitionsDefinition(
     start_date=FIRST_DAY, timezone=TIMEZONE, end_offset=1
