@@ -9,7 +9,13 @@ import pandas as pd
 from recon_pipeline.assets.snapshot import day_results, previous_day
 from recon_pipeline.contracts import Contract
 from recon_pipeline.limits import preview
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days, today
+from recon_pipeline.partitions import (
+    SINGLE_RUN,
+    daily_partitions,
+    partition_days,
+    stage_group,
+    today,
+)
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.sources import (
     InboundSource,
@@ -105,7 +111,7 @@ def _land_day(
 
 @dg.asset(
     key=LANDED_FILES,
-    group_name="ingest",
+    group_name=stage_group("ingest"),
     partitions_def=daily_partitions,
     backfill_policy=SINGLE_RUN,
     pool="duckdb",

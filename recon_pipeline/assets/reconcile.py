@@ -20,7 +20,7 @@ from recon_pipeline.assets.snapshot import (
     previous_day,
 )
 from recon_pipeline.assets.staging import DISPOSITIONS, RECEIVABLE_EVENTS, SETTLEMENT_LINES
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions
+from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, stage_group
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.scope import DayScope, compute_scope
@@ -34,7 +34,7 @@ INPUTS = [RECEIVABLE_EVENTS, SETTLEMENT_LINES, DISPOSITIONS]
 def _spec(key: dg.AssetKey, deps: list, description: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         key,
-        group_name="reconcile",
+        group_name=stage_group("reconcile"),
         deps=[*deps, previous_day(key)],
         kinds={"duckdb"},
         description=description,

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import dagster as dg
 import duckdb
 
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
+from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days, stage_group
 from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
 
 Prepare = Callable[[duckdb.DuckDBPyConnection], None]
@@ -24,7 +24,7 @@ def daily_table(
     writer (pool ``duckdb``, limited to 1)."""
     return dg.asset(
         key=key,
-        group_name=group,
+        group_name=stage_group(group),
         partitions_def=daily_partitions,
         backfill_policy=SINGLE_RUN,
         pool="duckdb",

@@ -23,7 +23,7 @@ from recon_pipeline.freshness import holding_sources
 from recon_pipeline.limits import clip, preview
 from recon_pipeline.loading import REJECT_COLUMNS, FileOutcome, stage_window
 from recon_pipeline.packaged import packaged_dir
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
+from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days, stage_group
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.sources import InboundSource
@@ -46,7 +46,7 @@ def _validated_specs(contract_set: ContractSet) -> list[dg.AssetSpec]:
     specs = [
         dg.AssetSpec(
             FILE_MANIFEST,
-            group_name="staging",
+            group_name=stage_group("staging"),
             deps=[LANDED_FILES],
             kinds={"duckdb"},
             description="One row per delivered file: status, reason, rows total / "
@@ -54,7 +54,7 @@ def _validated_specs(contract_set: ContractSet) -> list[dg.AssetSpec]:
         ),
         dg.AssetSpec(
             REJECTED_ROWS,
-            group_name="staging",
+            group_name=stage_group("staging"),
             deps=[LANDED_FILES],
             kinds={"duckdb"},
             description="Every rejected row with its file, line, raw text and reason; "
@@ -66,7 +66,7 @@ def _validated_specs(contract_set: ContractSet) -> list[dg.AssetSpec]:
         specs.append(
             dg.AssetSpec(
                 raw_key(family),
-                group_name="staging",
+                group_name=stage_group("staging"),
                 deps=[LANDED_FILES],
                 kinds={"duckdb", "pandera"},
                 description=f"Rows of the {family} layouts ({layouts}) that passed their data "
@@ -135,7 +135,7 @@ def _staged_table(key: dg.AssetKey, contract_set: ContractSet) -> dg.AssetsDefin
 
     @dg.asset(
         key=key,
-        group_name="staging",
+        group_name=stage_group("staging"),
         partitions_def=daily_partitions,
         backfill_policy=SINGLE_RUN,
         pool="duckdb",

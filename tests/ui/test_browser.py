@@ -1,11 +1,14 @@
-"""The Dagster UI in a real browser, over a week the real job has reconciled.
+"""The Dagster UI in a real browser, over a week and a day the real job has reconciled.
 
-A short demo landing zone (7 days) is run through the ``daily_reconciliation`` job with
-``recon run``'s own function, into a persistent Dagster instance; ``dagster dev`` is started on
-loopback over that instance, and Debian's chromium (headless, driven by Playwright, no browser
-download) checks that
-- the global asset lineage shows the five stage groups: ingest, staging, reconcile, marts,
-  exports;
+A short demo landing zone (8 days, the bank's notice of the 7th a day late: that day is held)
+is run through the ``daily_reconciliation`` job with ``recon run``'s own function, into a
+persistent Dagster instance; ``dagster dev`` is started on loopback over that instance, and
+Debian's chromium (headless, driven by Playwright, no browser download) checks that
+- the global asset lineage shows the five stage groups in flow order: 1_ingest, 2_staging,
+  3_reconcile, 4_marts, 5_exports;
+- the first screen (``audit/runs``) shows the days, the held one HELD; the held day's
+  ``marts/dunning_candidates`` page says which source held it; the freshness check's results
+  name their days;
 - the ``marts/aging`` page shows the last day's materialization, and its ``aging_chart``
   metadata renders as a PNG image (a data URL the browser decodes, with its real width);
 - the runs list shows one successful run per daily partition.
@@ -52,7 +55,7 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 900}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-STAGES = ("ingest", "staging", "reconcile", "marts", "exports")
+STAGES = ("1_ingest", "2_staging", "3_reconcile", "4_marts", "5_exports")
 DAYS, ORDERS_PER_DAY = 8, 60  # a week and a day of the demo keeps the test short
 HELD_DAY = 6
 """The offset of the day whose bank notice the test delivers a day late: that day is held."""
