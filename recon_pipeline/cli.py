@@ -465,11 +465,12 @@ def _print_health(con, settings: Settings, out) -> None:
     for label, wanted in (("failed days", "FAILED"), ("held days", "HELD")):
         rows = con.execute(
             "SELECT partition_date, coalesce(held_by, failure, '') FROM audit.runs "
-            "WHERE status = $s ORDER BY partition_date",
-            {"s": wanted},
+            "WHERE status = $s AND partition_date > $day - INTERVAL 31 DAY "
+            "ORDER BY partition_date",
+            {"s": wanted, "day": day},
         ).fetchall()
         listed = "; ".join(f"{d} ({why})" if why else str(d) for d, why in rows)
-        print(f"  {label}: {listed or 'none'}", file=out)
+        print(f"  {label} (31 days up to it): {listed or 'none'}", file=out)
 
 
 def demo(settings: Settings, out=None) -> int:

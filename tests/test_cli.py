@@ -169,8 +169,9 @@ def test_a_rerun_says_nothing_was_re_sent_and_status_shows_the_pipelines_health(
     health = status.split("pipeline health (audit.runs)\n")[1].split("\n\n")[0]
     lines = health.splitlines()
     assert lines[0].startswith("  last day run: 2026-10-14 HELD (") and "card MISSING" in lines[0]
-    assert lines[2] == "  failed days: none"
-    assert lines[3].startswith("  held days: 2026-10-02 (") and "; 2026-10-14 (" in lines[3]
+    assert lines[2] == "  failed days (31 days up to it): none"
+    assert lines[3].startswith("  held days (31 days up to it): 2026-10-02 (")
+    assert "; 2026-10-14 (" in lines[3]
 
 
 def test_run_help_states_every_default(capsys):
