@@ -12,8 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# RECON_FIRST_DAY (where the daily partitions start): the environment's, else .env's, else
+# the demo month's first day
+DEMO_FIRST_DAY := RECON_FIRST_DAY="$${RECON_FIRST_DAY:-$$(sed -n 's/^RECON_FIRST_DAY=//p' \
+	.env 2>/dev/null | tail -n 1)}"; export RECON_FIRST_DAY="$${RECON_FIRST_DAY:-2026-10-01}";
+
 demo: $(STAMP)
-	$(BIN)/recon demo
+	$(DEMO_FIRST_DAY) $(BIN)/recon demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -27,7 +32,7 @@ ui: $(STAMP)
 	mkdir -p $${DAGSTER_HOME:-.recon/dagster}
 	test -f $${DAGSTER_HOME:-.recon/dagster}/dagster.yaml || \
 		cp recon_pipeline/dagster.yaml $${DAGSTER_HOME:-.recon/dagster}/dagster.yaml
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.recon/dagster} \
+	$(DEMO_FIRST_DAY) DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.recon/dagster} \
 		$(BIN)/dagster dev -m recon_pipeline.definitions -h 127.0.0.1 -p 3000
 
 bench: $(STAMP)

@@ -8,6 +8,8 @@ The freshness check warns: a held day is a normal day with its dunning postponed
 failed run; the gate itself is in the dunning and slip SQL.
 """
 
+import datetime as dt
+
 import dagster as dg
 import pandas as pd
 
@@ -17,7 +19,7 @@ from recon_pipeline.assets.staging import FILE_MANIFEST, SOURCE_FRESHNESS
 from recon_pipeline.contracts import ContractSet
 from recon_pipeline.expectations import Suite, validate_days
 from recon_pipeline.packaged import sql
-from recon_pipeline.partitions import partition_days
+from recon_pipeline.partitions import daily_partitions, partition_days
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.warehouse import WarehouseResource, quote
 
@@ -74,31 +76,77 @@ def offending_rows(con, statement: str, day, contracts: ContractSet) -> pd.DataF
     return con.execute(sql(statement), {"day": day}).df()
 
 
+SUMMED = ("offending_rows", "failed_expectations")
+"""Figures a ranged check's result adds up over its days."""
+
+
+def day_check_results(
+    context: dg.AssetCheckExecutionContext,
+    results: dict[dt.date, tuple[bool, dict]],
+    severity: dg.AssetCheckSeverity,
+    failed_word: str = "failed",
+) -> dg.AssetCheckResult:
+    """The check's result, naming its day.
+
+    A one-day run: the day's verdict and figures, with ``day``. A ranged run (one run over
+    many days) gives Dagster one result for the range, so each day's own verdict is logged
+    first as an evaluation of that day's partition, and the range's result names the days
+    that did not pass (``failed_days``, or ``held_days`` for the freshness gate) inline."""
+    days = sorted(results)
+    spec = context.check_specs[0]
+    if len(days) > 1:
+        for day in days:
+            passed, metadata = results[day]
+            context.op_execution_context.log_event(
+                dg.AssetCheckEvaluation(
+                    asset_key=spec.asset_key,
+                    check_name=spec.name,
+                    passed=passed,
+                    metadata={"day": day.isoformat(), **metadata},
+                    severity=severity,
+                    blocking=spec.blocking,
+                    partition=day.isoformat(),
+                )
+            )
+    bad = [day.isoformat() for day in days if not results[day][0]]
+    summary: dict = {
+        "day": days[0].isoformat() if len(days) == 1 else f"{days[0]} … {days[-1]}",
+        f"{failed_word}_days": ", ".join(bad) or "none",
+    }
+    if len(days) == 1:
+        summary |= results[days[0]][1]
+    else:
+        summary |= {
+            key: sum(results[day][1][key] for day in days)
+            for key in SUMMED
+            if key in results[days[0]][1]
+        }
+    return dg.AssetCheckResult(
+        passed=not bad,
+        severity=severity,
+        metadata=summary,
+        description=(f"{failed_word}: {', '.join(bad)}" if bad else f"passed on {summary['day']}"),
+    )
+
+
 def _run(
     context: dg.AssetCheckExecutionContext,
     warehouse: WarehouseResource,
     contracts: ContractsResource,
     statement: str,
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+    failed_word: str = "failed",
 ) -> dg.AssetCheckResult:
-    failures = []
+    results = {}
     with warehouse.connect() as con:
         contracts.ensure_raw_tables(con)
         for day in partition_days(context):
             frame = offending_rows(con, statement, day, contracts.load())
+            metadata: dict = {"offending_rows": len(frame)}
             if len(frame):
-                failures.append(frame.assign(day=str(day)))
-    if not failures:
-        return dg.AssetCheckResult(passed=True, metadata={"offending_rows": 0})
-    offending = pd.concat(failures)
-    return dg.AssetCheckResult(
-        passed=False,
-        severity=severity,
-        metadata={
-            "offending_rows": len(offending),
-            "sample": dg.MetadataValue.md(offending.head(20).to_markdown(index=False)),
-        },
-    )
+                metadata["sample"] = dg.MetadataValue.md(frame.head(20).to_markdown(index=False))
+            results[day] = (not len(frame), metadata)
+    return day_check_results(context, results, severity, failed_word)
 
 
 @dg.asset_check(
@@ -106,6 +154,7 @@ def _run(
     name=COMPLETENESS,
     blocking=True,
     pool="duckdb",
+    partitions_def=daily_partitions,
     description="Rows counted in each loaded file = rows in its raw table + rows "
     "in quarantine; a quarantined file has its reason in quarantine.",
 )
@@ -122,6 +171,7 @@ def completeness(
     name=BALANCE,
     blocking=True,
     pool="duckdb",
+    partitions_def=daily_partitions,
     description="Σ expected − Σ paid − Σ written off = Σ outstanding, and Σ matched "
     "gross = paid + refunded: per receivable the day recomputed, and in total over all.",
 )
@@ -138,6 +188,7 @@ def balance(
     name=CONSERVATION,
     blocking=True,
     pool="duckdb",
+    partitions_def=daily_partitions,
     description="Every settlement line the day recomputed has exactly one status and, when "
     "MATCHED, links that add up to its gross; in total, the links add up to the gross of "
     "the MATCHED lines.",
@@ -155,6 +206,7 @@ def conservation(
     name=FRESHNESS,
     blocking=False,
     pool="duckdb",
+    partitions_def=daily_partitions,
     description="Every settlement source in use delivered what its calendar expects today; "
     "otherwise today's dunning and slip export are held until the next complete day.",
 )
@@ -163,7 +215,9 @@ def freshness(
     warehouse: WarehouseResource,
     contracts: ContractsResource,
 ) -> dg.AssetCheckResult:
-    return _run(context, warehouse, contracts, "checks/freshness", dg.AssetCheckSeverity.WARN)
+    return _run(
+        context, warehouse, contracts, "checks/freshness", dg.AssetCheckSeverity.WARN, "held"
+    )
 
 
 @dg.asset_check(
@@ -171,6 +225,7 @@ def freshness(
     name=JOURNAL_BALANCED,
     blocking=True,
     pool="duckdb",
+    partitions_def=daily_partitions,
     description="Debits = credits on every slip of the day, in the day's total and over every "
     "line booked up to the day; no line with a negative or no amount.",
 )
@@ -187,6 +242,7 @@ def journal_balanced(
     name=JOURNAL_TIED_OUT,
     blocking=True,
     pool="duckdb",
+    partitions_def=daily_partitions,
     description="The journal's balances up to the day equal the subledger as of the day: "
     "売掛金 per method = Σ max(outstanding, 0), 仮受金 (過入金) = Σ max(−outstanding, 0), "
     "仮受金 (不明入金) = the unmatched lines, each provider's 未収入金 = what it still owes. "
@@ -215,24 +271,34 @@ def _expectation_check(suite: Suite) -> dg.AssetChecksDefinition:
         name=suite.name,
         blocking=suite.blocking,
         pool="duckdb",
+        partitions_def=daily_partitions,
         description=f"Great Expectations: {suite.description}",
     )
     def expectations(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> dg.AssetCheckResult:
+        days = partition_days(context)
         with warehouse.connect() as con:
-            failures = validate_days(con, suite, partition_days(context))
+            # once over the range (GX's cost is per call); only a range that fails is
+            # validated again day by day, to say which day failed
+            failures = validate_days(con, suite, days)
+            by_day = {days[0]: failures} if len(days) == 1 else {day: [] for day in days}
+            if failures and len(days) > 1:
+                by_day = {day: validate_days(con, suite, [day]) for day in days}
+        results = {
+            day: (
+                not failed,
+                {
+                    "expectations": len(suite.expectations),
+                    "failed_expectations": len(failed),
+                    "failures": dg.MetadataValue.md(
+                        pd.DataFrame(failed).to_markdown(index=False) if failed else "_none_"
+                    ),
+                },
+            )
+            for day, failed in by_day.items()
+        }
         severity = dg.AssetCheckSeverity.ERROR if suite.blocking else dg.AssetCheckSeverity.WARN
-        return dg.AssetCheckResult(
-            passed=not failures,
-            severity=severity,
-            metadata={
-                "expectations": len(suite.expectations),
-                "failed_expectations": len(failures),
-                "failures": dg.MetadataValue.md(
-                    pd.DataFrame(failures).to_markdown(index=False) if failures else "_none_"
-                ),
-            },
-        )
+        return day_check_results(context, results, severity)
 
     return expectations

@@ -105,8 +105,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         *dg.load_assets_from_modules([reconcile, marts, exports]),
     ]
     upstream = [key for asset in assets for key in asset.keys]
+    runs = exports.build_runs(upstream)
     return dg.Definitions(
-        assets=[*assets, exports.build_published_warehouse(upstream)],
+        assets=[*assets, runs, exports.build_published_warehouse([*upstream, exports.RUNS])],
         asset_checks=[*CHECKS, *build_expectation_checks(load_suites())],
         jobs=[daily_reconciliation],
         # A run's steps share one DuckDB file with one writer, so they follow each other

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import duckdb
 
 from recon_pipeline.versions import VERSIONED_TABLES
-from recon_pipeline.write_log import quote
+from recon_pipeline.write_log import create_views_in_order, quote
 
 PUBLISHED_SCHEMAS = ("audit", "quarantine", "staging", "config", "marts", "exports")
 """What analysts get in the published copy: everything but ``raw`` (the typed file rows,
@@ -144,8 +144,9 @@ def _copy_views(con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[st
         con.execute(f"DROP VIEW published.{quote(schema)}.{quote(view)}")
     con.execute("USE published")
     try:
-        for _, _, definition in ours:
-            con.execute(definition)
+        create_views_in_order(
+            con, {f"{schema}.{view}": definition for schema, view, definition in ours}
+        )
     finally:
         con.execute(f"USE {quote(database)}")
 

@@ -6,6 +6,7 @@ the landing zone, the warehouse and the exports live.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass
@@ -51,6 +52,12 @@ class Settings:
     measures every line as it streams, so a long line is never held in memory."""
     accounts: Path | None = None
     """The journal's accounts (``RECON_ACCOUNTS``); None: the packaged mapping."""
+    first_day: dt.date = dt.date(2024, 1, 1)
+    """The first day of data (``RECON_FIRST_DAY``): the daily partitions start there, so the
+    UI's partition bars and "% filled" are about the days there are."""
+    ui_url: str = "http://127.0.0.1:3000"
+    """Where the Dagster UI answers (``RECON_UI_URL``): ``recon run`` prints each run's page
+    there. The default is ``make ui``'s."""
 
     @property
     def dagster_home(self) -> Path:
@@ -114,6 +121,30 @@ def _size(environ: dict[str, str], name: str, default: int) -> int:
     return int(found[1]) * UNITS[found[2][:1].upper()]
 
 
+DEFAULT_FIRST_DAY = "2024-01-01"
+
+
+def first_day(environ: dict[str, str]) -> dt.date:
+    """``RECON_FIRST_DAY``: a date ``YYYY-MM-DD`` (strict: it is the partitions' start, and a
+    day cannot be guessed from another spelling)."""
+    text = (environ.get("RECON_FIRST_DAY") or DEFAULT_FIRST_DAY).strip()
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"RECON_FIRST_DAY must be the first day of data as YYYY-MM-DD, not {text!r}"
+        ) from None
+
+
+def first_day_from_environment() -> dt.date:
+    """:func:`first_day` of the environment and the working directory's ``.env``, for the
+    partitions, which are made when the package is imported."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+    return first_day(dict(os.environ))
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read ``RECON_*`` variables; a ``.env`` in the working directory fills the gaps.
 
@@ -171,4 +202,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         max_file_bytes=_size(environ, "RECON_MAX_FILE_BYTES", Settings.max_file_bytes),
         max_line_bytes=_size(environ, "RECON_MAX_LINE_BYTES", Settings.max_line_bytes),
+        ui_url=environ.get("RECON_UI_URL") or Settings.ui_url,
+        first_day=first_day(environ),
     )

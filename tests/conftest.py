@@ -79,7 +79,8 @@ def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 
 def table_fingerprints(path: Path, schemas: tuple[str, ...]) -> dict[str, str]:
-    """sha256 of every table, leaving out the wall-clock columns (loaded_at, sent_at …)."""
+    """sha256 of every table, leaving out the wall-clock columns (loaded_at, sent_at …) and
+    ``run_id`` (which Dagster run wrote a row: another one each time, by design)."""
     out = {}
     with duckdb.connect(str(path), read_only=True) as con:
         tables = con.execute(
@@ -95,7 +96,7 @@ def table_fingerprints(path: Path, schemas: tuple[str, ...]) -> dict[str, str]:
                     "WHERE schema_name = $s AND table_name = $t ORDER BY column_index",
                     {"s": schema, "t": table},
                 ).fetchall()
-                if kind != "TIMESTAMP"
+                if kind != "TIMESTAMP" and name != "run_id"
             ]
             listed = ", ".join(f'"{c}"' for c in columns)
             rows = con.execute(f'SELECT {listed} FROM "{schema}"."{table}" ORDER BY ALL').fetchall()

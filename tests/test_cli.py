@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from recon_pipeline.assets.reconcile import RECEIVABLES
@@ -29,19 +31,24 @@ def recon_home(tmp_path: Path, monkeypatch) -> Path:
 def test_run_then_status_on_the_shared_samples(recon_home, capsys):
     assert main(["run", "--from", "2026-10-01", "--to", "2026-10-14"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == [
+    assert "the day" in out[0] and "to date, as of the day" in out[0]
+    assert re.split(r"\s{2,}", out[1].strip()) == [
         "day",
-        "rows",
-        "in",
-        "quarant.",
-        "matched",
-        "unmatch.",
-        "dunning",
-        "exported",
+        "files in",
+        "rows in",
+        "rows quarantined",
+        "dunning issued",
+        "slips sent",
+        "lines matched",
+        "exceptions open",
     ]
-    first = out[1].split()
-    # 7 shipment rows + 3 card + 5 Amazon items + 1 COD + 1 BNPL; one NEW slip request
-    assert first[0] == "2026-10-01" and first[1] == "17" and first[-1] == "1"
+    first = out[2].split()
+    # 5 files; 7 shipment rows + 3 card + 5 Amazon items + 1 COD + 1 BNPL; one NEW slip request
+    assert first[:3] == ["2026-10-01", "5", "17"] and first[5] == "1"
+    [run_line] = [line for line in out if line.startswith("run ")]
+    run_id = run_line.split()[1]
+    assert run_line.endswith(f"http://127.0.0.1:3000/runs/{run_id}")
+    assert dg.DagsterInstance.get().get_run_by_id(run_id) is not None
     assert (recon_home / "exports" / "slip_requests" / "slip_requests_20261001.csv").exists()
     assert main(["status", "--as-of", "2026-10-14"]) == 0
     status = capsys.readouterr().out
@@ -96,6 +103,16 @@ def test_a_failing_day_exits_non_zero_with_a_one_line_reason(recon_home, failing
     assert len(error_lines) == 1
     assert error_lines[0].startswith("recon: 2026-10-01: step ")
     assert "no_such_column" in error_lines[0]
+    # the run calendar says so, with the failed run's id and why; status shows it
+    [run_line] = [line for line in captured.out.splitlines() if " run " in line]
+    run_id = run_line.split()[1].rstrip(":")
+    with duckdb.connect(str(recon_home / "recon.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "SELECT partition_date, status, run_id, failure FROM audit.runs"
+        ).fetchall()
+    assert [row[:3] for row in rows] == [(dt.date(2026, 10, 1), "FAILED", run_id)]
+    assert "no_such_column" in rows[0][3]
+    assert dg.DagsterInstance.get().get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
 
 
 def test_a_broken_policy_is_refused_on_start_in_one_line(recon_home, tmp_path, monkeypatch, capsys):
@@ -166,3 +183,35 @@ def test_aliases_lists_the_payer_aliases_with_who_when_and_how(recon_home, capsy
     assert main(["aliases", "--all"]) == 0
     every = capsys.readouterr().out
     assert "ミナミヤマケンジ" in every and "keiri03" in every
+
+
+def test_a_rerun_says_nothing_was_re_sent_and_status_shows_the_pipelines_health(recon_home, capsys):
+    assert main(["run", "--from", "2026-10-01", "--to", "2026-10-14"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--from", "2026-10-01", "--day-by-day"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    day = out[2].split()
+    assert day[0] == "2026-10-01" and day[5] == "0"  # slips sent by this run
+    assert out[3].strip().startswith("re-run: nothing re-sent (1 slip request(s) went out")
+    assert out[4].strip().startswith("run ") and "/runs/" in out[4]
+    assert main(["status"]) == 0
+    status = capsys.readouterr().out
+    assert status.startswith("as of 2026-10-14\n")
+    health = status.split("pipeline health (audit.runs)\n")[1].split("\n\n")[0]
+    lines = health.splitlines()
+    assert lines[0].startswith("  last day run: 2026-10-14 HELD (") and "card MISSING" in lines[0]
+    assert lines[2] == "  failed days (31 days up to it): none"
+    assert lines[3].startswith("  held days (31 days up to it): 2026-10-02 (")
+    assert "; 2026-10-14 (" in lines[3]
+
+
+def test_run_help_states_every_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "default: the --from day" in text
+    assert "default: one run over the whole range" in text
+    assert "(required)" in text
+    with pytest.raises(SystemExit):
+        main(["status", "--help"])
+    assert "default: the last day run" in " ".join(capsys.readouterr().out.split())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -14,7 +15,7 @@ import duckdb
 import pytest
 
 from recon_pipeline import versions
-from recon_pipeline.assets.marts import profile_day
+from recon_pipeline.assets.marts import AGING_BUCKETS, profile_day
 from recon_pipeline.assets.reconcile import reconcile_day
 from recon_pipeline.demo_month import generate_month
 from recon_pipeline.resources.warehouse import WarehouseResource
@@ -440,3 +441,74 @@ def test_the_auto_match_rate_counts_what_no_person_matched(demo_month):
         {"d": summary.start + dt.timedelta(days=1)},
     ).fetchone()
     assert manual == (0,)  # day 2's family transfer waits for a person
+
+
+COOKBOOK = Path(__file__).resolve().parents[1] / "docs" / "analysts.md"
+
+
+def cookbook() -> list[tuple[str, str]]:
+    """The questions of docs/analysts.md's cookbook and their SQL, in order."""
+    text = COOKBOOK.read_text(encoding="utf-8").split("## The cookbook", 1)[1]
+    found = re.findall(r"^### (\d+\. .+?)\n\n```sql\n(.+?)```", text, re.S | re.M)
+    return [(question, query.strip().rstrip(";")) for question, query in found]
+
+
+def test_every_cookbook_query_answers_on_the_demo_month(demo_month):
+    summary, con, _ = demo_month
+    [(path,)] = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    published = Path(path).parent / "published" / "recon.duckdb"
+    questions = cookbook()
+    assert len(questions) == 10
+    answers = {}
+    with duckdb.connect(str(published), read_only=True) as analyst:
+        for question, query in questions:
+            frame = analyst.execute(query).df()
+            assert len(frame), f"no answer to {question}"
+            answers[int(question.split(".")[0])] = frame
+    # what the answers must say of the demo month
+    last = answers[1].iloc[0]
+    assert (str(last["partition_date"].date()), last["status"]) == (str(summary.end), "OK")
+    held = answers[2]
+    assert [str(d.date()) for d in held["partition_date"]] == summary.scenarios[
+        "freshness_gate_held"
+    ]
+    assert set(held["status"]) == {"HELD"} and held["why"].str.contains("bank").all()
+    aging = answers[3]
+    for _, buckets in aging.groupby("payment_method"):
+        assert list(buckets["aging_bucket"]) == list(AGING_BUCKETS)
+    total = con.execute(
+        "SELECT sum(outstanding_amount) FROM marts.receivables "
+        "WHERE as_of = $d AND outstanding_amount > 0",
+        {"d": summary.end},
+    ).fetchone()[0]
+    assert aging["outstanding_amount"].sum() == total
+    assert (answers[4]["days_past_due"] > 0).all()
+    unmatched = answers[5]
+    assert unmatched["match_key"].notna().any()
+    assert set(summary.scenarios["unknown_card_payment"]) & set(unmatched["settlement_line_id"])
+    assert answers[6]["as_of"].nunique() == (summary.end - summary.start).days + 1
+    assert {path.split("/")[0] for path in answers[7]["path"]} >= {"card", "konbini"}
+    dunned = con.execute(
+        "SELECT count(*) FROM marts.dunning_candidates WHERE as_of = $d", {"d": summary.end}
+    ).fetchone()[0]
+    assert answers[8]["receivables"].sum() == dunned
+    assert (answers[9]["days_late"] > 0).all()
+    assert set(answers[10]["source"]) >= {"card"}
+
+
+def test_a_paid_receivable_is_not_past_due(demo_month):
+    summary, con, _ = demo_month
+    rows = con.execute(
+        "SELECT status, min(days_past_due), max(days_past_due) FROM marts.receivables "
+        "WHERE as_of = $d AND outstanding_amount <= 0 AND written_off_amount = 0 GROUP BY ALL",
+        {"d": summary.end},
+    ).fetchall()
+    assert rows and all(low == high == 0 for _, low, high in rows), rows
+    late = con.execute(
+        "SELECT count(*) FROM marts.receivables WHERE as_of = $d AND status = 'PAID' "
+        "AND settled_on > due_date",
+        {"d": summary.end},
+    ).fetchone()[0]
+    assert late > 0  # paid late, yet not past due once paid

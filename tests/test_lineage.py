@@ -39,10 +39,11 @@ ASSET_SQL: dict[tuple[str, str], tuple[str, ...]] = {
     ("exports", "slip_requests"): ("exports/slip_requests.sql", "exports/slip_corrections.sql"),
     ("exports", "ship_holds"): ("exports/ship_holds.sql",),
     ("exports", "journal_files"): ("exports/journal_file.sql",),
+    ("audit", "runs"): ("audit/runs.sql",),
 }
 """Which asset runs which SQL files (the reconcile step writes matches, receivables and
 settlement status together). Every file of these folders must be someone's."""
-ASSET_FOLDERS = ("staging", "reconcile", "marts", "exports")
+ASSET_FOLDERS = ("staging", "reconcile", "marts", "exports", "audit")
 SCOPE_TABLES = {
     "scope_receivables_as_of": "staging.receivables_as_of",
     "scope_lines_as_of": "staging.settlement_lines_as_of",

@@ -1,7 +1,10 @@
 """Exports: files other systems consume, each request sent exactly once."""
 
+import base64
 import datetime as dt
 import hashlib
+import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -14,7 +17,13 @@ import pyarrow.compute as pc
 from recon_pipeline import konbini
 from recon_pipeline.assets.marts import DUNNING_CANDIDATES, JOURNAL
 from recon_pipeline.assets.reconcile import RECEIVABLES
-from recon_pipeline.assets.snapshot import daily_table, previous_day
+from recon_pipeline.assets.snapshot import (
+    daily_table,
+    day_results,
+    figures_results,
+    materialize_snapshot,
+    previous_day,
+)
 from recon_pipeline.assets.staging import (
     DISPOSITIONS,
     RECEIVABLE_EVENTS,
@@ -275,7 +284,7 @@ def slip_requests(
     exporter: ExportTarget,
     source: InboundSource,
     policy: PolicyResource,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     """Payment-slip issuance requests (払込票発行依頼データ) sent to the collection agent:
     a NEW slip per new konbini receivable, a REISSUE per dunning re-issue. Every request
     ever sent is recorded with its file; a re-run rewrites the same file, sends nothing new.
@@ -287,83 +296,83 @@ def slip_requests(
     receivable a corrected file changed (amount, due date) is listed in
     ``exports.slip_corrections`` and, as the policy's ``reissue_corrected_slips`` says,
     re-sent as ``<receivable>-CORRECTION-<n>``."""
-    written, new_requests, unissuable, replaced, files, pushed = 0, 0, [], [], [], []
-    corrections: list[str] = []
     reissue = policy.load().reissue_corrected_slips
+    by_day = {}
     with warehouse.connect() as con:
         for day in partition_days(context):
-            due = con.execute(sql("exports/slip_requests"), {"as_of": day}).df()
-            sent_today = con.execute(
-                "SELECT * FROM exports.slip_requests WHERE partition_date = $d", {"d": day}
-            ).df()
-            due = due[~due["request_id"].isin(sent_today["request_id"])]
-            listing, corrected = corrections_due(
-                con,
-                day,
-                sorted(set(due["receivable_id"])),
-                reissue,
-                bool(holding_sources(con, day)),
-            )
-            if len(corrected):
-                due = pd.concat([due, corrected], ignore_index=True)
-            due, held = with_barcodes(due, exporter)
-            unissuable += held
-            file_name = slip_file_name(day)
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            fresh = due.assign(partition_date=day, file_name=file_name, sent_at=now)
-            sent = {*sent_today["request_id"], *fresh["request_id"]}
-            listing["correction_request_id"] = listing["correction_request_id"].where(
-                listing["correction_request_id"].isin(sent), None
-            )
-            corrections += [
-                f"{row.receivable_id}: sent {row.sent_request_id} for {row.sent_amount:,} yen "
-                f"due {row.sent_due_date:%Y-%m-%d}, now {row.current_amount:,} yen due "
-                f"{row.current_due_date:%Y-%m-%d}"
-                + (f" → {row.correction_request_id}" if row.correction_request_id else "")
-                for row in listing.itertuples(index=False)
-            ]
-            if len(fresh) or len(listing):
-                # one transaction: a correction listed as sent is in exports.slip_requests
-                con.begin()
-                con.execute("INSERT INTO exports.slip_requests BY NAME SELECT * FROM fresh")
-                log_write(con, "exports.slip_requests", day)
-                clear_partition(con, "exports.slip_corrections", "partition_date", day)
-                con.execute("INSERT INTO exports.slip_corrections BY NAME SELECT * FROM listing")
-                con.commit()
-                new_requests += len(fresh)
-            parts = [frame for frame in (sent_today, fresh) if len(frame)]
-            everything = pd.concat(parts, ignore_index=True) if parts else fresh
-            if everything.empty:
-                continue
-            cells, touched = slip_file_cells(everything)
-            replaced += touched
-            data = quoted_csv_bytes(cells, "cp932", "\r\n")
-            files.append(file_name)
-            changed, target = deliver(con, source, exporter, "slip_requests", day, file_name, data)
-            written += changed
-            if target:
-                pushed.append(target)
-        held = holding_sources(con, day)
+            by_day[day] = _slip_day(context, con, day, exporter, source, reissue)
+    yield from day_results(context, {SLIP_REQUESTS: by_day})
+
+
+def _slip_day(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    day: dt.date,
+    exporter: ExportTarget,
+    source: InboundSource,
+    reissue: bool,
+) -> dict:
+    """Send one day's slip requests; returns the day's metadata."""
+    due = con.execute(sql("exports/slip_requests"), {"as_of": day}).df()
+    sent_today = con.execute(
+        "SELECT * FROM exports.slip_requests WHERE partition_date = $d", {"d": day}
+    ).df()
+    due = due[~due["request_id"].isin(sent_today["request_id"])]
+    held = holding_sources(con, day)
+    listing, corrected = corrections_due(
+        con, day, sorted(set(due["receivable_id"])), reissue, bool(held)
+    )
+    if len(corrected):
+        due = pd.concat([due, corrected], ignore_index=True)
+    due, unissuable = with_barcodes(due, exporter)
+    file_name = slip_file_name(day)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    fresh = due.assign(partition_date=day, file_name=file_name, sent_at=now)
+    sent = {*sent_today["request_id"], *fresh["request_id"]}
+    listing["correction_request_id"] = listing["correction_request_id"].where(
+        listing["correction_request_id"].isin(sent), None
+    )
+    corrections = [
+        f"{row.receivable_id}: sent {row.sent_request_id} for {row.sent_amount:,} yen "
+        f"due {row.sent_due_date:%Y-%m-%d}, now {row.current_amount:,} yen due "
+        f"{row.current_due_date:%Y-%m-%d}"
+        + (f" → {row.correction_request_id}" if row.correction_request_id else "")
+        for row in listing.itertuples(index=False)
+    ]
+    if len(fresh) or len(listing):
+        # one transaction: a correction listed as sent is in exports.slip_requests
+        con.begin()
+        con.execute("INSERT INTO exports.slip_requests BY NAME SELECT * FROM fresh")
+        log_write(con, "exports.slip_requests", day)
+        clear_partition(con, "exports.slip_corrections", "partition_date", day)
+        con.execute("INSERT INTO exports.slip_corrections BY NAME SELECT * FROM listing")
+        con.commit()
+    parts = [frame for frame in (sent_today, fresh) if len(frame)]
+    everything = pd.concat(parts, ignore_index=True) if parts else fresh
+    written, replaced, target = False, [], None
+    if not everything.empty:
+        cells, replaced = slip_file_cells(everything)
+        data = quoted_csv_bytes(cells, "cp932", "\r\n")
+        written, target = deliver(con, source, exporter, "slip_requests", day, file_name, data)
     for problem in unissuable:
         context.log.warning(f"slip request not issuable: {problem}")
     for correction in corrections:
         context.log.warning(f"sent slip out of date: {correction}")
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": new_requests,
-            "new_requests": new_requests,
-            "files": ", ".join(files) or "none",
-            "files_written": written,
-            "pushed_to": ", ".join(pushed) or "not pushed (no remote target)",
-            "unissuable": dg.MetadataValue.md("\n".join(f"- {p}" for p in unissuable) or "_none_"),
-            "rows_with_replaced_characters": ", ".join(replaced) or "none",
-            "held_by_missing_sources": ", ".join(held) or "none",
-            "sent_slips_corrected": len(corrections),
-            "corrections": dg.MetadataValue.md(
-                "\n".join(f"- {c}" for c in corrections[:PREVIEW_ROWS]) or "_none_"
-            ),
-        }
-    )
+    return {
+        "dagster/row_count": len(fresh),
+        "new_requests": len(fresh),
+        "requests_in_file": len(everything),
+        "file": file_name if not everything.empty else "none",
+        "file_written": bool(written),
+        "pushed_to": target or "not pushed (no remote target)",
+        "unissuable": dg.MetadataValue.md("\n".join(f"- {p}" for p in unissuable) or "_none_"),
+        "rows_with_replaced_characters": ", ".join(replaced) or "none",
+        "held_by_missing_sources": ", ".join(held) or "none",
+        "sent_slips_corrected": len(corrections),
+        "corrections": dg.MetadataValue.md(
+            "\n".join(f"- {c}" for c in corrections[:PREVIEW_ROWS]) or "_none_"
+        ),
+    }
 
 
 @daily_table(
@@ -375,12 +384,12 @@ def ship_holds(
     exporter: ExportTarget,
     source: InboundSource,
     policy: PolicyResource,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     """The ship-hold list for the order system: every blacklisted customer as of the day
     (dunning reached a blacklisting stage, by default COLLECTION_AGENCY), with since when and
     what they owe. New orders for them should not ship on deferred payment. Written every
     day, even when empty, because the list is the whole truth, not a delta."""
-    holds = pd.DataFrame()
+    by_day = {}
     with warehouse.connect() as con:
         con.begin()
         policy.write_tables(con)  # which stage blacklists is the policy's
@@ -407,17 +416,16 @@ def ship_holds(
             ]
             data = csv_bytes(SHIP_HOLD_COLUMNS, cells, "utf-8", "\n")
             _, target = deliver(con, source, exporter, "ship_hold", day, file_name, data)
-    preview = holds[["customer_id", "reason", "since", "outstanding_amount"]].head(20)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(holds),
-            "outstanding_amount": int(holds["outstanding_amount"].sum()) if len(holds) else 0,
-            "pushed_to": target or "not pushed (no remote target)",
-            "customers": dg.MetadataValue.md(
-                preview.to_markdown(index=False) if len(holds) else "_nobody on hold_"
-            ),
-        }
-    )
+            preview = holds[["customer_id", "reason", "since", "outstanding_amount"]].head(20)
+            by_day[day] = {
+                "dagster/row_count": len(holds),
+                "outstanding_amount": int(holds["outstanding_amount"].sum()) if len(holds) else 0,
+                "pushed_to": target or "not pushed (no remote target)",
+                "customers": dg.MetadataValue.md(
+                    preview.to_markdown(index=False) if len(holds) else "_nobody on hold_"
+                ),
+            }
+    yield from day_results(context, {SHIP_HOLDS: by_day})
 
 
 @daily_table(JOURNAL_FILES, "exports", deps=[JOURNAL], kinds={"csv"})
@@ -426,7 +434,7 @@ def journal_files(
     warehouse: WarehouseResource,
     exporter: ExportTarget,
     source: InboundSource,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     """The journal for the accounting system, one file a day with entries
     (``journal/journal_YYYYMMDD.csv``): 弥生会計's import format (CP932, CRLF, 25 columns, a
     row per slip line), which freee and マネーフォワード import too. Sent once: the first
@@ -434,10 +442,18 @@ def journal_files(
     bytes and pushes nothing, and a later correction to the day is booked on the next day
     run, never into this file. Pushed to ``outbound/journal/`` on S3 or SFTP when
     configured. Not written when a blocking journal check fails."""
-    files, new_files, pushed, refused = [], [], [], []
-    lines_sent = 0
+    by_day = {}
     with warehouse.connect() as con:
         for day in partition_days(context):
+            files, new_files, pushed, refused = [], [], [], []
+            lines_sent = 0
+            by_day[day] = {
+                "dagster/row_count": 0,
+                "files": "none (no entries)",
+                "files_sent_now": "none",
+                "pushed_to": "not pushed (no remote target)",
+                "not_rewritten": "none",
+            }
             data, rows = journal_file(con, day)
             if not rows:
                 continue  # a day without entries gets no file
@@ -473,17 +489,16 @@ def journal_files(
             _, target = deliver(con, source, exporter, JOURNAL_KIND, day, file_name, data)
             if target:
                 pushed.append(target)
-    for problem in refused:
-        context.log.error(f"journal file not rewritten: {problem}")
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": lines_sent,
-            "files": ", ".join(files) or "none (no entries)",
-            "files_sent_now": ", ".join(new_files) or "none",
-            "pushed_to": ", ".join(pushed) or "not pushed (no remote target)",
-            "not_rewritten": ", ".join(refused) or "none",
-        }
-    )
+            for problem in refused:
+                context.log.error(f"journal file not rewritten: {problem}")
+            by_day[day] = {
+                "dagster/row_count": lines_sent,
+                "files": ", ".join(files) or "none (no entries)",
+                "files_sent_now": ", ".join(new_files) or "none",
+                "pushed_to": ", ".join(pushed) or "not pushed (no remote target)",
+                "not_rewritten": ", ".join(refused) or "none",
+            }
+    yield from day_results(context, {JOURNAL_FILES: by_day})
 
 
 PUBLISHED_WAREHOUSE = dg.AssetKey(["exports", "published_warehouse"])
@@ -518,3 +533,117 @@ def build_published_warehouse(upstream: list[dg.AssetKey]) -> dg.AssetsDefinitio
         )
 
     return published_warehouse
+
+
+RUNS = dg.AssetKey(["audit", "runs"])
+CALENDAR_DAYS = 14
+"""How many days up to the day the first screen's table and chart show."""
+STATUS_COLOURS = {"OK": "#2e7d32", "HELD": "#ef6c00", "FAILED": "#c62828"}
+CALENDAR_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("day", "string"),
+        dg.TableColumn("status", "string", description="OK / HELD / FAILED"),
+        dg.TableColumn("files_in", "int"),
+        dg.TableColumn("rows_quarantined", "int"),
+        dg.TableColumn("exceptions_open", "int"),
+        dg.TableColumn("dunning_issued", "int"),
+        dg.TableColumn("slips_exported", "int"),
+        dg.TableColumn("why", "string", description="the sources that held it, or the failure"),
+    ]
+)
+"""The first screen's table: a metadata table, which the UI shows inline (markdown sits
+behind a link)."""
+
+
+def build_runs(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The run calendar, downstream of every table it sums up (and of the exports, so a day is
+    OK only once its files went out)."""
+
+    @daily_table(RUNS, "exports", deps=upstream)
+    def runs(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> Iterator[dg.MaterializeResult]:
+        """Start here: the run calendar (``audit.runs``) — per day run, OK / HELD / FAILED, the
+        run that ran it, files in, rows quarantined, exceptions open, dunning issued, slips
+        exported. Each day's materialization shows the last two weeks as a table and a chart:
+        the morning's questions on one screen. ``recon`` records a FAILED day (its run id and
+        why) when a run fails."""
+        rows = materialize_snapshot(
+            context,
+            warehouse,
+            "audit.runs",
+            "audit/runs",
+            key_column="partition_date",
+            parameters=lambda day: {"day": day, "run_id": context.run_id},
+        )
+        yield from figures_results(
+            context,
+            warehouse,
+            {RUNS: lambda con, day: {"dagster/row_count": rows[day], **calendar_figures(con, day)}},
+        )
+
+    return runs
+
+
+def calendar_figures(con: duckdb.DuckDBPyConnection, day: dt.date) -> dict:
+    """The day's row of the calendar as figures, and the two weeks up to it."""
+    frame = con.execute(
+        "SELECT partition_date AS day, status, coalesce(files_in, 0) AS files_in, "
+        "coalesce(rows_quarantined, 0) AS rows_quarantined, "
+        "coalesce(exceptions_open, 0) AS exceptions_open, "
+        "coalesce(dunning_issued, 0) AS dunning_issued, "
+        "coalesce(slips_exported, 0) AS slips_exported, coalesce(held_by, failure, '') AS why "
+        "FROM audit.runs WHERE partition_date BETWEEN $first AND $day ORDER BY day DESC",
+        {"first": day - dt.timedelta(days=CALENDAR_DAYS - 1), "day": day},
+    ).df()
+    today = frame[frame["day"].dt.date == day].iloc[0]
+    shown = frame.assign(day=frame["day"].dt.strftime("%Y-%m-%d"))
+    return {
+        "days": dg.MetadataValue.table(
+            records=[
+                dg.TableRecord({k: (v if isinstance(v, str) else int(v)) for k, v in row.items()})
+                for row in shown.to_dict("records")
+            ],
+            schema=CALENDAR_SCHEMA,
+        ),
+        "status": str(today["status"]),
+        "held_by": str(today["why"]) or "none",
+        "files_in": int(today["files_in"]),
+        "rows_quarantined": int(today["rows_quarantined"]),
+        "exceptions_open": int(today["exceptions_open"]),
+        "dunning_issued": int(today["dunning_issued"]),
+        "slips_exported": int(today["slips_exported"]),
+        "days_chart": dg.MetadataValue.md(
+            f"![days](data:image/png;base64,{calendar_chart_png(frame, day)})"
+        ),
+    }
+
+
+def calendar_chart_png(frame: pd.DataFrame, day: dt.date) -> str:
+    """Exceptions open, dunning issued and slips exported per day, each day's bar coloured by
+    its status (green OK, orange HELD, red FAILED), as base64 PNG (Agg canvas, no pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    ordered = frame.sort_values("day")
+    labels = [f"{d:%m-%d}" for d in ordered["day"]]
+    positions = list(range(len(ordered)))
+    figure = Figure(figsize=(7, 3), dpi=80)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    colours = [STATUS_COLOURS.get(s, "grey") for s in ordered["status"]]
+    axes.bar(positions, ordered["exceptions_open"], color=colours, width=0.7)
+    axes.plot(positions, ordered["dunning_issued"], marker="o", color="#1565c0")
+    axes.plot(positions, ordered["slips_exported"], marker="s", color="#6a1b9a")
+    axes.set_xticks(positions, labels, fontsize=7, rotation=45)
+    axes.tick_params(labelsize=7)
+    axes.set_title(f"Days up to {day}: exceptions open (bars), dunning, slips", fontsize=9)
+    handles = [Patch(color=c, label=s) for s, c in STATUS_COLOURS.items()]
+    handles += axes.get_lines()
+    labels_ = [*STATUS_COLOURS, "dunning issued", "slips exported"]
+    axes.legend(handles, labels_, fontsize=6, ncol=5, loc="upper left")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

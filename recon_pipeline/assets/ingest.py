@@ -1,14 +1,21 @@
 """Ingest: land every file of the day from the configured source, fingerprinted."""
 
 import datetime as dt
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
 
-from recon_pipeline.assets.snapshot import previous_day
+from recon_pipeline.assets.snapshot import day_results, previous_day
 from recon_pipeline.contracts import Contract
 from recon_pipeline.limits import preview
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days, today
+from recon_pipeline.partitions import (
+    SINGLE_RUN,
+    daily_partitions,
+    partition_days,
+    stage_group,
+    today,
+)
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.sources import (
     InboundSource,
@@ -104,7 +111,7 @@ def _land_day(
 
 @dg.asset(
     key=LANDED_FILES,
-    group_name="ingest",
+    group_name=stage_group("ingest"),
     partitions_def=daily_partitions,
     backfill_policy=SINGLE_RUN,
     pool="duckdb",
@@ -116,7 +123,7 @@ def landed_files(
     source: InboundSource,
     warehouse: WarehouseResource,
     contracts: ContractsResource,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     """Every file delivered for the day, copied into the landing copy with its sha256.
 
     The same bytes delivered again (any folder, any name) are marked DUPLICATE and loaded
@@ -126,7 +133,7 @@ def landed_files(
     Depends on the previous day because a duplicate is judged against everything landed
     before.
     """
-    frames = []
+    frames = {}
     by_source = contracts.load().by_source()
     skipped = source.skipped(sorted(by_source), today())
     for entry in skipped:
@@ -145,23 +152,25 @@ def landed_files(
                 "INSERT INTO audit.landing_skips SELECT $day, path, reason FROM skips", {"day": day}
             )
             con.commit()
-            frames.append(frame)
-    shown = ["source", "file_name", "status", "reason"]
-    landed = pd.DataFrame(
-        [row for frame in frames for row in frame[shown].itertuples(index=False)], columns=shown
+            frames[day] = frame
+    not_read = dg.MetadataValue.md(
+        preview(pd.DataFrame([vars(e) for e in skipped], columns=["path", "reason"]))
     )
-    counts = landed["status"].value_counts().to_dict()
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(landed),
+    shown = ["source", "file_name", "status", "reason"]
+
+    def figures(frame: pd.DataFrame) -> dict:
+        counts = frame["status"].value_counts().to_dict()
+        return {
+            "dagster/row_count": len(frame),
             "source": source.describe(),
             "landed": counts.get("LANDED", 0),
             "duplicates": counts.get("DUPLICATE", 0),
             "refused": counts.get("REFUSED", 0),
             "not_read": len(skipped),
-            "files": dg.MetadataValue.md(preview(landed)),
-            "not_read_entries": dg.MetadataValue.md(
-                preview(pd.DataFrame([vars(e) for e in skipped], columns=["path", "reason"]))
-            ),
+            "files": dg.MetadataValue.md(preview(frame[shown])),
+            "not_read_entries": not_read,
         }
+
+    yield from day_results(
+        context, {LANDED_FILES: {day: figures(frame) for day, frame in frames.items()}}
     )

@@ -13,7 +13,12 @@ import dagster as dg
 import duckdb
 
 from recon_pipeline import rules, versions
-from recon_pipeline.assets.snapshot import each_day, markdown_preview, previous_day
+from recon_pipeline.assets.snapshot import (
+    day_results,
+    every_day,
+    markdown_preview,
+    previous_day,
+)
 from recon_pipeline.assets.staging import (
     DISPOSITIONS,
     PAYER_ALIASES,
@@ -21,7 +26,7 @@ from recon_pipeline.assets.staging import (
     SETTLEMENT_LINES,
 )
 from recon_pipeline.packaged import sql
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions
+from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, stage_group
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.scope import DayScope, compute_scope
@@ -39,7 +44,7 @@ ALIAS_LINES = "alias_lines"
 def _spec(key: dg.AssetKey, deps: list, description: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         key,
-        group_name="reconcile",
+        group_name=stage_group("reconcile"),
         deps=[*deps, previous_day(key)],
         kinds={"duckdb"},
         description=description,
@@ -155,15 +160,22 @@ def reconcile(
 ):
     """Match, then the ledger, then every line's status, for each day of the window."""
     with warehouse.connect() as con:
-        day, (scope, written) = each_day(context, con, reconcile_day, policy.write_tables)
+        done = every_day(context, con, reconcile_day, policy.write_tables)
+    for day, (scope, _) in done.items():
         context.log.info(
             f"{day}: recomputed {scope.receivables:,} receivables and {scope.lines:,} lines "
             f"(since {scope.since or 'nothing'}, {scope.rounds} rounds)"
         )
-        yield from _results(con, day, scope, written)
+    with warehouse.connect() as con:
+        figures = {day: _figures(con, day, *done[day]) for day in done}
+    keys = (MATCHES, RECEIVABLES, PAYER_ALIASES_AS_OF, SETTLEMENT_STATUS)
+    yield from day_results(context, {key: {d: f[key] for d, f in figures.items()} for key in keys})
 
 
-def _results(con, day, scope: DayScope, written: dict[str, versions.DayVersions]):
+def _figures(
+    con, day, scope: DayScope, written: dict[str, versions.DayVersions]
+) -> dict[dg.AssetKey, dict]:
+    """The day's metadata of the three tables."""
     common = {
         "since": str(scope.since or "nothing (full recompute)"),
         "scope_receivables": scope.receivables,
@@ -181,9 +193,8 @@ def _results(con, day, scope: DayScope, written: dict[str, versions.DayVersions]
             "versions_written": done.versions,
         }
 
-    yield dg.MaterializeResult(
-        asset_key=MATCHES,
-        metadata={
+    result = {
+        MATCHES: {
             **figures(versions.MATCHES),
             "by_rule": markdown_preview(
                 con,
@@ -191,47 +202,41 @@ def _results(con, day, scope: DayScope, written: dict[str, versions.DayVersions]
                 "FROM marts.matches WHERE as_of = $d GROUP BY rule ORDER BY rule",
                 {"d": day},
             ),
-        },
-    )
+        }
+    }
     totals = con.execute(
         "SELECT sum(expected_amount), sum(paid_amount), sum(outstanding_amount) "
         "FILTER (WHERE outstanding_amount > 0) FROM marts.receivables WHERE as_of = $d",
         {"d": day},
     ).fetchone()
     expected, paid, open_amount = (int(v or 0) for v in (totals or (0, 0, 0)))
-    yield dg.MaterializeResult(
-        asset_key=RECEIVABLES,
-        metadata={
-            **figures(versions.RECEIVABLES),
-            "expected_amount": expected,
-            "paid_amount": paid,
-            "open_amount": open_amount,
-            "by_status": markdown_preview(
-                con,
-                "SELECT status, count(*) AS receivables, sum(outstanding_amount) AS outstanding "
-                "FROM marts.receivables WHERE as_of = $d GROUP BY status ORDER BY status",
-                {"d": day},
-            ),
-        },
-    )
+    result[RECEIVABLES] = {
+        **figures(versions.RECEIVABLES),
+        "expected_amount": expected,
+        "paid_amount": paid,
+        "open_amount": open_amount,
+        "by_status": markdown_preview(
+            con,
+            "SELECT status, count(*) AS receivables, sum(outstanding_amount) AS outstanding "
+            "FROM marts.receivables WHERE as_of = $d GROUP BY status ORDER BY status",
+            {"d": day},
+        ),
+    }
     aliases = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE removed_on IS NULL OR removed_on > $d) "
         "FROM marts.payer_aliases WHERE as_of = $d",
         {"d": day},
     ).fetchone()
-    yield dg.MaterializeResult(
-        asset_key=PAYER_ALIASES_AS_OF,
-        metadata={
-            "dagster/row_count": int(aliases[0]) if aliases else 0,
-            "in_force": int(aliases[1]) if aliases else 0,
-            "aliases": markdown_preview(
-                con,
-                "SELECT alias_id, payer_kana, customer_number, source, learned_on, removed_on, "
-                "transfers_matched FROM marts.payer_aliases WHERE as_of = $d ORDER BY ALL LIMIT 20",
-                {"d": day},
-            ),
-        },
-    )
+    result[PAYER_ALIASES_AS_OF] = {
+        "dagster/row_count": int(aliases[0]) if aliases else 0,
+        "in_force": int(aliases[1]) if aliases else 0,
+        "aliases": markdown_preview(
+            con,
+            "SELECT alias_id, payer_kana, customer_number, source, learned_on, removed_on, "
+            "transfers_matched FROM marts.payer_aliases WHERE as_of = $d ORDER BY ALL LIMIT 20",
+            {"d": day},
+        ),
+    }
     lines = con.execute(
         "SELECT count(*) FILTER (WHERE status = 'MATCHED'), "
         "count(*) FILTER (WHERE status = 'UNMATCHED'), "
@@ -240,18 +245,16 @@ def _results(con, day, scope: DayScope, written: dict[str, versions.DayVersions]
         {"d": day},
     ).fetchone()
     matched, unmatched, unmatched_amount = lines or (0, 0, 0)
-    yield dg.MaterializeResult(
-        asset_key=SETTLEMENT_STATUS,
-        metadata={
-            **figures(versions.SETTLEMENT_STATUS),
-            "match_rate": round(matched / (matched + unmatched), 4) if matched + unmatched else 1.0,
-            "unmatched_lines": unmatched,
-            "unmatched_amount": int(unmatched_amount),
-            "by_status": markdown_preview(
-                con,
-                "SELECT source, status, count(*) AS lines, sum(gross_amount) AS gross "
-                "FROM marts.settlement_status WHERE as_of = $d GROUP BY ALL ORDER BY ALL",
-                {"d": day},
-            ),
-        },
-    )
+    result[SETTLEMENT_STATUS] = {
+        **figures(versions.SETTLEMENT_STATUS),
+        "match_rate": round(matched / (matched + unmatched), 4) if matched + unmatched else 1.0,
+        "unmatched_lines": unmatched,
+        "unmatched_amount": int(unmatched_amount),
+        "by_status": markdown_preview(
+            con,
+            "SELECT source, status, count(*) AS lines, sum(gross_amount) AS gross "
+            "FROM marts.settlement_status WHERE as_of = $d GROUP BY ALL ORDER BY ALL",
+            {"d": day},
+        ),
+    }
+    return result

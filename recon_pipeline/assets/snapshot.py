@@ -1,13 +1,13 @@
 """The write every mart shares: replace one day's snapshot with one SQL file's result."""
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import dagster as dg
 import duckdb
 
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
+from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days, stage_group
 from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
 
 Prepare = Callable[[duckdb.DuckDBPyConnection], None]
@@ -24,7 +24,7 @@ def daily_table(
     writer (pool ``duckdb``, limited to 1)."""
     return dg.asset(
         key=key,
-        group_name=group,
+        group_name=stage_group(group),
         partitions_def=daily_partitions,
         backfill_policy=SINGLE_RUN,
         pool="duckdb",
@@ -40,29 +40,80 @@ def previous_day(key: dg.AssetKey) -> dg.AssetDep:
     )
 
 
-def each_day(
+def every_day(
     context: dg.AssetExecutionContext,
     con: duckdb.DuckDBPyConnection,
     step: Callable[[duckdb.DuckDBPyConnection, dt.date], T],
     prepare: Prepare | None = None,
-) -> tuple[dt.date, T]:
+) -> dict[dt.date, T]:
     """``step`` for each day of the run's window, in order, one transaction a day.
 
     ``prepare`` (writing the policy into ``config.*``) runs once for the window, not per day:
-    the policy is the same for every day of a run. Returns the last day and its result, for
-    the asset's metadata.
+    the policy is the same for every day of a run. Returns each day's result, for the
+    metadata of each day.
     """
     if prepare:
         con.begin()
         prepare(con)
         con.commit()
-    last: tuple[dt.date, T] | None = None
+    results: dict[dt.date, T] = {}
     for day in partition_days(context):
         con.begin()
-        last = (day, step(con, day))
+        results[day] = step(con, day)
         con.commit()
-    assert last is not None
-    return last
+    assert results
+    return results
+
+
+Metadata = Mapping[str, Any]
+Figures = Callable[[duckdb.DuckDBPyConnection, dt.date], Metadata]
+
+
+def day_results(
+    context: dg.AssetExecutionContext, by_key: Mapping[dg.AssetKey, Mapping[dt.date, Metadata]]
+) -> Iterator[dg.MaterializeResult]:
+    """Each day's own metadata on that day's materialization, whether the run is one day or a
+    range.
+
+    A one-day run yields the day's figures as the result. A ranged run (single-run backfill)
+    can only give its one result to every day of the range, so that result says only which
+    days it covers (no figures: a range's figures on every day were the untruth of issue 26),
+    and then each day's figures are logged as that partition's own ``AssetMaterialization``,
+    after the result, so they are each day's latest materialization. Cost on the demo month:
+    one event per asset and day (measured in docs/ui.md)."""
+    days = partition_days(context)
+    if len(days) == 1:
+        for key, per_day in by_key.items():
+            yield dg.MaterializeResult(asset_key=key, metadata=dict(per_day[days[0]]))
+        return
+    for key in by_key:
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={
+                "days": f"{days[0]} … {days[-1]} ({len(days)} days, one run)",
+                "figures": "each day's own, on the day's partition",
+            },
+        )
+    for key, per_day in by_key.items():
+        for day in days:
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=key, partition=day.isoformat(), metadata=dict(per_day[day])
+                )
+            )
+
+
+def figures_results(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    figures: Mapping[dg.AssetKey, Figures],
+) -> Iterator[dg.MaterializeResult]:
+    """:func:`day_results` with each day's figures read from the warehouse once the window is
+    written."""
+    days = partition_days(context)
+    with warehouse.connect() as con:
+        by_key = {key: {day: read(con, day) for day in days} for key, read in figures.items()}
+    yield from day_results(context, by_key)
 
 
 def materialize_snapshot(
@@ -72,20 +123,26 @@ def materialize_snapshot(
     statement: str,
     key_column: str = "as_of",
     prepare: Prepare | None = None,
-) -> tuple[int, dt.date]:
+    parameters: Callable[[dt.date], dict] | None = None,
+) -> dict[dt.date, int]:
     """For each day of the window: ``BEGIN; DELETE day; INSERT sql/<statement>; COMMIT``.
-    Returns the row count of the last day and that day."""
+    Returns each day's row count. The SQL gets the day as ``$as_of`` or ``$partition_date``
+    (after ``key_column``), or ``parameters(day)``."""
     parameter = "as_of" if key_column == "as_of" else "partition_date"
     with warehouse.connect() as con:
-        day, rows = each_day(
+        return every_day(
             context,
             con,
             lambda con, day: replace_partition(
-                con, table, key_column, day, statement, {parameter: day}
+                con,
+                table,
+                key_column,
+                day,
+                statement,
+                parameters(day) if parameters else {parameter: day},
             ),
             prepare,
         )
-    return rows, day
 
 
 def markdown_preview(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> dg.MetadataValue:

@@ -7,16 +7,23 @@ day's files: rows in raw tables, rejected rows in quarantine, the counts in the 
 Adding a contract file adds its ``raw/<family>`` asset here without code.
 """
 
+from collections.abc import Iterator
+
 import dagster as dg
 import pandas as pd
 
-from recon_pipeline.assets.snapshot import daily_table, materialize_snapshot
+from recon_pipeline.assets.snapshot import (
+    daily_table,
+    day_results,
+    figures_results,
+    materialize_snapshot,
+)
 from recon_pipeline.contracts import Contract, ContractSet
 from recon_pipeline.freshness import holding_sources
 from recon_pipeline.limits import clip, preview
 from recon_pipeline.loading import REJECT_COLUMNS, FileOutcome, stage_window
 from recon_pipeline.packaged import packaged_dir
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days
+from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days, stage_group
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.sources import InboundSource
@@ -40,7 +47,7 @@ def _validated_specs(contract_set: ContractSet) -> list[dg.AssetSpec]:
     specs = [
         dg.AssetSpec(
             FILE_MANIFEST,
-            group_name="staging",
+            group_name=stage_group("staging"),
             deps=[LANDED_FILES],
             kinds={"duckdb"},
             description="One row per delivered file: status, reason, rows total / "
@@ -48,7 +55,7 @@ def _validated_specs(contract_set: ContractSet) -> list[dg.AssetSpec]:
         ),
         dg.AssetSpec(
             REJECTED_ROWS,
-            group_name="staging",
+            group_name=stage_group("staging"),
             deps=[LANDED_FILES],
             kinds={"duckdb"},
             description="Every rejected row with its file, line, raw text and reason; "
@@ -60,7 +67,7 @@ def _validated_specs(contract_set: ContractSet) -> list[dg.AssetSpec]:
         specs.append(
             dg.AssetSpec(
                 raw_key(family),
-                group_name="staging",
+                group_name=stage_group("staging"),
                 deps=[LANDED_FILES],
                 kinds={"duckdb", "pandera"},
                 description=f"Rows of the {family} layouts ({layouts}) that passed their data "
@@ -84,8 +91,9 @@ def _map_target(
     warehouse: WarehouseResource,
     contracts: ContractsResource,
     target: str,
-) -> int:
-    total = 0
+) -> dict:
+    """Map each day's raw rows to ``staging.<target>``; returns each day's row count."""
+    counts = {}
     with warehouse.connect() as con:
         contracts.ensure_raw_tables(con)
         for day in partition_days(context):
@@ -100,8 +108,8 @@ def _map_target(
                 f"SELECT count(*) FROM staging.{target} WHERE partition_date = $day", {"day": day}
             ).fetchone()
             con.commit()
-            total += int(counted[0]) if counted else 0
-    return total
+            counts[day] = int(counted[0]) if counted else 0
+    return counts
 
 
 STAGED_TABLES = {
@@ -134,7 +142,7 @@ def _staged_table(key: dg.AssetKey, contract_set: ContractSet) -> dg.AssetsDefin
 
     @dg.asset(
         key=key,
-        group_name="staging",
+        group_name=stage_group("staging"),
         partitions_def=daily_partitions,
         backfill_policy=SINGLE_RUN,
         pool="duckdb",
@@ -146,9 +154,11 @@ def _staged_table(key: dg.AssetKey, contract_set: ContractSet) -> dg.AssetsDefin
         context: dg.AssetExecutionContext,
         warehouse: WarehouseResource,
         contracts: ContractsResource,
-    ) -> dg.MaterializeResult:
+    ):
         rows = _map_target(context, warehouse, contracts, target)
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+        yield from day_results(
+            context, {key: {d: {"dagster/row_count": n} for d, n in rows.items()}}
+        )
 
     return staged
 
@@ -174,7 +184,7 @@ def build_staging_assets(contract_set: ContractSet) -> list[dg.AssetsDefinition]
         with warehouse.connect() as con:
             contracts.ensure_raw_tables(con)
             all_outcomes = stage_window(con, source, partition_days(context), in_force)
-        yield from _validated_results(context, all_outcomes, in_force)
+        yield from _validated_results(context, all_outcomes, in_force, partition_days(context))
 
     return [
         validated_files,
@@ -186,12 +196,12 @@ def build_staging_assets(contract_set: ContractSet) -> list[dg.AssetsDefinition]
 @daily_table(SOURCE_FRESHNESS, "staging", deps=[FILE_MANIFEST])
 def source_freshness(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, policy: PolicyResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     """The freshness gate: per settlement source, whether it delivered what its calendar
     (the policy's ``deliveries``) expects for the day. A source MISSING or STALE holds the
     day's dunning and slip export — a missing file is not "nobody paid" — and the next
     complete day issues what is then due."""
-    rows, day = materialize_snapshot(
+    rows = materialize_snapshot(
         context,
         warehouse,
         "audit.source_freshness",
@@ -199,39 +209,52 @@ def source_freshness(
         key_column="partition_date",
         prepare=policy.write_tables,
     )
-    with warehouse.connect() as con:
+
+    def figures(con, day):
         frame = con.execute(
             "SELECT source, status, files_today, newest_file_on, age_days, max_age_days "
             "FROM audit.source_freshness WHERE partition_date = $d ORDER BY source",
             {"d": day},
         ).df()
         held = holding_sources(con, day)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": rows,
+        return {
+            "dagster/row_count": rows[day],
             "dunning_held": bool(held),
             "holding_sources": ", ".join(held) or "none",
             "sources": dg.MetadataValue.md(frame.to_markdown(index=False)),
         }
-    )
+
+    yield from figures_results(context, warehouse, {SOURCE_FRESHNESS: figures})
 
 
-def _validated_results(context, all_outcomes: list[FileOutcome], in_force: ContractSet):
-    manifest = pd.DataFrame([o.manifest for o in all_outcomes])
+def _validated_results(context, all_outcomes: list[FileOutcome], in_force: ContractSet, days):
     quarantined_files = [o.manifest for o in all_outcomes if o.manifest["status"] == "QUARANTINED"]
-    rejected = pd.concat(
-        [o.rejected for o in all_outcomes] or [pd.DataFrame(columns=REJECT_COLUMNS)]
-    )
     for file in quarantined_files:
         context.log.warning(f"file quarantined: {file['path']}: {clip(file['reason'])}")
-    yield dg.MaterializeResult(
-        asset_key=FILE_MANIFEST,
-        metadata={
+    layouts = {c.layout: c.family for c in in_force}
+    by_key: dict[dg.AssetKey, dict] = {FILE_MANIFEST: {}, REJECTED_ROWS: {}}
+    by_key |= {raw_key(family): {} for family in in_force.families()}
+    for day in days:
+        outcomes = [o for o in all_outcomes if o.manifest["partition_date"] == day]
+        for key, metadata in _day_metadata(outcomes, in_force, layouts).items():
+            by_key[key][day] = metadata
+    yield from day_results(context, by_key)
+
+
+def _day_metadata(outcomes: list[FileOutcome], in_force: ContractSet, layouts: dict) -> dict:
+    """One day's figures of the manifest, the quarantine and each raw table."""
+    manifest = pd.DataFrame([o.manifest for o in outcomes])
+    quarantined_files = sum(1 for o in outcomes if o.manifest["status"] == "QUARANTINED")
+    rejected = pd.concat([o.rejected for o in outcomes] or [pd.DataFrame(columns=REJECT_COLUMNS)])
+    rows_quarantined = int(manifest["rows_quarantined"].sum()) if len(manifest) else 0
+    metadata = {
+        FILE_MANIFEST: {
             "dagster/row_count": len(manifest),
+            "files_in": len(manifest),
             "rows_total": int(manifest["rows_total"].sum()) if len(manifest) else 0,
             "rows_loaded": int(manifest["rows_loaded"].sum()) if len(manifest) else 0,
-            "rows_quarantined": int(manifest["rows_quarantined"].sum()) if len(manifest) else 0,
-            "files_quarantined": len(quarantined_files),
+            "rows_quarantined": rows_quarantined,
+            "files_quarantined": quarantined_files,
             "preview": dg.MetadataValue.md(
                 preview(
                     manifest[["path", "status", "rows_total", "rows_loaded", "rows_quarantined"]]
@@ -241,23 +264,18 @@ def _validated_results(context, all_outcomes: list[FileOutcome], in_force: Contr
                 )
             ),
         },
-    )
-    yield dg.MaterializeResult(
-        asset_key=REJECTED_ROWS,
-        metadata={
+        REJECTED_ROWS: {
             "dagster/row_count": len(rejected),
             "preview": dg.MetadataValue.md(
                 preview(rejected[["path", "line_no", "reason"]], "_nothing rejected_")
             ),
         },
-    )
-    layouts = {c.layout: c.family for c in in_force}
+    }
     for family in in_force.families():
         loaded = sum(
             o.manifest["rows_loaded"]
-            for o in all_outcomes
+            for o in outcomes
             if layouts.get(o.manifest["layout"]) == family
         )
-        yield dg.MaterializeResult(
-            asset_key=raw_key(family), metadata={"dagster/row_count": int(loaded)}
-        )
+        metadata[raw_key(family)] = {"dagster/row_count": int(loaded)}
+    return metadata

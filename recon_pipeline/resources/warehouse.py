@@ -17,7 +17,7 @@ from recon_pipeline.contracts import Contract
 from recon_pipeline.kana import normalize_kana
 from recon_pipeline.migrations import latest_version, migrate
 from recon_pipeline.packaged import packaged_dir, sql
-from recon_pipeline.write_log import clear_partition, log_write, quote
+from recon_pipeline.write_log import clear_partition, create_views_in_order, log_write, quote
 
 __all__ = ["clear_partition", "log_write", "quote"]
 
@@ -109,8 +109,13 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
     """The views of ``sql/views`` in the connection's current database."""
-    for path in sorted((packaged_dir("sql") / "views").glob("*.sql")):
-        con.execute(path.read_text(encoding="utf-8"))
+    create_views_in_order(
+        con,
+        {
+            path.stem: path.read_text(encoding="utf-8")
+            for path in sorted((packaged_dir("sql") / "views").glob("*.sql"))
+        },
+    )
 
 
 def _drop_old_snapshots(con: duckdb.DuckDBPyConnection) -> None:

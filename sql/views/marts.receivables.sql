@@ -20,7 +20,12 @@ SELECT
     h.status,
     h.difference_reason,
     h.due_date,
-    CAST(d.as_of - h.due_date AS INTEGER) AS days_past_due,
+    -- 0 once paid in full (nothing outstanding, nothing written off): a paid receivable is
+    -- not past due; a written-off one keeps counting
+    CASE
+        WHEN h.outstanding_amount <= 0 AND h.written_off_amount = 0 THEN 0
+        ELSE CAST(d.as_of - h.due_date AS INTEGER)
+    END AS days_past_due,
     CASE
         WHEN h.outstanding_amount <= 0 THEN NULL
         WHEN d.as_of - h.due_date <= 0 THEN 'NOT_DUE'

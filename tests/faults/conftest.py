@@ -21,8 +21,18 @@ from recon_pipeline.demo_month import generate_month
 RECON = str(Path(sys.executable).with_name("recon"))
 FIRST, LAST = "2026-10-01", "2026-10-06"
 """The small month: six days of 20 orders (the fault tests run several whole ranges)."""
-CLOCK_COLUMNS = {"landed_at", "loaded_at", "sent_at", "pushed_at", "written_at", "applied_at"}
-"""When something happened, not what: differs between two runs of the same input."""
+CLOCK_COLUMNS = {
+    "landed_at",
+    "loaded_at",
+    "sent_at",
+    "pushed_at",
+    "written_at",
+    "applied_at",
+    "recorded_at",
+    "run_id",
+}
+"""When something happened (and in which Dagster run), not what: differs between two runs of
+the same input."""
 NOT_COMPARED = {"audit.partition_writes", "audit.schema_fingerprint", "audit.reconcile_scope"}
 """Bookkeeping of how the run went (the write log, the DDL digest, the work table)."""
 

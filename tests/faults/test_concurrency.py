@@ -36,7 +36,9 @@ def test_two_runs_and_a_status_loop_at_once(clean_run, tmp_path):
         assert "Traceback" not in output
     assert statuses and all(s.returncode == 0 for s in statuses), [s.stderr for s in statuses]
     assert all("as of 2026-10-06" in s.stdout for s in statuses)
-    assert first_out.splitlines()[1:] == second_out.splitlines()[1:]
+    # the same days, the same figures (re-runs both: nothing re-sent), each its own run id
+    assert _days(first_out) == _days(second_out)
+    assert any(line.startswith("2026-10-06") for line in _days(first_out))
     assert home.tables() == clean_run.tables()
 
 
@@ -61,6 +63,13 @@ def test_a_waiting_run_stops_on_sigterm_and_runs_nothing(make_home):
     assert "stopped by SIGTERM while waiting; nothing was run" in second_err
     assert "Traceback" not in second_err
     assert first.returncode == 0, first_err
+
+
+def _days(out: str) -> list[str]:
+    """``recon run``'s lines but its last, which names the run (another id each time)."""
+    lines = out.splitlines()
+    assert lines[-1].startswith("run ") and "/runs/" in lines[-1], lines[-1]
+    return lines[:-1]
 
 
 def _text(path) -> str:

@@ -1,11 +1,14 @@
-"""The Dagster UI in a real browser, over a week the real job has reconciled.
+"""The Dagster UI in a real browser, over a week and a day the real job has reconciled.
 
-A short demo landing zone (7 days) is run through the ``daily_reconciliation`` job with
-``recon run``'s own function, into a persistent Dagster instance; ``dagster dev`` is started on
-loopback over that instance, and Debian's chromium (headless, driven by Playwright, no browser
-download) checks that
-- the global asset lineage shows the five stage groups: ingest, staging, reconcile, marts,
-  exports;
+A short demo landing zone (8 days, the bank's notice of the 7th a day late: that day is held)
+is run through the ``daily_reconciliation`` job with ``recon run``'s own function, into a
+persistent Dagster instance; ``dagster dev`` is started on loopback over that instance, and
+Debian's chromium (headless, driven by Playwright, no browser download) checks that
+- the global asset lineage shows the five stage groups in flow order: 1_ingest, 2_staging,
+  3_reconcile, 4_marts, 5_exports;
+- the first screen (``audit/runs``) shows the days, the held one HELD; the held day's
+  ``marts/dunning_candidates`` page says which source held it; the freshness check's results
+  name their days;
 - the ``marts/aging`` page shows the last day's materialization, and its ``aging_chart``
   metadata renders as a PNG image (a data URL the browser decodes, with its real width);
 - the runs list shows one successful run per daily partition.
@@ -52,8 +55,10 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 900}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-STAGES = ("ingest", "staging", "reconcile", "marts", "exports")
-DAYS, ORDERS_PER_DAY = 7, 60  # a week of the demo keeps the test short
+STAGES = ("1_ingest", "2_staging", "3_reconcile", "4_marts", "5_exports")
+DAYS, ORDERS_PER_DAY = 8, 60  # a week and a day of the demo keeps the test short
+HELD_DAY = 6
+"""The offset of the day whose bank notice the test delivers a day late: that day is held."""
 SERVER_TIMEOUT_S = 120
 UI_TIMEOUT_MS = 30_000
 
@@ -62,6 +67,20 @@ UI_TIMEOUT_MS = 30_000
 class Ui:
     url: str
     days: list[str]
+
+    @property
+    def held_day(self) -> str:
+        return self.days[HELD_DAY]
+
+
+def _deliver_late(landing: Path, day: dt.date) -> None:
+    """Move the bank's files of ``day`` to the next day's folder: ``day`` is held."""
+    later = landing / "bank" / (day + dt.timedelta(days=1)).isoformat()
+    later.mkdir(parents=True, exist_ok=True)
+    late = sorted((landing / "bank" / day.isoformat()).iterdir())
+    assert late, "the demo's bank delivers every day from its first file"
+    for path in late:
+        path.rename(later / f"late_{path.name}")
 
 
 def _require_browser():
@@ -138,6 +157,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
     home, dagster_home = root / "home", root / "dagster"
     settings = load_settings({"RECON_HOME": str(home)})
     summary = generate_month(settings.landing_dir, days=DAYS, orders_per_day=ORDERS_PER_DAY)
+    _deliver_late(settings.landing_dir, summary.start + dt.timedelta(days=HELD_DAY))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DAGSTER_HOME", str(dagster_home))
         out = io.StringIO()
@@ -149,7 +169,11 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
     dagster = Path(sys.executable).with_name("dagster")
     assert dagster.exists(), f"no dagster script next to {sys.executable}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_", "DAGSTER_"))}
-    env |= {"RECON_HOME": str(home), "DAGSTER_HOME": str(dagster_home)}
+    env |= {
+        "RECON_HOME": str(home),
+        "DAGSTER_HOME": str(dagster_home),
+        "RECON_FIRST_DAY": summary.start.isoformat(),  # the partitions start with the data
+    }
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = root / "dagster_dev.log"
@@ -270,3 +294,47 @@ def test_runs_list_shows_one_successful_run_per_day(ui: Ui, page) -> None:
         expect(row).to_be_visible()
         assert row.inner_text().count("partition: ") == 1, row.inner_text()
     page.screenshot(path=_screenshot("runs.png"))
+
+
+def test_the_first_screen_answers_the_morning_questions(ui: Ui, page) -> None:
+    """``audit/runs``: per day OK / HELD, files in, rows quarantined, exceptions open,
+    dunning issued, slips exported, as a table the page shows inline."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1800, "height": 1000})  # the table's every column
+    page.goto(f"{ui.url}/assets/audit/runs")
+    expect(page.get_by_text("Latest materialization")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    for column in ("files_in", "rows_quarantined", "exceptions_open", "dunning_issued"):
+        expect(page.get_by_text(column, exact=True).first).to_be_visible()
+    held = page.get_by_role("row").filter(has_text=ui.held_day).filter(has_text="HELD")
+    expect(held.first).to_be_visible()
+    expect(held.first).to_contain_text("bank MISSING")
+    page.screenshot(path=_screenshot("first_screen.png"))
+
+
+def test_a_held_days_asset_page_shows_it_held(ui: Ui, page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{ui.url}/assets/marts/dunning_candidates?view=partitions&partition={ui.held_day}")
+    row = page.get_by_role("row").filter(has_text="held_by_missing_sources")
+    expect(row.first).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(row.first).to_contain_text("bank MISSING")
+    page.screenshot(path=_screenshot("held_day.png"))
+
+
+def test_a_check_result_names_its_day(ui: Ui, page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(
+        f"{ui.url}/assets/audit/source_freshness?view=checks"
+        "&checkDetail=every_settlement_source_delivered_for_dunning"
+    )
+    # the latest result is the last day's: its day in its metadata
+    expect(page.get_by_text("Latest execution")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    day = page.get_by_role("row").filter(has_text="day").filter(has_text=ui.days[-1])
+    expect(day.first).to_be_visible()
+    page.get_by_role("tab", name="Execution history").click()
+    held = page.get_by_role("row").filter(has_text=ui.held_day)
+    expect(held.first).to_be_visible()
+    expect(held.first).to_contain_text("Failed")
+    page.screenshot(path=_screenshot("check_result.png"))

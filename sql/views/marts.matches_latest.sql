@@ -1,0 +1,5 @@
+-- marts.matches as of the last day run (audit.last_day_run), not the last day it had rows.
+CREATE OR REPLACE VIEW marts.matches_latest AS
+SELECT t.*
+FROM marts.matches AS t
+JOIN audit.last_day_run AS d ON t.as_of = d.as_of

@@ -1,0 +1,5 @@
+-- marts.write_offs as of the last day run (audit.last_day_run), not the last day it had rows.
+CREATE OR REPLACE VIEW marts.write_offs_latest AS
+SELECT t.*
+FROM marts.write_offs AS t
+JOIN audit.last_day_run AS d ON t.as_of = d.as_of
