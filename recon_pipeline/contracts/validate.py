@@ -17,6 +17,7 @@ from functools import cache
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon_pipeline.contracts import sql
 from recon_pipeline.contracts.checks import INTEGER, konbini_barcode_reason
@@ -68,6 +69,7 @@ def _database() -> duckdb.DuckDBPyConnection:
     con = getattr(_local, "con", None)
     if con is None:
         con = _local.con = duckdb.connect(":memory:")
+        sql.register_functions(con)
     return con
 
 
@@ -177,47 +179,43 @@ def validate(contract: Contract, frame: pd.DataFrame | pa.Table) -> Validated:
     statement per layout and day instead of one per file. Uniqueness is checked within each
     file: a later row with the key of an earlier passing row is rejected as its repeat."""
     plan = _plan(contract)
+    names = [f.name for f in plan.flags] + [name for name, _ in plan.row_flags]
+    texts = ["s_" + c.canonical for c in contract.columns]
+    detail = ", ".join(f"{ident(n)} := {ident(n)}" for n in [*texts, *names])
+    outputs = ", ".join(f"{_output(c)} AS {ident('o_' + c.canonical)}" for c in contract.columns)
+    keys = ["s_" + name for name in contract.unique]
     con = _database().cursor()
     try:
         con.register("input", _arrow(contract, frame))
-        con.execute(f"CREATE TEMP TABLE checked AS {plan.checked}")
-        names = [f.name for f in plan.flags] + [name for name, _ in plan.row_flags]
-        texts = [ident("s_" + c.canonical) for c in contract.columns]
-        cursor = con.execute(
-            f"SELECT file_no, line_no, {', '.join(texts + names)} FROM checked "
-            "WHERE failed ORDER BY file_no, line_no"
-        )
-        header = [d[0] for d in cursor.description]
+        # one pass: the typed rows, and for a failing row what its reasons need (NULL
+        # elsewhere); the rows keep the batch's order (files, then lines)
+        table = con.sql(
+            f"SELECT file_no, line_no, {outputs}, {_unique_key(contract)} AS unique_key, "
+            f"{''.join(ident(k) + ', ' for k in keys)}failed, "
+            f"CASE WHEN failed THEN struct_pack({detail}) END AS detail FROM ({plan.checked})"
+        ).to_arrow_table()
+        failed = table["failed"]
         key = contract.payment_key
         rejected: list[tuple[int, int, str, str | None]] = []
-        for values in cursor.fetchall():
-            row = dict(zip(header, values, strict=True))
-            reasons = _reasons(contract, plan, row)
-            rejected.append(
-                (
-                    row["file_no"],
-                    row["line_no"],
-                    "; ".join(reasons),
-                    row["s_" + key.column] if key else None,
+        if pc.any(failed).as_py():
+            failing = table.filter(failed).select(["file_no", "line_no", "detail"]).to_pylist()
+            for item in failing:
+                row = item["detail"]
+                rejected.append(
+                    (
+                        item["file_no"],
+                        item["line_no"],
+                        "; ".join(_reasons(contract, plan, row)),
+                        row["s_" + key.column] if key else None,
+                    )
                 )
-            )
-        within = ", ".join([ident("s_" + name) for name in contract.unique] + ["file_no"])
-        numbered = (
-            "SELECT *, row_number() OVER w AS repeat_no, min(line_no) OVER w AS first_line "
-            f"FROM checked WHERE NOT failed WINDOW w AS (PARTITION BY {within} ORDER BY line_no)"
-            if contract.unique
-            else "SELECT *, 1 AS repeat_no, line_no AS first_line FROM checked WHERE NOT failed"
-        )
-        con.execute(f"CREATE TEMP TABLE passed AS {numbered}")
-        unique_texts = [ident("s_" + name) for name in contract.unique]
-        for values in con.execute(
-            f"SELECT file_no, line_no, first_line{''.join(', ' + t for t in unique_texts)} "
-            "FROM passed WHERE repeat_no > 1 ORDER BY file_no, line_no"
-        ).fetchall():
-            file_no, line_no, first_line, *keys = values
+            table = table.filter(pc.invert(failed))
+        table = table.drop_columns(["failed", "detail"])
+        repeats = _repeats(con, contract, table.select([*keys, "file_no", "line_no"]))
+        for file_no, line_no, first_line, *values in repeats:
             shown_key = ", ".join(
                 f"{name}={'<NA>' if value is None else value}"
-                for name, value in zip(contract.unique, keys, strict=True)
+                for name, value in zip(contract.unique, values, strict=True)
             )
             rejected.append(
                 (
@@ -227,11 +225,22 @@ def validate(contract: Contract, frame: pd.DataFrame | pa.Table) -> Validated:
                     None,
                 )
             )
-        outputs = ", ".join(f"{_output(c)} AS {ident(c.canonical)}" for c in contract.columns)
-        table = con.sql(
-            f"SELECT file_no, line_no, {outputs}, {_unique_key(contract)} AS unique_key "
-            "FROM passed WHERE repeat_no = 1 ORDER BY file_no, line_no"
-        ).to_arrow_table()
+        if repeats:
+            gone = pa.table(
+                {
+                    "file_no": pa.array([r[0] for r in repeats], pa.int64()),
+                    "line_no": pa.array([r[1] for r in repeats], pa.int64()),
+                    "gone": pa.array([True] * len(repeats)),
+                }
+            )
+            table = (
+                table.join(gone, ["file_no", "line_no"], join_type="left outer")
+                .filter(pc.is_null(pc.field("gone")))
+                .sort_by([("file_no", "ascending"), ("line_no", "ascending")])
+            )
+        table = table.select(
+            ["file_no", "line_no", *("o_" + c.canonical for c in contract.columns), "unique_key"]
+        ).rename_columns(["file_no", "line_no", *contract.canonical_columns, "unique_key"])
     finally:
         con.close()
     rejected.sort(key=lambda item: (item[0], item[1]))
@@ -246,6 +255,29 @@ def validate(contract: Contract, frame: pd.DataFrame | pa.Table) -> Validated:
             }
         ),
     )
+
+
+def _repeats(con, contract: Contract, keys: pa.Table) -> list[tuple]:
+    """(file_no, line_no, first line, key texts…) of each passing row whose unique key an
+    earlier passing row of its file has. A repeat is rare: Arrow's hash aggregate says
+    whether there is one, and only then DuckDB finds them (missing values equal)."""
+    if not contract.unique or not keys.num_rows:
+        return []
+    within = ["s_" + name for name in contract.unique] + ["file_no"]
+    counts = keys.group_by(within).aggregate([("line_no", "count")])
+    if counts.num_rows == keys.num_rows:
+        return []
+    con.register("passed_keys", keys)
+    quoted = [ident(k) for k in within]
+    matches = " AND ".join(f"c.{k} IS NOT DISTINCT FROM d.{k}" for k in quoted)
+    return con.execute(
+        f"WITH d AS (SELECT {', '.join(quoted)}, min(line_no) AS first_line FROM passed_keys "
+        f"GROUP BY ALL HAVING count(*) > 1) "
+        f"SELECT c.file_no, c.line_no, d.first_line"
+        f"{''.join(', c.' + ident('s_' + n) for n in contract.unique)} "
+        f"FROM passed_keys AS c JOIN d ON {matches} WHERE c.line_no > d.first_line "
+        "ORDER BY c.file_no, c.line_no"
+    ).fetchall()
 
 
 def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
