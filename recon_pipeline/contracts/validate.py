@@ -10,6 +10,7 @@ loader inserts into ``raw.<family>``. Nothing is coerced silently: an integer is
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -23,6 +24,7 @@ from recon_pipeline.contracts import sql
 from recon_pipeline.contracts.checks import INTEGER, konbini_barcode_reason
 from recon_pipeline.contracts.model import Contract
 from recon_pipeline.contracts.sql import MAX_INTEGER_DIGITS, REIWA, ident
+from recon_pipeline.settings import default_memory_limit
 
 __all__ = ["MAX_INTEGER_DIGITS", "REIWA", "Validated", "parse_dates", "shown", "validate"]
 
@@ -65,10 +67,12 @@ _local = threading.local()
 
 
 def _database() -> duckdb.DuckDBPyConnection:
-    """A private in-memory DuckDB per thread: validation reads no warehouse table."""
+    """A private in-memory DuckDB per thread: validation reads no warehouse table. It keeps
+    the warehouse's memory limit (``RECON_DUCKDB_MEMORY_LIMIT``), not DuckDB's 80 %."""
     con = getattr(_local, "con", None)
     if con is None:
-        con = _local.con = duckdb.connect(":memory:")
+        limit = os.environ.get("RECON_DUCKDB_MEMORY_LIMIT") or default_memory_limit()
+        con = _local.con = duckdb.connect(":memory:", config={"memory_limit": limit})
         sql.register_functions(con)
     return con
 
