@@ -3,12 +3,14 @@
 Each ``data_contracts/datasets/<suite>.yaml`` names a staged table, GX expectations with
 their arguments, whether a failure blocks (ERROR, stops the exports) or only warns, and an
 optional row-count sanity bound against the trailing partitions. GX is called directly
-(``dagster-ge`` supports GX < 1 only) with one ephemeral context per process.
+(``dagster-ge`` supports GX < 1 only) with one ephemeral context per process, and runs each
+suite through its SQL engine in DuckDB (``recon_pipeline.gx_duckdb``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,9 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import yaml
 
 from recon_pipeline.packaged import packaged_dir
@@ -42,8 +41,8 @@ class Suite:
     row_count: dict[str, int] = field(default_factory=dict)
 
     def columns(self) -> list[str]:
-        """The columns the expectations name: GX on pandas costs per column handed to it
-        (a 1M-row day of every column took 18 s, of these four 7 s). ``partition_date``
+        """The columns the expectations name, the only ones the batch's query selects (GX
+        reflects the batch's columns and types before it runs a metric). ``partition_date``
         when none is named, so a row count still has rows to count."""
         named = set()
         for _, kwargs in self.expectations:
@@ -82,25 +81,23 @@ def load_suites(directory: Path | None = None) -> tuple[Suite, ...]:
 
 
 @cache
-def _batch_definition(table: str):
-    """One ephemeral GX context per process; one dataframe asset per table."""
-    context = _context()
-    source = context.data_sources.add_pandas(name=f"warehouse_{table}")
-    return source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe("day")
-
-
-@cache
-def _context():
+def _datasource():
+    """One ephemeral GX context per process and one SQL datasource on the warehouse: every
+    suite runs as SQL in DuckDB (``recon_pipeline.gx_duckdb``), no rows go to pandas."""
     import great_expectations as gx
-    from great_expectations.execution_engine import pandas_execution_engine
 
-    # GX fingerprints every value of a pandas batch below this many bytes (a shallow
-    # memory_usage, so nearly every batch) for a batch marker nothing here reads: it was
-    # two thirds of a 1M-row suite's time. 0 turns the fingerprint off.
-    pandas_execution_engine.HASH_THRESHOLD = 0
+    from recon_pipeline import gx_duckdb
+
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
-    return context
+    return context.data_sources.add_duckdb_warehouse(
+        name="warehouse", connection_string="duckdb://", kwargs=gx_duckdb.ENGINE_KWARGS
+    )
+
+
+def _days_sql(days: list[dt.date]) -> str:
+    """The days as DATE literals (``date.isoformat``: digits and hyphens only)."""
+    return ", ".join(f"DATE '{day.isoformat()}'" for day in days)
 
 
 def _row_count_bounds(con, suite: Suite, day: dt.date) -> tuple[int, int] | None:
@@ -121,65 +118,62 @@ def _row_count_bounds(con, suite: Suite, day: dt.date) -> tuple[int, int] | None
 def validate_days(con: duckdb.DuckDBPyConnection, suite: Suite, days: list[dt.date]) -> list[dict]:
     """Failed expectations of the days' rows (empty: the suite passed).
 
-    The suite's expectations run once over all the days' rows: GX's cost is mostly per
-    call (about 0.1 s of building its metric graph, whatever the rows), so a backfill of a
-    month pays it once, not 31 times. The expectations are row and value rules, and ids are
-    unique across days by contract, so one batch says what the days one by one would. The
-    row-count bound is a property of each day, so it runs per day, alone."""
+    GX runs the suite as SQL on ``con``'s database (a query asset over the days' rows of
+    the suite's table): uniqueness, sets and ranges are aggregates in DuckDB, and no column
+    is read into Python. The expectations run once over all the days' rows: GX's cost is
+    mostly per call (building its metric graph), so a backfill of a month pays it once, not
+    31 times. The expectations are row and value rules, and ids are unique across days by
+    contract, so one batch says what the days one by one would. The row-count bound is a
+    property of each day, so it runs per day, alone."""
     import great_expectations as gx
 
-    batch_definition = _batch_definition(suite.table)
-    listed = ", ".join(quote(column) for column in sorted({*suite.columns(), "partition_date"}))
-    # a relation's Arrow result, not a DB-API result's: DuckDB 2.0 copies the rows once more
-    # for the latter (10M orders backlog, 11M lines: 1.1 -> 0.5 s, peak 1.67 -> 0.91 GiB)
-    frame = _frame(
-        con.sql(
-            f"SELECT {listed} FROM {suite.table} WHERE list_contains($days, partition_date)",
-            params={"days": days},
-        ).to_arrow_table()
-    )
+    from recon_pipeline.gx_duckdb import bound
+
+    with bound(con):  # GX tries the connection as the datasource is added
+        source = _datasource()  # and a suite needs GX's context: made first
+    listed = ", ".join(quote(column) for column in suite.columns())
     gx_suite = gx.ExpectationSuite(name=f"{suite.name}_{days[0]}_{len(days)}")
     for kind, kwargs in suite.expectations:
         gx_suite.add_expectation(getattr(gx.expectations, _camel(kind))(**kwargs))
     label = str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
-    failed = _failures(batch_definition, gx_suite, frame, label)
-    for day in days:
-        if bounds := _row_count_bounds(con, suite, day):
-            volume = gx.ExpectationSuite(name=f"{suite.name}_{day}_rows")
-            volume.add_expectation(
-                gx.expectations.ExpectTableRowCountToBeBetween(
-                    min_value=bounds[0], max_value=bounds[1]
+    with bound(con):
+        failed = _failures(
+            f"SELECT {listed} FROM {suite.table} WHERE partition_date IN ({_days_sql(days)})",
+            gx_suite,
+            label,
+            source,
+        )
+        for day in days:
+            if bounds := _row_count_bounds(con, suite, day):
+                volume = gx.ExpectationSuite(name=f"{suite.name}_{day}_rows")
+                volume.add_expectation(
+                    gx.expectations.ExpectTableRowCountToBeBetween(
+                        min_value=bounds[0], max_value=bounds[1]
+                    )
                 )
-            )
-            on_day = frame.loc[frame["partition_date"] == pd.Timestamp(day), ["partition_date"]]
-            failed += _failures(batch_definition, volume, on_day, str(day))
+                failed += _failures(
+                    f"SELECT partition_date FROM {suite.table} "
+                    f"WHERE partition_date = {_days_sql([day])}",
+                    volume,
+                    str(day),
+                    source,
+                )
     return failed
 
 
-SAMPLE = 10_000
-"""Rows looked at to tell a code column (a type, a method) from an id column."""
+_ASSETS = itertools.count()
 
 
-def _frame(table: pa.Table) -> pd.DataFrame:
-    """The rows as the pandas frame GX validates, without a Python object per value: text
-    columns with few distinct values (codes) as ``category``, other text as Arrow strings,
-    dates as ``datetime64``. (DuckDB's ``.df()`` made a Python string of every id, a third
-    of a suite's time at 1M rows, and most of its memory.)"""
-    columns = {}
-    for name in table.column_names:
-        values = table[name]
-        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-            if len(pc.unique(values.slice(0, SAMPLE))) <= SAMPLE // 100:
-                columns[name] = pd.Series(pc.dictionary_encode(values).to_pandas())
-            else:
-                columns[name] = pd.Series(pd.arrays.ArrowStringArray(pc.cast(values, pa.string())))
-        else:
-            columns[name] = values.to_pandas(date_as_object=False)
-    return pd.DataFrame(columns)
-
-
-def _failures(batch_definition, gx_suite, frame: pd.DataFrame, day: str) -> list[dict]:
-    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(gx_suite)
+def _failures(query: str, gx_suite, day: str, source) -> list[dict]:
+    """The suite's failed expectations on the rows of ``query`` (a GX query asset of
+    ``source``, added for the call and removed after it)."""
+    name = f"batch_{next(_ASSETS)}"
+    asset = source.add_query_asset(name=name, query=query)
+    try:
+        batch = asset.add_batch_definition_whole_table("rows").get_batch()
+        result = batch.validate(gx_suite)
+    finally:
+        source.delete_asset(name)
     failed = []
     for outcome in result.results:
         if outcome.success:

@@ -48,21 +48,6 @@ class FileOutcome:
     rejected: pd.DataFrame
 
 
-def _unique_keys(contract: Contract, rows: pd.DataFrame) -> pd.Series:
-    """The contract's unique columns joined by ``|`` (dates as ``YYYY-MM-DD``, a missing value
-    as ``<NA>``), as one Arrow kernel per column rather than a Python string per value."""
-    if not contract.unique:
-        return pd.Series([None] * len(rows), index=rows.index, dtype=object)
-    parts = []
-    for name in contract.unique:
-        values = pa.array(rows[name])
-        if pa.types.is_timestamp(values.type):
-            values = pc.cast(values, pa.date32())
-        parts.append(pc.fill_null(pc.cast(values, pa.string()), "<NA>"))
-    joined = pc.binary_join_element_wise(*parts, "|") if len(parts) > 1 else parts[0]
-    return pd.Series(pd.arrays.ArrowStringArray(joined), index=rows.index)
-
-
 def _reject_frame(
     day, contract, path, items: list[tuple[int, str | None, str, str | None]]
 ) -> pd.DataFrame:
@@ -86,34 +71,6 @@ def _key_in_raw(contract: Contract, raw: str | None) -> str | None:
         return None
     found = BARCODE_IN_TEXT.search(raw)
     return found[1] if found else None
-
-
-def _already_loaded(con, contract: Contract, day: dt.date) -> dict[str, str]:
-    """Unique keys of the registered ``keys`` already loaded by an earlier partition or an
-    earlier batch of the day (its rows are in the raw table, in this transaction): key →
-    where it was first loaded."""
-    table = f"raw.{quote(contract.family)}"
-    found = fetch_dicts(
-        con,
-        f"SELECT r.unique_key, arg_min(r.path || ' line ' || r.line_no, "
-        f"(r.partition_date, r.path, r.line_no)) AS place "
-        f"FROM {table} AS r SEMI JOIN keys AS k ON k.unique_key = r.unique_key "
-        f"WHERE r.partition_date <= $day AND r.layout = $layout GROUP BY r.unique_key",
-        {"day": day, "layout": contract.layout},
-    )
-    return {row["unique_key"]: row["place"] for row in found}
-
-
-def _repeated_in_batch(con) -> dict[str, tuple[int, int]]:
-    """Keys of the registered ``keys`` that occur more than once: key → (file_no, line_no)
-    of the first occurrence (files are in path order). DuckDB's hash aggregate, since
-    nearly every batch has none and a pandas ``duplicated`` cost ~0.3 s per 1M rows."""
-    repeated = con.execute(
-        "SELECT unique_key, arg_min(file_no, (file_no, line_no)), "
-        "arg_min(line_no, (file_no, line_no)) FROM keys "
-        "GROUP BY unique_key HAVING count(*) > 1"
-    ).fetchall()
-    return {key: (file_no, line_no) for key, file_no, line_no in repeated}
 
 
 def _quarantined(day: dt.date, contract: Contract, landed: dict, rejected: FileRejected):
@@ -152,60 +109,60 @@ def _chunks(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
     return column.chunks if isinstance(column, pa.ChunkedArray) else [column]
 
 
-def frame_of(contract: Contract, files: list[ParsedFile]) -> pd.DataFrame:
-    """The records of a layout's files as one frame of Arrow strings, ``file_no`` telling
+def frame_of(contract: Contract, files: list[ParsedFile]) -> pa.Table:
+    """The records of a layout's files as one Arrow table of strings, ``file_no`` telling
     them apart."""
     per_file = [_string_columns(contract, parsed) for parsed in files]
-    frame = pd.DataFrame(
-        {
-            name: pd.arrays.ArrowStringArray(
-                pa.chunked_array(
-                    [chunk for columns in per_file for chunk in _chunks(columns[position])],
-                    type=pa.string(),
-                )
-            )
-            for position, name in enumerate(contract.canonical_columns)
-        }
-    )
+    columns = {
+        name: pa.chunked_array(
+            [chunk for columns in per_file for chunk in _chunks(columns[position])],
+            type=pa.string(),
+        )
+        for position, name in enumerate(contract.canonical_columns)
+    }
     counts = [parsed.record_count for parsed in files]
-    frame["file_no"] = np.repeat(np.arange(len(files)), counts)
-    frame["line_no"] = np.concatenate(
-        [np.asarray(parsed.line_nos, dtype="int64") for parsed in files] or [np.array([], "int64")]
+    columns["file_no"] = pa.array(np.repeat(np.arange(len(files), dtype="int64"), counts))
+    columns["line_no"] = pa.array(
+        np.concatenate(
+            [np.asarray(parsed.line_nos, dtype="int64") for parsed in files]
+            or [np.array([], "int64")]
+        )
     )
-    return frame
+    return pa.table(columns)
 
 
 def _places_loaded_before(
-    con, contract: Contract, day: dt.date, rows: pd.DataFrame, paths: list[str]
-) -> pd.Series:
-    """Where each row's unique key was loaded before: an earlier partition first, else an
-    earlier row of the same day (files in path order); missing for a key seen first here."""
-    places = pd.Series(None, index=rows.index, dtype=object)
-    if rows.empty:
-        return places
-    con.register("keys", rows[["unique_key", "file_no", "line_no"]])
-    try:
-        earlier = _already_loaded(con, contract, day)
-        repeated = _repeated_in_batch(con)
-    finally:
-        con.unregister("keys")
-    keys = rows["unique_key"]
-    if repeated:
-        candidates = rows[keys.isin(list(repeated))]
-        for position, key, file_no, line in zip(
-            candidates.index,
-            candidates["unique_key"],
-            candidates["file_no"],
-            candidates["line_no"],
-            strict=True,
-        ):
-            first_file, first_line = repeated[key]
-            if (file_no, line) != (first_file, first_line):
-                places.at[position] = f"{paths[first_file]} line {first_line}"
-    if earlier:
-        seen = keys.isin(list(earlier))
-        places[seen] = keys[seen].map(earlier)
-    return places
+    con, contract: Contract, day: dt.date, rows: pa.Table, paths: list[str]
+) -> list[tuple[int, int, str]]:
+    """(file_no, line_no, place) of each row whose unique key was loaded before: in an
+    earlier partition (or an earlier batch of the day) first, else an earlier row of the
+    same batch (files in path order)."""
+    if not rows.num_rows:
+        return []
+    keys = rows.select(["unique_key", "file_no", "line_no"])  # noqa: F841 - read by DuckDB
+    table = f"raw.{quote(contract.family)}"
+    return con.execute(
+        f"""
+        WITH earlier AS (
+            SELECT r.unique_key, arg_min(r.path || ' line ' || r.line_no,
+                (r.partition_date, r.path, r.line_no)) AS place
+            FROM {table} AS r SEMI JOIN keys AS k ON k.unique_key = r.unique_key
+            WHERE r.partition_date <= $day AND r.layout = $layout GROUP BY r.unique_key
+        ), firsts AS (
+            SELECT unique_key, arg_min(file_no, (file_no, line_no)) AS file_no,
+                arg_min(line_no, (file_no, line_no)) AS line_no
+            FROM keys GROUP BY unique_key HAVING count(*) > 1
+        )
+        SELECT k.file_no, k.line_no,
+            coalesce(e.place, $paths[f.file_no + 1] || ' line ' || f.line_no) AS place
+        FROM keys AS k LEFT JOIN earlier AS e USING (unique_key)
+        LEFT JOIN firsts AS f USING (unique_key)
+        WHERE e.place IS NOT NULL
+            OR (f.unique_key IS NOT NULL AND (k.file_no, k.line_no) <> (f.file_no, f.line_no))
+        ORDER BY k.file_no, k.line_no
+        """,
+        {"day": day, "layout": contract.layout, "paths": paths},
+    ).fetchall()
 
 
 @dataclass
@@ -220,30 +177,33 @@ class BatchResult:
 @dataclass
 class Checked:
     """A layout's files after their contract, before uniqueness against what is loaded:
-    the typed rows (``file_no`` = position in the files checked) and the failed lines
-    (file_no, line_no, reason, key_text)."""
+    the typed rows (an Arrow table; ``file_no`` = position in the files checked) and the
+    failed lines (file_no, line_no, reason, key_text)."""
 
-    rows: pd.DataFrame
+    rows: pa.Table
     failed: list[tuple[int, int, str, str | None]]
 
     def files(self, first: int, stop: int) -> Checked:
         """Files ``first`` … ``stop - 1`` of the check, numbered from 0 again."""
-        numbers = self.rows["file_no"].to_numpy(dtype="int64")
-        rows = self.rows[(numbers >= first) & (numbers < stop)].reset_index(drop=True)
-        rows["file_no"] = rows["file_no"] - first
+        numbers = self.rows["file_no"]
+        within = pc.and_(pc.greater_equal(numbers, first), pc.less(numbers, stop))
+        rows = self.rows.filter(within)
+        rows = rows.set_column(
+            rows.column_names.index("file_no"),
+            "file_no",
+            pc.subtract(rows["file_no"], pa.scalar(first, pa.int64())),
+        )
         failed = [(f - first, *rest) for f, *rest in self.failed if first <= f < stop]
         return Checked(rows, failed)
 
 
 def check_files(contract: Contract, parsed_files: list[ParsedFile]) -> Checked:
     result = validate(contract, frame_of(contract, parsed_files))
-    rows = result.rows
-    rows["unique_key"] = _unique_keys(contract, rows)
     failed = [
         (int(f), int(line), reason, None if pd.isna(key) else key)
         for f, line, reason, key in result.rejected.itertuples(False)
     ]
-    return Checked(rows, failed)
+    return Checked(result.table, failed)
 
 
 def _read_layout(
@@ -265,20 +225,26 @@ def _read_layout(
         for parsed in parsed_files
     ]
     failed = list(checked.failed)
-    if contract.unique and len(rows):
-        places = _places_loaded_before(con, contract, day, rows, paths)
-        repeated = places.notna()
+    if contract.unique and rows.num_rows:
         unique = ", ".join(contract.unique)
+        repeated = _places_loaded_before(con, contract, day, rows, paths)
         failed += [
-            (int(f), int(line), f"already loaded from {place} ({unique} must be unique)", None)
-            for f, line, place in zip(
-                rows["file_no"][repeated], rows["line_no"][repeated], places[repeated], strict=True
-            )
+            (file_no, line, f"already loaded from {place} ({unique} must be unique)", None)
+            for file_no, line, place in repeated
         ]
-        rows = rows[~repeated.to_numpy()]
+        if repeated:
+            gone = pa.table(
+                {
+                    "file_no": pa.array([f for f, _, _ in repeated], pa.int64()),
+                    "line_no": pa.array([line for _, line, _ in repeated], pa.int64()),
+                }
+            )
+            rows = rows.join(gone, ["file_no", "line_no"], join_type="left anti").sort_by(
+                [("file_no", "ascending"), ("line_no", "ascending")]
+            )
     for file_no, line, reason, key in failed:
         rejects[file_no].append((line, parsed_files[file_no].raw(line), reason, key))
-    loaded = np.bincount(rows["file_no"].to_numpy(dtype="int64"), minlength=len(files))
+    loaded = np.bincount(rows["file_no"].to_numpy(), minlength=len(files))
     outcomes = []
     for file_no, (landed, parsed) in enumerate(files):
         file_rejects = sorted(rejects[file_no], key=lambda item: item[0])
@@ -483,10 +449,8 @@ def _write_batch(
     Python object per row and value (2.4M rows: 1.2-1.5 s -> 0.2 s)."""
     files = [(landed, parsed) for _, landed, parsed in batch]
     result = _read_layout(con, contract, day, files, checked)
-    if len(result.rows):
-        rows = pa.Table.from_pandas(  # noqa: F841 - read by DuckDB's scan
-            result.rows, preserve_index=False
-        ).combine_chunks()
+    if result.rows.num_rows:
+        rows = result.rows.combine_chunks()  # noqa: F841 - read by DuckDB's scan
         con.execute(
             f"INSERT INTO raw.{quote(contract.family)} BY NAME "
             "SELECT * EXCLUDE (file_no), $day AS partition_date, $source AS source, "

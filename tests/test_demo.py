@@ -20,6 +20,7 @@ from recon_pipeline.assets.reconcile import reconcile_day
 from recon_pipeline.demo_month import generate_month
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.settings import load_settings
+from tests import snapshot
 from tests.conftest import run_range
 from tests.journal_reader import balances, read_lines, slips
 
@@ -512,3 +513,25 @@ def test_a_paid_receivable_is_not_past_due(demo_month):
         {"d": summary.end},
     ).fetchone()[0]
     assert late > 0  # paid late, yet not past due once paid
+
+
+def test_the_demo_month_equals_its_stored_snapshot(demo_month):
+    """Every table of the month (wall-clock columns left out) hashes as the stored snapshot
+    taken from the code before validation and the dataset checks moved into DuckDB (issue
+    25), and the quarantined rows and reasons are the same. A deliberate change of a result
+    rewrites the snapshot (``python -m tests.snapshot write``) in the same commit."""
+    _, con, _ = demo_month
+    database = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()[0]
+    expected = snapshot.stored()
+    assert expected["orders_per_day"] == 60
+    taken = snapshot.take(Path(database))
+    assert taken["quarantine"] == expected["quarantine"]
+    differing = {
+        table: (digest, expected["tables"].get(table))
+        for table, digest in taken["tables"].items()
+        if digest != expected["tables"].get(table)
+    }
+    assert not differing
+    assert set(taken["tables"]) == set(expected["tables"])

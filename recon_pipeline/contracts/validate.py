@@ -1,46 +1,51 @@
-"""Row-level contract validation with pandera.
+"""Row-level contract validation, run in DuckDB.
 
-The reader gives every data record of a file as strings; this module builds one pandera
-schema per contract, validates lazily (every failure of every row at once), and splits the
-records into typed rows for ``raw.<family>`` and rejections with a reason a person can act
-on. Nothing is coerced silently: an integer is ``-?[0-9]+`` and nothing else.
-
-The strings are Arrow-backed (``string[pyarrow]``): pandera's checks then run as Arrow
-compute kernels (RE2 regexes, null bitmaps) instead of a Python call per value, which made
-validation 5x faster; contract patterns are therefore RE2 syntax.
+A batch of a layout's records (text columns, ``file_no``, ``line_no``) is one Arrow table;
+the contract's checks, its typing and its row checks are one SQL statement over it
+(``recon_pipeline.contracts.sql``), uniqueness within a file one window. Only failing rows
+come back to Python, to word their reasons; the typed rows stay Arrow columns, which the
+loader inserts into ``raw.<family>``. Nothing is coerced silently: an integer is
+``-?[0-9]+`` and nothing else. Contract patterns are RE2 syntax (DuckDB's regexes).
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from functools import cache
 
-import numpy as np
+import duckdb
 import pandas as pd
-import pandera.pandas as pa
-import pyarrow
+import pyarrow as pa
 import pyarrow.compute as pc
-from pandera.errors import SchemaErrors
 
-from recon_pipeline.contracts.checks import (
-    INTEGER,
-    ROW_CHECK_DETAILS,
-    ROW_CHECKS,
-    STRING,
-    digits_as_int,
-)
-from recon_pipeline.contracts.model import Column, Contract
+from recon_pipeline.contracts import sql
+from recon_pipeline.contracts.checks import INTEGER, konbini_barcode_reason
+from recon_pipeline.contracts.model import Contract
+from recon_pipeline.contracts.sql import MAX_INTEGER_DIGITS, REIWA, ident
+from recon_pipeline.settings import default_memory_limit
 
-TOKYO = "Asia/Tokyo"
+__all__ = ["MAX_INTEGER_DIGITS", "REIWA", "Validated", "parse_dates", "shown", "validate"]
 
 
 @dataclass(frozen=True)
 class Validated:
-    rows: pd.DataFrame
-    """Typed rows that passed, canonical column names plus ``line_no``."""
+    table: pa.Table
+    """Typed rows that passed: ``file_no``, ``line_no``, the canonical columns and
+    ``unique_key`` (the contract's unique columns joined by ``|``)."""
     rejected: pd.DataFrame
-    """``line_no``, ``reason`` and ``key_text`` (the contract's payment key column as written,
-    missing where it has none) of every row that failed."""
+    """``file_no``, ``line_no``, ``reason`` and ``key_text`` (the contract's payment key
+    column as written, missing where it has none) of every row that failed."""
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """The typed rows as pandas (integers ``Int64``, text Arrow strings), for tests;
+        ``unique_key`` is the loader's."""
+        return self.table.drop_columns(["unique_key"]).to_pandas(
+            types_mapper={pa.int64(): pd.Int64Dtype(), pa.string(): pd.StringDtype("pyarrow")}.get,
+            date_as_object=False,
+        )
 
 
 SHOWN_CHARACTERS = 60
@@ -55,398 +60,249 @@ def shown(value: object) -> str:
     return f"{text[:SHOWN_CHARACTERS]}… ({len(str(value))} characters)"
 
 
-MAX_INTEGER_DIGITS = 18
-"""BIGINT holds every 18-digit number; a longer one is not an amount this pipeline takes."""
-
-REIWA = "reiwa-yymmdd"
-REIWA_OFFSET = 2018
-
-
-def _arrow_text(values: pd.Series) -> pyarrow.ChunkedArray:
-    """The column's Arrow strings, without a copy (the frame is Arrow-backed)."""
-    return pyarrow.chunked_array(pyarrow.array(values.astype(STRING)))
-
-
-def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
-    """Dates in ``fmt``; ``reiwa-yymmdd`` is the 和暦 of Zengin files (Reiwa year + 2018).
-
-    A file has few distinct dates, so each distinct text is parsed once (pandas, the same
-    rules) and the result is looked up per row; pandas' own cache cost more than its parse."""
-    text = _arrow_text(values).combine_chunks()
-    encoded = pc.dictionary_encode(text)
-    distinct = _parse_distinct_dates(pd.Series(encoded.dictionary, dtype=STRING), fmt)
-    lookup = np.append(distinct.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
-    positions = pc.fill_null(encoded.indices, len(distinct)).to_numpy()
-    return pd.Series(lookup[positions], index=values.index)
-
-
-def _parse_distinct_dates(text: pd.Series, fmt: str) -> pd.Series:
-    if fmt == REIWA:
-        western = digits_as_int(text.str[:2]) + REIWA_OFFSET
-        values = western.astype(STRING) + text.str[2:]
-        values = values.where(text.str.fullmatch(r"[0-9]{6}").fillna(False).astype(bool))
-        return pd.to_datetime(values, format="%Y%m%d", errors="coerce")
-    return pd.to_datetime(text, format=fmt, errors="coerce")
-
-
-def parse_timestamps(values: pd.Series) -> pd.Series:
-    """ISO 8601 timestamps with an offset, as UTC (missing where not one). Arrow casts the
-    column at once, 100x faster than pandas' ISO 8601 parser; only a column it refuses (a
-    value without offset, a typo) is parsed by pandas, which marks the bad values."""
-    try:
-        stamps = pc.cast(pyarrow.array(values.astype(STRING)), pyarrow.timestamp("ns", tz="UTC"))
-    except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError):
-        return pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
-    return pd.Series(stamps.to_pandas().array, index=values.index)
-
-
-def _parses_as_date(fmt: str):
-    def check(values: pd.Series) -> pd.Series:
-        return parse_dates(values, fmt).notna()
-
-    return check
-
-
-def _parses_as_timestamp(values: pd.Series) -> pd.Series:
-    has_offset = values.str.contains(r"(?:[+-][0-9]{2}:?[0-9]{2}|Z)$", regex=True)
-    return has_offset & parse_timestamps(values).notna()
-
-
-def _integer_column(values: pd.Series) -> pd.Series:
-    """``Int64`` of the values that are integers, missing elsewhere (a cast, not a parse per
-    value). A column that is all integers, as most are, is cast once and proven by two
-    kernels instead of the integer regex."""
-    text = _arrow_text(values)
-    try:
-        cast = pc.cast(text, pyarrow.int64())
-    except pyarrow.ArrowInvalid:
-        cast = None
-    # Arrow's cast also takes hex (0x1F): only ASCII digits after the minus sign count
-    if (
-        cast is not None
-        and _all(pc.ascii_is_decimal(pc.utf8_ltrim(text, "-")))
-        and _all(_fits_bigint(text))
-    ):
-        return pd.Series(cast.to_pandas(types_mapper=_INT64.get), index=values.index)
-    values = values.astype(STRING)
-    fits = values.str.fullmatch(INTEGER.pattern) & pd.Series(
-        _fits_bigint(text).to_numpy(), index=values.index
-    )
-    return values.where(fits.fillna(False).astype(bool)).astype("Int64")
-
-
-_INT64 = {pyarrow.int64(): pd.Int64Dtype()}
-
-
-def _all(flags: pyarrow.ChunkedArray) -> bool:
-    """True when no value is False (missing values pass)."""
-    return pc.all(flags).as_py() is not False
-
-
-def _integer_reasons(
-    contract: Contract, frame: pd.DataFrame, integers: dict[str, pd.Series]
-) -> dict[int, list[str]]:
-    """Why a value given for an integer column is not one, worded as a pandera column check
-    (the integer regex ran per value in pandera, and again for the cast): looked at only
-    where the cast left a value missing."""
-    reasons: dict[int, list[str]] = {}
-    for column in contract.columns:
-        values = integers.get(column.canonical)
-        if values is None:
-            continue
-        failed = (frame[column.canonical].notna() & values.isna()).to_numpy(dtype=bool)
-        for position in np.flatnonzero(failed):
-            raw = frame[column.canonical].iat[position]
-            bucket = reasons.setdefault(int(position), [])
-            if not INTEGER.fullmatch(raw):
-                bucket.append(f"{column.name}: {shown(raw)} {NOT_AN_INTEGER}")
-            if len(raw.removeprefix("-")) > MAX_INTEGER_DIGITS:
-                bucket.append(f"{column.name}: {shown(raw)} {TOO_MANY_DIGITS}")
-    return reasons
-
-
-def _fits_bigint(text: pyarrow.ChunkedArray) -> pyarrow.ChunkedArray:
-    """At most ``MAX_INTEGER_DIGITS`` characters after an optional minus sign (True where
-    missing), as Arrow kernels."""
-    digits = pc.subtract(pc.utf8_length(text), pc.cast(pc.starts_with(text, "-"), pyarrow.int32()))
-    return pc.fill_null(pc.less_equal(digits, MAX_INTEGER_DIGITS), True)
-
-
 NOT_AN_INTEGER = "is not an integer (digits only)"
 TOO_MANY_DIGITS = f"has more than {MAX_INTEGER_DIGITS} digits"
 
-
-def _column_checks(column: Column) -> list[pa.Check]:
-    checks: list[pa.Check] = []
-    if column.type == "date":
-        checks.append(
-            pa.Check(
-                _parses_as_date(column.format or ""),
-                error=f"is not a date in the form {column.format}",
-            )
-        )
-    elif column.type == "timestamp":
-        checks.append(
-            pa.Check(_parses_as_timestamp, error="is not an ISO 8601 timestamp with a UTC offset")
-        )
-    if column.allowed:
-        checks.append(
-            pa.Check.isin(list(column.allowed), error=f"is not one of {', '.join(column.allowed)}")
-        )
-    if column.pattern:
-        checks.append(
-            pa.Check.str_matches(column.pattern, error=f"does not match {column.pattern}")
-        )
-    if column.length_limit:
-        checks.append(
-            pa.Check.str_length(
-                max_value=column.length_limit,
-                error=f"is longer than {column.length_limit} characters",
-            )
-        )
-    if column.type == "id":
-        checks.append(
-            pa.Check(
-                _no_match(ID_CONTROL), error="contains a control character (ids may hold none)"
-            )
-        )
-        checks.append(pa.Check(_no_match(BLANK), error="is blank (spaces only)"))
-    elif column.type == "text":
-        checks.append(
-            pa.Check(
-                _no_match(TEXT_CONTROL),
-                error="contains a control character (NUL or another C0 code but tab/CR/LF)",
-            )
-        )
-    return checks
+_local = threading.local()
 
 
-ID_CONTROL = r"[\x00-\x1f\x7f]"
-TEXT_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-"""NUL and the other C0 controls mean a broken or hostile file, never a payer's text, and would
-travel into exports; a text field may keep tab and line breaks (an address typed on two
-lines), an id none."""
-BLANK = "^[ \u3000]+$"
-
-
-def _no_match(pattern: str):
-    """True where the value does not contain ``pattern`` (RE2, one Arrow kernel)."""
-
-    def check(values: pd.Series) -> pd.Series:
-        return ~values.astype(STRING).str.contains(pattern, regex=True).fillna(False).astype(bool)
-
-    return check
-
-
-def _integers(contract: Contract, frame: pd.DataFrame) -> dict[str, pd.Series]:
-    """Each integer column as ``Int64`` (missing where not an integer), parsed once per
-    validation for the bounds, the row checks and the typed rows alike."""
-    return {
-        column.canonical: _integer_column(frame[column.canonical])
-        for column in contract.columns
-        if column.type == "integer"
-    }
-
-
-def _bound_reasons(
-    contract: Contract, frame: pd.DataFrame, integers: dict[str, pd.Series]
-) -> dict[int, list[str]]:
-    """``min`` / ``max`` of integer columns, on the integers parsed once (as pandera checks
-    each bound parsed the column again); the reason reads as a pandera column check's."""
-    reasons: dict[int, list[str]] = {}
-    for column in contract.columns:
-        values = integers.get(column.canonical)
-        for bound, failing, words in (
-            (column.min, lambda v, b: v < b, "is below the minimum"),
-            (column.max, lambda v, b: v > b, "is above the maximum"),
-        ):
-            if values is None or bound is None:
-                continue
-            failed = failing(values, bound).fillna(False).to_numpy(dtype=bool)
-            for position in np.flatnonzero(failed):
-                raw = frame[column.canonical].iat[position]
-                reasons.setdefault(int(position), []).append(
-                    f"{column.name}: {shown(raw)} {words} {bound}"
-                )
-    return reasons
-
-
-def _required_when(column: Column) -> pa.Check:
-    def check(frame: pd.DataFrame) -> pd.Series:
-        applies = pd.Series(False, index=frame.index)
-        for other, values in column.required_when.items():
-            applies |= frame[other].isin(values)
-        return ~applies | frame[column.canonical].notna()
-
-    conditions = "; ".join(f"{k} is {'/'.join(v)}" for k, v in column.required_when.items())
-    return pa.Check(
-        check,
-        name=f"required:{column.canonical}",
-        error=f"{column.name}: required when {conditions}",
-    )
-
-
-def _row_check_reasons(
-    contract: Contract, frame: pd.DataFrame, integers: dict[str, pd.Series]
-) -> dict[int, list[str]]:
-    """The contract's row checks, run once each over the frame typed once (integers as
-    ``Int64``), outside pandera so the typing is not repeated per check."""
-    reasons: dict[int, list[str]] = {}
-    if not contract.row_checks:
-        return reasons
-    typed = pd.DataFrame({name: integers.get(name, frame[name]) for name in frame.columns})
-    for row_check in contract.row_checks:
-        passed = ROW_CHECKS[row_check.check](typed, row_check.args)
-        detail = ROW_CHECK_DETAILS.get(row_check.check)
-        for position in frame.index[~passed.to_numpy(dtype=bool)]:
-            text = detail(frame.loc[position], row_check.args) if detail else row_check.reason
-            bucket = reasons.setdefault(int(position), [])
-            if text not in bucket:
-                bucket.append(text)
-    return reasons
+def _database() -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB per thread: validation reads no warehouse table. It keeps
+    the warehouse's memory limit (``RECON_DUCKDB_MEMORY_LIMIT``), not DuckDB's 80 %."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        limit = os.environ.get("RECON_DUCKDB_MEMORY_LIMIT") or default_memory_limit()
+        con = _local.con = duckdb.connect(":memory:", config={"memory_limit": limit})
+        sql.register_functions(con)
+    return con
 
 
 @cache
-def schema_for(contract: Contract) -> pa.DataFrameSchema:
-    """The pandera schema of a contract's columns. The reader hands over strings by
-    construction, so pandera checks their content, not their dtype (``dtype=None``: the
-    per-value dtype check was a quarter of validation time)."""
-    columns = {
-        column.canonical: pa.Column(
-            None,
-            checks=_column_checks(column),
-            nullable=not column.required,
-            required=True,
-            title=column.name,
+def _plan(contract: Contract) -> sql.Plan:
+    return sql.plan(contract)
+
+
+def _arrow(contract: Contract, frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """The batch as an Arrow table of strings plus ``file_no`` and ``line_no``."""
+    if isinstance(frame, pa.Table):
+        table = frame
+    else:
+        columns = {
+            name: pa.array(frame[name].astype(object).where(frame[name].notna(), None), pa.string())
+            for name in contract.canonical_columns
+        }
+        columns["line_no"] = pa.array(frame["line_no"].to_numpy(dtype="int64"))
+        if "file_no" in frame.columns:
+            columns["file_no"] = pa.array(frame["file_no"].to_numpy(dtype="int64"))
+        table = pa.table(columns)
+    if "file_no" not in table.column_names:
+        table = table.append_column("file_no", pa.array([0] * table.num_rows, pa.int64()))
+    return table
+
+
+def _output(column) -> str:
+    """A column's value in ``raw.<family>``."""
+    if column.type in ("integer", "date", "timestamp"):
+        return ident("t_" + column.canonical)
+    value = ident("s_" + column.canonical)
+    if column.values:
+        cases = " ".join(
+            f"WHEN {sql.literal(k)} THEN {sql.literal(v)}" for k, v in column.values.items()
         )
-        for column in contract.columns
-    }
-    frame_checks = [_required_when(c) for c in contract.columns if c.required_when]
-    return pa.DataFrameSchema(
-        columns, checks=frame_checks, strict=False, coerce=False, name=contract.layout
-    )
+        return f"CASE {value} {cases} END"
+    return value
 
 
-def _reasons(contract: Contract, frame: pd.DataFrame, error: SchemaErrors) -> dict[int, list[str]]:
-    """One list of readable reasons per failing row position."""
-    headers = {c.canonical: c.name for c in contract.columns}
-    reasons: dict[int, list[str]] = {}
-    for case in error.failure_cases.itertuples(index=False):
-        if pd.isna(case.index):
-            raise ValueError(f"{contract.layout}: schema failure without a row: {case.check}")
-        position = int(case.index)
-        if case.schema_context == "Column":
-            header = headers[case.column]
-            if case.check == "not_nullable":
-                text = f"{header}: required value is missing"
-            else:
-                text = f"{header}: {shown(case.failure_case)} {case.check}"
+def _unique_key(contract: Contract) -> str:
+    if not contract.unique:
+        return "CAST(NULL AS VARCHAR)"
+    by_name = {c.canonical: c for c in contract.columns}
+    parts = []
+    for name in contract.unique:
+        column = by_name[name]
+        value = _output(column)
+        if column.type == "timestamp":
+            value = f"CAST({value} AS DATE)"
+        parts.append(f"coalesce(CAST({value} AS VARCHAR), '<NA>')")
+    return " || '|' || ".join(parts)
+
+
+def _reasons(contract: Contract, plan: sql.Plan, row: dict) -> list[str]:
+    """The reasons of one failing row, in the contract's order: columns required by others,
+    then each column's checks, integers and their bounds, then the row checks."""
+    reasons: list[str] = []
+
+    def add(text: str) -> None:
+        if text not in reasons:
+            reasons.append(text)
+
+    for flag in plan.flags:
+        if not row[flag.name]:
+            continue
+        column = flag.column
+        if column is None:
+            add(flag.words)
+            continue
+        raw = row["s_" + column.canonical]
+        if flag.kind == "missing":
+            add(f"{column.name}: required value is missing")
+        elif flag.kind == "integer":
+            if not INTEGER.fullmatch(raw):
+                add(f"{column.name}: {shown(raw)} {NOT_AN_INTEGER}")
+            if len(raw.removeprefix("-")) > MAX_INTEGER_DIGITS:
+                add(f"{column.name}: {shown(raw)} {TOO_MANY_DIGITS}")
+        elif flag.kind == "below":
+            add(f"{column.name}: {shown(raw)} is below the minimum {column.min}")
+        elif flag.kind == "above":
+            add(f"{column.name}: {shown(raw)} is above the maximum {column.max}")
         else:
-            text = str(case.check)
-        bucket = reasons.setdefault(position, [])
-        if text not in bucket:
-            bucket.append(text)
+            add(f"{column.name}: {shown(raw)} {flag.words}")
+    for name, row_check in plan.row_flags:
+        if not row[name]:
+            continue
+        if row_check.check == "konbini_barcode":
+            args = row_check.args
+            add(
+                konbini_barcode_reason(
+                    row["s_" + args["barcode"]],
+                    row["s_" + args["amount"]],
+                    row["s_" + args["user_field_1"]] or pd.NA,
+                    row["s_" + args["user_field_2"]] or pd.NA,
+                )
+            )
+        else:
+            add(row_check.reason)
     return reasons
 
 
-def _convert(
-    contract: Contract, rows: pd.DataFrame, integers: dict[str, pd.Series], keep: np.ndarray
-) -> pd.DataFrame:
-    """The typed rows, built as one frame (a column set at a time copied the frame's blocks)."""
-    converted: dict[str, pd.Series] = {"line_no": rows["line_no"].astype("int64")}
-    for column in contract.columns:
-        values = rows[column.canonical]
-        if column.type == "integer":
-            parsed = integers[column.canonical]
-            converted[column.canonical] = parsed if len(parsed) == len(rows) else parsed[keep]
-        elif column.type == "date":
-            converted[column.canonical] = parse_dates(values, column.format or "")
-        elif column.type == "timestamp":
-            stamps = parse_timestamps(values)
-            converted[column.canonical] = stamps.dt.tz_convert(TOKYO).dt.tz_localize(None)
-        elif column.values:
-            converted[column.canonical] = values.map(column.values).astype(STRING)
-        else:
-            converted[column.canonical] = values
-    return pd.DataFrame(converted, index=rows.index).reset_index(drop=True)
+def validate(contract: Contract, frame: pd.DataFrame | pa.Table) -> Validated:
+    """Split ``frame`` (one text column per canonical name, ``line_no``, optionally
+    ``file_no``) by the contract, in DuckDB.
 
-
-def _blank_as_missing(values: pd.Series) -> pd.Series:
-    """An empty field is a missing value (one Arrow kernel; pandas' ``where`` copied the
-    column through its own masking)."""
-    text = _arrow_text(values)
-    blank = pc.equal(text, "")
-    if not _any(blank):
-        return values
-    kept = pc.if_else(blank, pyarrow.scalar(None, text.type), text)
-    return pd.Series(pd.arrays.ArrowStringArray(kept), index=values.index)
-
-
-def _any(flags: pyarrow.ChunkedArray) -> bool:
-    return pc.any(flags).as_py() is True
-
-
-def _merge(into: dict[int, list[str]], more: dict[int, list[str]]) -> None:
-    for position, texts in more.items():
-        bucket = into.setdefault(position, [])
-        bucket += [text for text in texts if text not in bucket]
-
-
-def validate(contract: Contract, frame: pd.DataFrame) -> Validated:
-    """Split ``frame`` (one string column per canonical name, plus ``line_no``) by the contract.
-
-    ``frame`` may hold several files of the layout at once, told apart by a ``file_no``
-    column (kept in ``rows`` and ``rejected``): one validation per layout and day instead of
-    one per file, since pandera's cost per call outweighs its cost per row for daily files.
-    Uniqueness is then checked within each file."""
-    frame = frame.reset_index(drop=True)
-    for column in contract.columns:
-        values = frame[column.canonical].astype(STRING)
-        if column.strip_prefix:
-            values = values.str.removeprefix(column.strip_prefix)
-        frame[column.canonical] = _blank_as_missing(values)
-    reasons: dict[int, list[str]] = {}
+    ``frame`` may hold several files of the layout at once, told apart by ``file_no``: one
+    statement per layout and day instead of one per file. Uniqueness is checked within each
+    file: a later row with the key of an earlier passing row is rejected as its repeat."""
+    plan = _plan(contract)
+    names = [f.name for f in plan.flags] + [name for name, _ in plan.row_flags]
+    texts = ["s_" + c.canonical for c in contract.columns]
+    detail = ", ".join(f"{ident(n)} := {ident(n)}" for n in [*texts, *names])
+    outputs = ", ".join(f"{_output(c)} AS {ident('o_' + c.canonical)}" for c in contract.columns)
+    keys = ["s_" + name for name in contract.unique]
+    con = _database().cursor()
     try:
-        schema_for(contract).validate(frame, lazy=True)
-    except SchemaErrors as error:
-        reasons = _reasons(contract, frame, error)
-    integers = _integers(contract, frame)
-    _merge(reasons, _integer_reasons(contract, frame, integers))
-    _merge(reasons, _bound_reasons(contract, frame, integers))
-    _merge(reasons, _row_check_reasons(contract, frame, integers))
-    keep = np.ones(len(frame), dtype=bool)
-    keep[list(reasons)] = False
-    passing = frame if keep.all() else frame[keep]
-    within = ["file_no"] if "file_no" in frame.columns else []
-    repeats: set[int] = set()
-    """Rows rejected as a repeat of an earlier one: their payment is the earlier row's."""
-    if contract.unique and not passing.empty:
-        subset = [*contract.unique, *within]
-        repeated = passing.duplicated(subset=subset, keep="first")
-        if repeated.any():
-            first_line = passing.groupby(subset, dropna=False)["line_no"].transform("min")
-            for position in passing.index[repeated]:
-                key = ", ".join(f"{k}={passing.at[position, k]}" for k in contract.unique)
-                reasons[position] = [
-                    f"duplicate of line {first_line[position]} in the same file ({key})"
-                ]
-                repeats.add(position)
-            keep[passing.index[repeated]] = False
-            passing = passing[~repeated]
-    positions = list(reasons)
-    key = contract.payment_key
-    rejected = pd.DataFrame(
-        {
-            **{name: frame.loc[positions, name].to_numpy(dtype="int64") for name in within},
-            "line_no": frame.loc[positions, "line_no"].to_numpy(dtype="int64"),
-            "reason": ["; ".join(r) for r in reasons.values()],
-            "key_text": [
-                None if not key or position in repeats else frame.at[position, key.column]
-                for position in positions
-            ],
-        }
+        con.register("input", _arrow(contract, frame))
+        # one pass: the typed rows, and for a failing row what its reasons need (NULL
+        # elsewhere); the rows keep the batch's order (files, then lines)
+        table = con.sql(
+            f"SELECT file_no, line_no, {outputs}, {_unique_key(contract)} AS unique_key, "
+            f"{''.join(ident(k) + ', ' for k in keys)}failed, "
+            f"CASE WHEN failed THEN struct_pack({detail}) END AS detail FROM ({plan.checked})"
+        ).to_arrow_table()
+        failed = table["failed"]
+        key = contract.payment_key
+        rejected: list[tuple[int, int, str, str | None]] = []
+        if pc.any(failed).as_py():
+            failing = table.filter(failed).select(["file_no", "line_no", "detail"]).to_pylist()
+            for item in failing:
+                row = item["detail"]
+                rejected.append(
+                    (
+                        item["file_no"],
+                        item["line_no"],
+                        "; ".join(_reasons(contract, plan, row)),
+                        row["s_" + key.column] if key else None,
+                    )
+                )
+            table = table.filter(pc.invert(failed))
+        table = table.drop_columns(["failed", "detail"])
+        repeats = _repeats(con, contract, table.select([*keys, "file_no", "line_no"]))
+        for file_no, line_no, first_line, *values in repeats:
+            shown_key = ", ".join(
+                f"{name}={'<NA>' if value is None else value}"
+                for name, value in zip(contract.unique, values, strict=True)
+            )
+            rejected.append(
+                (
+                    file_no,
+                    line_no,
+                    f"duplicate of line {first_line} in the same file ({shown_key})",
+                    None,
+                )
+            )
+        if repeats:
+            gone = pa.table(
+                {
+                    "file_no": pa.array([r[0] for r in repeats], pa.int64()),
+                    "line_no": pa.array([r[1] for r in repeats], pa.int64()),
+                    "gone": pa.array([True] * len(repeats)),
+                }
+            )
+            table = (
+                table.join(gone, ["file_no", "line_no"], join_type="left outer")
+                .filter(pc.is_null(pc.field("gone")))
+                .sort_by([("file_no", "ascending"), ("line_no", "ascending")])
+            )
+        table = table.select(
+            ["file_no", "line_no", *("o_" + c.canonical for c in contract.columns), "unique_key"]
+        ).rename_columns(["file_no", "line_no", *contract.canonical_columns, "unique_key"])
+    finally:
+        con.close()
+    rejected.sort(key=lambda item: (item[0], item[1]))
+    return Validated(
+        table=table,
+        rejected=pd.DataFrame(
+            {
+                "file_no": pd.Series([r[0] for r in rejected], dtype="int64"),
+                "line_no": pd.Series([r[1] for r in rejected], dtype="int64"),
+                "reason": pd.Series([r[2] for r in rejected], dtype=object),
+                "key_text": pd.Series([r[3] for r in rejected], dtype=object),
+            }
+        ),
     )
-    rows = _convert(contract, passing, integers, keep)
-    for name in within:
-        rows.insert(0, name, passing[name].to_numpy(dtype="int64"))
-    return Validated(rows=rows, rejected=rejected)
+
+
+def _repeats(con, contract: Contract, keys: pa.Table) -> list[tuple]:
+    """(file_no, line_no, first line, key texts…) of each passing row whose unique key an
+    earlier passing row of its file has. A repeat is rare: a count of the distinct keys says
+    whether there is one (a hash aggregate; a window numbering every row cost more than the
+    checks), and only then are they looked up (missing values equal, as keys)."""
+    if not contract.unique or not keys.num_rows:
+        return []
+    within = ["s_" + name for name in contract.unique] + ["file_no"]
+    con.register("passed_keys", keys)
+    quoted = [ident(k) for k in within]
+    (distinct,) = con.execute(
+        f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(quoted)} FROM passed_keys)"
+    ).fetchone()
+    if distinct == keys.num_rows:
+        return []
+    matches = " AND ".join(f"c.{k} IS NOT DISTINCT FROM d.{k}" for k in quoted)
+    return con.execute(
+        f"WITH d AS (SELECT {', '.join(quoted)}, min(line_no) AS first_line FROM passed_keys "
+        f"GROUP BY ALL HAVING count(*) > 1) "
+        f"SELECT c.file_no, c.line_no, d.first_line"
+        f"{''.join(', c.' + ident('s_' + n) for n in contract.unique)} "
+        f"FROM passed_keys AS c JOIN d ON {matches} WHERE c.line_no > d.first_line "
+        "ORDER BY c.file_no, c.line_no"
+    ).fetchall()
+
+
+def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
+    """Dates in ``fmt`` as the contracts read them (``reiwa-yymmdd``: the 和暦 of Zengin
+    files, Reiwa year + 2018), missing where a text is not one."""
+    from recon_pipeline.contracts.model import Column
+
+    column = Column(name="d", canonical="d", type="date", format=fmt)
+    expression = sql.typed(column, "d")
+    con = _database().cursor()
+    try:
+        con.register(
+            "texts",
+            pa.table(
+                {"d": pa.array(values.astype(object).where(values.notna(), None), pa.string())}
+            ),
+        )
+        dates = con.sql(f"SELECT {expression} AS d FROM texts").to_arrow_table()
+    finally:
+        con.close()
+    return pd.Series(dates["d"].to_pandas(date_as_object=False), index=values.index)

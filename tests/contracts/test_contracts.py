@@ -177,3 +177,14 @@ def test_a_contract_with_an_unknown_row_check_is_refused(tmp_path: Path):
     )
     with pytest.raises(ContractError, match="row check 'magic'"):
         load_contract(path)
+
+
+def test_a_row_check_in_the_pandas_spelling_of_earlier_contracts_reads_as_sql():
+    from recon_pipeline.contracts.sql import expression_sql
+
+    assert expression_sql("net == gross - fee") == "net = gross - fee"
+    assert (
+        expression_sql("not (reporting_category in ['refund', 'dispute']) or gross < 0")
+        == "not (reporting_category in ('refund', 'dispute')) or gross < 0"
+    )
+    assert expression_sql("net = gross - fee") == "net = gross - fee"
