@@ -36,6 +36,7 @@ def test_a_sensor_per_source_and_a_schedule_are_defined(settings):
             "card",
             "cod",
             "dispositions",
+            "payer_aliases",
             "konbini",
             "shipments",
         )
