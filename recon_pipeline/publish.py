@@ -131,6 +131,16 @@ def _sync_versions(
     con.execute("DROP TABLE published_moved")
 
 
+WAREHOUSE_SCHEMAS = ("audit", "quarantine", "raw", "staging", "config", "marts", "exports")
+
+
+def _reads_only(definition: str, schemas: tuple[str, ...]) -> bool:
+    """Whether a view reads nothing outside ``schemas`` (a copy of some schemas only gets the
+    views it can bind: ``marts.settlement_status_latest`` reads ``staging`` and ``audit``)."""
+    pattern = r"(?<![\w.])(" + "|".join(WAREHOUSE_SCHEMAS) + r")\.\w"
+    return set(re.findall(pattern, definition)) <= set(schemas)
+
+
 def _copy_views(con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[str, ...]) -> None:
     """The warehouse's views of ``schemas``, defined again in the copy (they name their tables
     without a database, so in the copy they read the copy's)."""
@@ -138,7 +148,13 @@ def _copy_views(con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[st
         "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = $db "
         "AND NOT internal AND list_contains($schemas, schema_name)"
     )
-    ours = con.execute(listing, {"db": database, "schemas": list(schemas)}).fetchall()
+    ours = [
+        (schema, view, definition)
+        for schema, view, definition in con.execute(
+            listing, {"db": database, "schemas": list(schemas)}
+        ).fetchall()
+        if _reads_only(definition, schemas)
+    ]
     theirs = con.execute(listing, {"db": "published", "schemas": list(schemas)}).fetchall()
     for schema, view, _ in theirs:
         con.execute(f"DROP VIEW published.{quote(schema)}.{quote(view)}")

@@ -415,13 +415,9 @@ def test_a_warehouse_from_before_versions_gets_the_views(tmp_path):
         "SELECT view_name FROM duckdb_views() WHERE schema_name = 'marts' AND NOT internal "
         "ORDER BY ALL"
     ).fetchall()
-    assert views == [
-        ("customer_profile",),
-        ("journal",),
-        ("matches",),
-        ("receivables",),
-        ("settlement_status",),
-    ]
+    names = {name for (name,) in views}
+    assert {"customer_profile", "journal", "matches", "receivables", "settlement_status"} <= names
+    assert {"receivables_latest", "settlement_status_latest", "aging_latest"} <= names
     assert con.execute("SELECT count(*) FROM marts.receivables").fetchone() == (0,)
 
 
