@@ -18,6 +18,15 @@ from tests.conftest import SAMPLES, run_range
 
 def test_every_raw_table_of_a_run_holds_to_its_contracts_schema(settings, instance, tmp_path):
     shutil.copytree(SAMPLES, settings.landing_dir)
+    # the samples carry no payer aliases file (an operator's, not a provider's): one of two rows
+    aliases = settings.landing_dir / "payer_aliases" / "2026-10-02"
+    aliases.mkdir(parents=True)
+    (aliases / "aliases.csv").write_text(
+        "alias_row_id,action,payer_name,customer_number,note,decided_by,decided_at\n"
+        "PA-1,ADD,ｷﾀｶﾞﾜ ｼｽﾞｴ,0000901,家族名義,keiri02,2026-10-02\n"
+        "PA-2,REMOVE,ｷﾀｶﾞﾜ ｼｽﾞｴ,0000901,,keiri03,2026-10-02\n",
+        encoding="utf-8",
+    )
     run_range(settings, instance, "2026-10-01", "2026-10-07")
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(settings.warehouse, copy)

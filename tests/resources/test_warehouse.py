@@ -250,11 +250,12 @@ def test_a_publish_follows_versions_a_day_rewrote(tmp_path, monkeypatch):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE day_links (receivable_id VARCHAR, "
             "settlement_line_id VARCHAR, rule VARCHAR, matched_amount BIGINT, "
-            "amount_delta BIGINT, candidates INTEGER)"
+            "amount_delta BIGINT, candidates INTEGER, evidence VARCHAR, "
+            "fee_deducted_amount BIGINT)"
         )
         for receivable, amount in links:
             con.execute(
-                "INSERT INTO day_links VALUES ($r, 'L' || $r, 'order_id', $a, 0, 1)",
+                "INSERT INTO day_links VALUES ($r, 'L' || $r, 'order_id', $a, 0, 1, NULL, 0)",
                 {"r": receivable, "a": amount},
             )
         day_date = dt.date.fromisoformat(day)
