@@ -384,6 +384,31 @@ def record_failed_day(definitions: dg.Definitions, day: dt.date, run_id: str, re
         con.commit()
 
 
+def _analysts_copy(settings: Settings) -> Path:
+    """The published copy (a run never holds it), or the warehouse before anything was
+    published."""
+    published = settings.published_warehouse
+    return published if published.exists() else settings.warehouse
+
+
+def _open_for_reading(settings: Settings, as_of: dt.date | None):
+    """A read-only connection to the analysts' copy and the day to report (``as_of``, or the
+    last day run that did not fail); None, with one line on stderr, when there is none."""
+    database = _analysts_copy(settings)
+    if not database.exists():
+        print(
+            f"recon: no warehouse at {settings.warehouse}; run `recon run` first", file=sys.stderr
+        )
+        return None
+    con = read_only(database)
+    day = as_of or _last_day_run(con)
+    if day is None:
+        con.close()
+        print("recon: the marts are empty; run `recon run` first", file=sys.stderr)
+        return None
+    return con, day
+
+
 def status(settings: Settings, as_of: dt.date | None, out=None) -> int:
     """Headline figures from the published copy (what analysts read: a run never holds it,
     so this never waits for or breaks on a run), or the warehouse before anything was
@@ -391,21 +416,11 @@ def status(settings: Settings, as_of: dt.date | None, out=None) -> int:
     from recon_pipeline import packaged
 
     out = out or sys.stdout
-    database = settings.published_warehouse
-    if not database.exists():
-        database = settings.warehouse
-    if not database.exists():
-        print(
-            f"recon: no warehouse at {settings.warehouse}; run `recon run` first", file=sys.stderr
-        )
+    opened = _open_for_reading(settings, as_of)
+    if opened is None:
         return 1
-    con = read_only(database)
+    con, as_of = opened
     try:
-        if as_of is None:
-            as_of = _last_day_run(con)
-        if as_of is None:
-            print("recon: the marts are empty; run `recon run` first", file=sys.stderr)
-            return 1
         print(f"as of {as_of}", file=out)
         _print_health(con, settings, out)
         for title, statement in (
@@ -480,21 +495,11 @@ def aliases(settings: Settings, as_of: dt.date | None, every: bool, out=None) ->
     from recon_pipeline import packaged
 
     out = out or sys.stdout
-    database = settings.published_warehouse
-    if not database.exists():
-        database = settings.warehouse
-    if not database.exists():
-        print(
-            f"recon: no warehouse at {settings.warehouse}; run `recon run` first", file=sys.stderr
-        )
+    opened = _open_for_reading(settings, as_of)
+    if opened is None:
         return 1
-    con = read_only(database)
+    con, as_of = opened
     try:
-        if as_of is None:
-            as_of = _last_day_run(con)
-        if as_of is None:
-            print("recon: the marts are empty; run `recon run` first", file=sys.stderr)
-            return 1
         frame = con.execute(packaged.sql("cli/aliases"), {"as_of": as_of, "all": every}).df()
         print(f"payer aliases as of {as_of}{' (removed ones too)' if every else ''}", file=out)
         print(frame.to_string(index=False) if len(frame) else "  (none)", file=out)
@@ -508,10 +513,7 @@ def auto_match_report(settings: Settings, first: dt.date, last: dt.date, out=Non
     from recon_pipeline import packaged
 
     out = out or sys.stdout
-    database = settings.published_warehouse
-    if not database.exists():
-        database = settings.warehouse
-    con = read_only(database)
+    con = read_only(_analysts_copy(settings))
     try:
         frame = con.execute(
             packaged.sql("cli/auto_match_rate"), {"first": first, "last": last}
