@@ -7,8 +7,11 @@ Celery run launcher, and two ``dagster-celery`` worker processes execute them.""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
@@ -76,6 +79,11 @@ class Deployment:
         return "".join(log.read_text(errors="replace") for log in self.workers)
 
 
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
 @pytest.fixture
 def deployment(
     tmp_path: Path, postgres_url: str, redis_url: str, clean_run: Home
@@ -135,13 +143,14 @@ def deployment(
         try:
             yield Deployment(home, dagster_home, environment, logs[1:])
         finally:
+            # the whole process group: `dagster-celery worker start` runs `celery` as a child
             for process in processes:
-                process.terminate()
+                _signal_group(process, signal.SIGTERM)
             for process in processes:
                 try:
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
-                    process.kill()
+                    _signal_group(process, signal.SIGKILL)
 
 
 def test_runs_executed_by_celery_workers_equal_the_in_process_run(
