@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# one test worker more than the cores: many tests wait on a process they started (recon,
+# sshd, a Celery worker, the browser), so a core would otherwise sit idle
+TEST_WORKERS ?= $(shell expr $$(nproc) + 1)
 
 .PHONY: demo test lint ui bench clean
 
@@ -22,7 +25,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
