@@ -19,7 +19,7 @@ from recon_pipeline.assets.staging import FILE_MANIFEST, SOURCE_FRESHNESS
 from recon_pipeline.contracts import ContractSet
 from recon_pipeline.expectations import Suite, validate_days
 from recon_pipeline.packaged import sql
-from recon_pipeline.partitions import daily_partitions, partition_days
+from recon_pipeline.partitions import asset_of_table, daily_partitions, partition_days
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.warehouse import WarehouseResource, quote
 
@@ -267,7 +267,7 @@ def build_expectation_checks(suites: tuple[Suite, ...]) -> list[dg.AssetChecksDe
 
 def _expectation_check(suite: Suite) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=dg.AssetKey(list(suite.asset)),
+        asset=asset_of_table(suite.table),
         name=suite.name,
         blocking=suite.blocking,
         pool="duckdb",

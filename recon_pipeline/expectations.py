@@ -34,7 +34,7 @@ COLUMN_ARGUMENTS = ("column", "column_list", "column_A", "column_B")
 class Suite:
     name: str
     table: str
-    asset: tuple[str, ...]
+    """The warehouse table checked; the check is on the asset that writes it."""
     blocking: bool
     description: str
     expectations: tuple[tuple[str, dict[str, Any]], ...]
@@ -70,7 +70,6 @@ def load_suites(directory: Path | None = None) -> tuple[Suite, ...]:
             Suite(
                 name=path.stem,
                 table=spec["table"],
-                asset=tuple(spec["asset"]),
                 blocking=bool(spec.get("blocking", False)),
                 description=spec.get("description", ""),
                 expectations=expectations,

@@ -25,6 +25,34 @@ def stage_group(stage: str) -> str:
     return f"{STAGES.index(stage) + 1}_{stage}"
 
 
+WAREHOUSE_TABLES: dict[dg.AssetKey, str] = {}
+"""Each asset's warehouse table (``schema.table``), filled by :func:`table_key`."""
+
+
+def table_key(stage: str, table: str, name: str | None = None) -> dg.AssetKey:
+    """The key of the asset of ``stage`` that writes ``table`` (``schema.table``).
+
+    The key's prefix is the stage's group (``3_reconcile/matches`` writes ``marts.matches``),
+    so the UI's key folders and groups agree and both read in flow order; where the rows are
+    is the asset's ``dagster/table_name`` (:func:`table_metadata`)."""
+    key = dg.AssetKey([stage_group(stage), name or table.split(".")[1]])
+    WAREHOUSE_TABLES[key] = table
+    return key
+
+
+def asset_of_table(table: str) -> dg.AssetKey:
+    """The asset that writes ``table`` (``schema.table``): a dataset suite names its table."""
+    keys = [key for key, written in WAREHOUSE_TABLES.items() if written == table]
+    if len(keys) != 1:
+        raise KeyError(f"no asset writes {table!r}" if not keys else f"{table!r}: {keys}")
+    return keys[0]
+
+
+def table_metadata(key: dg.AssetKey) -> dict[str, str]:
+    """The definition metadata naming the asset's warehouse table (the UI shows it)."""
+    return {"dagster/table_name": WAREHOUSE_TABLES[key]} if key in WAREHOUSE_TABLES else {}
+
+
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 """Every asset walks the days of its partition window in order, so a backfill of a range is
 one run (one Dagster start-up, each step once) and gives the tables the days give one by

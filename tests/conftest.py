@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from recon_pipeline.assets.ingest import LANDED_FILES
 from recon_pipeline.cli import QUIET_LOGS, failure_reason
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
 from recon_pipeline.settings import Settings, load_settings
@@ -105,14 +106,14 @@ def table_fingerprints(path: Path, schemas: tuple[str, ...]) -> dict[str, str]:
 
 
 def land_days(settings: Settings, instance: dg.DagsterInstance, first: str, last: str) -> None:
-    """Run only the ingest asset (``audit/landed_files``) for each day: landing, not matching."""
+    """Run only the ingest asset (``1_ingest/landed_files``) for each day: landing, not matching."""
     job = build_definitions(settings).resolve_job_def(DAILY_JOB)
     day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
     while day <= end:
         result = job.execute_in_process(
             partition_key=day.isoformat(),
             instance=instance,
-            asset_selection=[dg.AssetKey(["audit", "landed_files"])],
+            asset_selection=[LANDED_FILES],
             run_config=QUIET,
         )
         assert result.success, f"{day} failed: {failure_reason(result)}"

@@ -6,9 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
-import dagster as dg
 import duckdb
 
+from recon_pipeline.assets.exports import SLIP_REQUESTS
+from recon_pipeline.assets.marts import DUNNING_CANDIDATES
+from recon_pipeline.assets.reconcile import (
+    MATCHES,
+    PAYER_ALIASES_AS_OF,
+    RECEIVABLES,
+    SETTLEMENT_STATUS,
+)
 from recon_pipeline.checks import offending_rows
 from recon_pipeline.contracts import load_contracts
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
@@ -35,15 +42,15 @@ def test_broken_balance_blocks_dunning_and_exports(settings, instance):
     )
     job = build_definitions(settings).resolve_job_def(DAILY_JOB)
     reconciled = [
-        dg.AssetKey(["marts", "matches"]),
-        dg.AssetKey(["marts", "receivables"]),
-        dg.AssetKey(["marts", "settlement_status"]),
-        dg.AssetKey(["marts", "payer_aliases"]),
+        MATCHES,
+        RECEIVABLES,
+        SETTLEMENT_STATUS,
+        PAYER_ALIASES_AS_OF,
     ]
     downstream = [
         *reconciled,
-        dg.AssetKey(["marts", "dunning_candidates"]),
-        dg.AssetKey(["exports", "slip_requests"]),
+        DUNNING_CANDIDATES,
+        SLIP_REQUESTS,
     ]
     result = job.execute_in_process(
         partition_key=DAY,

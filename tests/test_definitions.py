@@ -5,48 +5,51 @@ from __future__ import annotations
 
 import os
 
-import dagster as dg
 import pytest
 
+from recon_pipeline.assets.exports import SLIP_REQUESTS
+from recon_pipeline.assets.ingest import LANDED_FILES
+from recon_pipeline.assets.marts import DUNNING_CANDIDATES, JOURNAL
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
 from recon_pipeline.partitions import stage_group
 from recon_pipeline.settings import load_settings, machine_memory
 
 STAGES = {
-    "ingest": {"audit/landed_files"},
+    "ingest": {"audit.landed_files"},
     "staging": {
-        "audit/file_manifest",
-        "quarantine/rejected_rows",
-        "raw/card",
-        "raw/konbini",
-        "raw/shipments",
-        "staging/receivable_events",
-        "staging/settlement_lines",
-        "audit/source_freshness",
+        "audit.file_manifest",
+        "quarantine.rejected_rows",
+        "raw.card",
+        "raw.konbini",
+        "raw.shipments",
+        "staging.receivable_events",
+        "staging.settlement_lines",
+        "audit.source_freshness",
     },
     "reconcile": {
-        "marts/matches",
-        "marts/settlement_status",
-        "marts/receivables",
-        "marts/payer_aliases",
+        "marts.matches",
+        "marts.settlement_status",
+        "marts.receivables",
+        "marts.payer_aliases",
     },
     "marts": {
-        "marts/unmatched_items",
-        "marts/aging",
-        "marts/fees",
-        "marts/auto_match_rate",
-        "marts/dunning_candidates",
-        "marts/provider_followups",
-        "marts/customer_profile",
-        "marts/journal",
+        "marts.unmatched_items",
+        "marts.aging",
+        "marts.fees",
+        "marts.auto_match_rate",
+        "marts.dunning_candidates",
+        "marts.provider_followups",
+        "marts.customer_profile",
+        "marts.journal",
     },
     "exports": {
-        "exports/slip_requests",
-        "exports/ship_holds",
-        "exports/journal_files",
-        "exports/published_warehouse",
+        "exports.slip_requests",
+        "exports.ship_holds",
+        "exports.journal_files",
+        "audit.runs",
     },
 }
+"""The warehouse tables each stage writes (its assets' ``dagster/table_name``)."""
 
 
 def test_assets_are_grouped_by_stage_and_partitioned_daily(settings):
@@ -55,11 +58,13 @@ def test_assets_are_grouped_by_stage_and_partitioned_daily(settings):
     groups: dict[str, set[str]] = {}
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        groups.setdefault(node.group_name, set()).add(key.to_user_string())
+        # the key's folder is its group: the UI's asset list and graph agree
+        assert key.path[0] == node.group_name, key
+        groups.setdefault(node.group_name, set()).add(node.metadata.get("dagster/table_name"))
         assert node.partitions_def is not None
         assert node.partitions_def.timezone == "Asia/Tokyo"
-    for stage, keys in STAGES.items():
-        assert keys <= groups[stage_group(stage)], stage
+    for stage, tables in STAGES.items():
+        assert tables <= groups[stage_group(stage)], stage
     # the UI sorts groups by name: they read in flow order
     assert sorted(groups) == [stage_group(stage) for stage in STAGES]
 
@@ -93,13 +98,7 @@ def test_invariant_checks_block_and_advisory_suites_warn(settings):
 
 def test_self_dependent_assets_read_the_previous_day(settings):
     graph = build_definitions(settings).resolve_asset_graph()
-    for key in (
-        ["marts", "dunning_candidates"],
-        ["marts", "journal"],
-        ["exports", "slip_requests"],
-        ["audit", "landed_files"],
-    ):
-        asset_key = dg.AssetKey(key)
+    for asset_key in (DUNNING_CANDIDATES, JOURNAL, SLIP_REQUESTS, LANDED_FILES):
         assert asset_key in graph.get(asset_key).parent_keys
 
 

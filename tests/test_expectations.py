@@ -132,7 +132,6 @@ def test_the_suites_run_as_sql_in_duckdb_on_the_callers_connection(tmp_path):
     suite = Suite(
         name="probe",
         table="staging.t",
-        asset=("staging", "t"),
         blocking=True,
         description="",
         expectations=(

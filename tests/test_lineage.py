@@ -15,34 +15,35 @@ from sqlglot import exp
 
 from recon_pipeline.definitions import build_definitions
 from recon_pipeline.packaged import packaged_dir
+from recon_pipeline.partitions import asset_of_table
 from recon_pipeline.settings import load_settings
 
 SQL = packaged_dir("sql")
-ASSET_SQL: dict[tuple[str, str], tuple[str, ...]] = {
-    ("audit", "source_freshness"): ("staging/source_freshness.sql",),
-    ("staging", "receivable_events"): ("staging/receivable_events/*.sql",),
-    ("staging", "settlement_lines"): ("staging/settlement_lines/*.sql",),
-    ("staging", "dispositions"): ("staging/dispositions/*.sql",),
-    ("staging", "payer_aliases"): ("staging/payer_aliases/*.sql",),
-    ("marts", "matches"): ("reconcile/**/*.sql",),
-    ("marts", "unmatched_items"): ("marts/unmatched_items.sql",),
-    ("marts", "aging"): ("marts/aging.sql",),
-    ("marts", "fees"): ("marts/fees.sql",),
-    ("marts", "auto_match_rate"): ("marts/auto_match_rate.sql",),
-    ("marts", "dunning_holds"): ("marts/dunning_holds.sql",),
-    ("marts", "dunning_candidates"): ("marts/dunning_candidates.sql",),
-    ("marts", "write_offs"): ("marts/write_offs.sql",),
-    ("marts", "disposition_outcomes"): ("marts/disposition_outcomes.sql",),
-    ("marts", "provider_followups"): ("marts/provider_followups.sql",),
-    ("marts", "customer_profile"): ("marts/customer_profile*.sql",),
-    ("marts", "journal"): ("marts/journal*.sql",),
-    ("exports", "slip_requests"): ("exports/slip_requests.sql", "exports/slip_corrections.sql"),
-    ("exports", "ship_holds"): ("exports/ship_holds.sql",),
-    ("exports", "journal_files"): ("exports/journal_file.sql",),
-    ("audit", "runs"): ("audit/runs.sql",),
+ASSET_SQL: dict[str, tuple[str, ...]] = {
+    "audit.source_freshness": ("staging/source_freshness.sql",),
+    "staging.receivable_events": ("staging/receivable_events/*.sql",),
+    "staging.settlement_lines": ("staging/settlement_lines/*.sql",),
+    "staging.dispositions": ("staging/dispositions/*.sql",),
+    "staging.payer_aliases": ("staging/payer_aliases/*.sql",),
+    "marts.matches": ("reconcile/**/*.sql",),
+    "marts.unmatched_items": ("marts/unmatched_items.sql",),
+    "marts.aging": ("marts/aging.sql",),
+    "marts.fees": ("marts/fees.sql",),
+    "marts.auto_match_rate": ("marts/auto_match_rate.sql",),
+    "marts.dunning_holds": ("marts/dunning_holds.sql",),
+    "marts.dunning_candidates": ("marts/dunning_candidates.sql",),
+    "marts.write_offs": ("marts/write_offs.sql",),
+    "marts.disposition_outcomes": ("marts/disposition_outcomes.sql",),
+    "marts.provider_followups": ("marts/provider_followups.sql",),
+    "marts.customer_profile": ("marts/customer_profile*.sql",),
+    "marts.journal": ("marts/journal*.sql",),
+    "exports.slip_requests": ("exports/slip_requests.sql", "exports/slip_corrections.sql"),
+    "exports.ship_holds": ("exports/ship_holds.sql",),
+    "exports.journal_files": ("exports/journal_file.sql",),
+    "audit.runs": ("audit/runs.sql",),
 }
-"""Which asset runs which SQL files (the reconcile step writes matches, receivables and
-settlement status together). Every file of these folders must be someone's."""
+"""Which asset (named by the table it writes) runs which SQL files (the reconcile step writes
+matches, receivables and settlement status together). Every file of these folders must be someone's."""
 ASSET_FOLDERS = ("staging", "reconcile", "marts", "exports", "audit")
 SCOPE_TABLES = {
     "scope_receivables_as_of": "staging.receivables_as_of",
@@ -110,9 +111,8 @@ def _resolve(name: str, seen: set[str]) -> set[str]:
 
 
 def asset_key_of(table: str) -> dg.AssetKey:
-    """The asset a warehouse table or view belongs to."""
-    schema, name = WORK_TABLES.get(table, table).split(".")
-    return dg.AssetKey([schema, name.removesuffix("_history")])
+    """The asset a warehouse table or view belongs to (its ``dagster/table_name``)."""
+    return asset_of_table(WORK_TABLES.get(table, table).removesuffix("_history"))
 
 
 @pytest.fixture(scope="module")
@@ -126,14 +126,14 @@ def test_every_sql_file_of_a_stage_belongs_to_an_asset():
     assert every - owned == set(), "add the new SQL file to ASSET_SQL with its asset"
 
 
-@pytest.mark.parametrize("key", sorted(ASSET_SQL), ids="/".join)
-def test_what_an_assets_sql_reads_is_declared_upstream(definitions, key):
-    asset = definitions.get_assets_def(dg.AssetKey(list(key)))
+@pytest.mark.parametrize("written", sorted(ASSET_SQL))
+def test_what_an_assets_sql_reads_is_declared_upstream(definitions, written):
+    asset = definitions.get_assets_def(asset_of_table(written))
     graph = definitions.resolve_asset_graph()
     declared = set(asset.keys)
     for own in asset.keys:
         declared |= graph.get(own).parent_keys
-    read = set().union(*(tables_in(p.read_text("utf-8")) for p in _files(ASSET_SQL[key])))
+    read = set().union(*(tables_in(p.read_text("utf-8")) for p in _files(ASSET_SQL[written])))
     tables = expanded(read)
     if any(t.startswith(f"{CONFIG}.") for t in tables):
         assert "policy" in asset.required_resource_keys, "config.* is the policy resource's"
@@ -142,4 +142,4 @@ def test_what_an_assets_sql_reads_is_declared_upstream(definitions, key):
         for table in tables
         if not table.startswith(f"{CONFIG}.") and asset_key_of(table) not in declared
     }
-    assert missing == set(), f"{'/'.join(key)} reads {sorted(missing)} without declaring them"
+    assert missing == set(), f"{written}'s asset reads {sorted(missing)} without declaring them"

@@ -32,7 +32,7 @@ from recon_pipeline.assets.staging import (
 from recon_pipeline.freshness import holding_sources
 from recon_pipeline.limits import PREVIEW_ROWS
 from recon_pipeline.packaged import sql
-from recon_pipeline.partitions import partition_days
+from recon_pipeline.partitions import partition_days, stage_group, table_key
 from recon_pipeline.publish import publish_copy
 from recon_pipeline.resources.exports import (
     ExportTarget,
@@ -52,7 +52,7 @@ from recon_pipeline.resources.warehouse import (
     replace_partition,
 )
 
-SLIP_REQUESTS = dg.AssetKey(["exports", "slip_requests"])
+SLIP_REQUESTS = table_key("exports", "exports.slip_requests")
 CORRECTION_COLUMNS = [
     "partition_date",
     "receivable_id",
@@ -63,8 +63,8 @@ CORRECTION_COLUMNS = [
     "current_due_date",
     "correction_request_id",
 ]
-SHIP_HOLDS = dg.AssetKey(["exports", "ship_holds"])
-JOURNAL_FILES = dg.AssetKey(["exports", "journal_files"])
+SHIP_HOLDS = table_key("exports", "exports.ship_holds")
+JOURNAL_FILES = table_key("exports", "exports.journal_files")
 JOURNAL_KIND = "journal"
 """The journal files' folder under ``RECON_EXPORT_DIR`` and under ``outbound/``."""
 SHIP_HOLD_COLUMNS = ["customer_id", "reason", "since", "outstanding_amount"]
@@ -501,7 +501,7 @@ def journal_files(
     yield from day_results(context, {JOURNAL_FILES: by_day})
 
 
-PUBLISHED_WAREHOUSE = dg.AssetKey(["exports", "published_warehouse"])
+PUBLISHED_WAREHOUSE = dg.AssetKey([stage_group("exports"), "published_warehouse"])
 
 
 def build_published_warehouse(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -535,7 +535,7 @@ def build_published_warehouse(upstream: list[dg.AssetKey]) -> dg.AssetsDefinitio
     return published_warehouse
 
 
-RUNS = dg.AssetKey(["audit", "runs"])
+RUNS = table_key("exports", "audit.runs")
 CALENDAR_DAYS = 14
 """How many days up to the day the first screen's table and chart show."""
 STATUS_COLOURS = {"OK": "#2e7d32", "HELD": "#ef6c00", "FAILED": "#c62828"}

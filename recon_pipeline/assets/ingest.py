@@ -14,6 +14,8 @@ from recon_pipeline.partitions import (
     daily_partitions,
     partition_days,
     stage_group,
+    table_key,
+    table_metadata,
     today,
 )
 from recon_pipeline.resources.contracts import ContractsResource
@@ -26,7 +28,7 @@ from recon_pipeline.resources.sources import (
 )
 from recon_pipeline.resources.warehouse import WarehouseResource, clear_partition, fetch_dicts
 
-LANDED_FILES = dg.AssetKey(["audit", "landed_files"])
+LANDED_FILES = table_key("ingest", "audit.landed_files")
 LANDED_COLUMNS = [
     "partition_date",
     "source",
@@ -117,6 +119,7 @@ def _land_day(
     pool="duckdb",
     deps=[previous_day(LANDED_FILES)],
     kinds={"duckdb"},
+    metadata=table_metadata(LANDED_FILES),
 )
 def landed_files(
     context: dg.AssetExecutionContext,

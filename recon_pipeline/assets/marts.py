@@ -33,23 +33,24 @@ from recon_pipeline.assets.staging import (
     raw_key,
 )
 from recon_pipeline.freshness import holding_sources
+from recon_pipeline.partitions import table_key
 from recon_pipeline.resources.accounts import AccountsResource
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
 from recon_pipeline.scope import DayScope, compute_customer_scope
 
-UNMATCHED_ITEMS = dg.AssetKey(["marts", "unmatched_items"])
-AGING = dg.AssetKey(["marts", "aging"])
-FEES = dg.AssetKey(["marts", "fees"])
-AUTO_MATCH_RATE = dg.AssetKey(["marts", "auto_match_rate"])
-DUNNING_HOLDS = dg.AssetKey(["marts", "dunning_holds"])
-DUNNING_CANDIDATES = dg.AssetKey(["marts", "dunning_candidates"])
-WRITE_OFFS = dg.AssetKey(["marts", "write_offs"])
-DISPOSITION_OUTCOMES = dg.AssetKey(["marts", "disposition_outcomes"])
-PROVIDER_FOLLOWUPS = dg.AssetKey(["marts", "provider_followups"])
-CUSTOMER_PROFILE = dg.AssetKey(["marts", "customer_profile"])
-JOURNAL = dg.AssetKey(["marts", "journal"])
+UNMATCHED_ITEMS = table_key("marts", "marts.unmatched_items")
+AGING = table_key("marts", "marts.aging")
+FEES = table_key("marts", "marts.fees")
+AUTO_MATCH_RATE = table_key("marts", "marts.auto_match_rate")
+DUNNING_HOLDS = table_key("marts", "marts.dunning_holds")
+DUNNING_CANDIDATES = table_key("marts", "marts.dunning_candidates")
+WRITE_OFFS = table_key("marts", "marts.write_offs")
+DISPOSITION_OUTCOMES = table_key("marts", "marts.disposition_outcomes")
+PROVIDER_FOLLOWUPS = table_key("marts", "marts.provider_followups")
+CUSTOMER_PROFILE = table_key("marts", "marts.customer_profile")
+JOURNAL = table_key("marts", "marts.journal")
 AGING_BUCKETS = ("NOT_DUE", "1-30", "31-60", "61-90", "91-180", "181-365", "365+")
 
 

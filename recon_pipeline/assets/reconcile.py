@@ -26,16 +26,22 @@ from recon_pipeline.assets.staging import (
     SETTLEMENT_LINES,
 )
 from recon_pipeline.packaged import sql
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, stage_group
+from recon_pipeline.partitions import (
+    SINGLE_RUN,
+    daily_partitions,
+    stage_group,
+    table_key,
+    table_metadata,
+)
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.scope import DayScope, compute_scope
 from recon_pipeline.write_log import clear_partition
 
-MATCHES = dg.AssetKey(["marts", "matches"])
-SETTLEMENT_STATUS = dg.AssetKey(["marts", "settlement_status"])
-RECEIVABLES = dg.AssetKey(["marts", "receivables"])
-PAYER_ALIASES_AS_OF = dg.AssetKey(["marts", "payer_aliases"])
+MATCHES = table_key("reconcile", "marts.matches")
+SETTLEMENT_STATUS = table_key("reconcile", "marts.settlement_status")
+RECEIVABLES = table_key("reconcile", "marts.receivables")
+PAYER_ALIASES_AS_OF = table_key("reconcile", "marts.payer_aliases")
 INPUTS = [RECEIVABLE_EVENTS, SETTLEMENT_LINES, DISPOSITIONS, PAYER_ALIASES]
 ALIAS_LINES = "alias_lines"
 """The temp table of the day's transfers a payer alias speaks for (sql/reconcile/alias_lines)."""
@@ -48,6 +54,7 @@ def _spec(key: dg.AssetKey, deps: list, description: str) -> dg.AssetSpec:
         deps=[*deps, previous_day(key)],
         kinds={"duckdb"},
         description=description,
+        metadata=table_metadata(key),
     )
 
 

@@ -7,7 +7,13 @@ from typing import Any, TypeVar
 import dagster as dg
 import duckdb
 
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days, stage_group
+from recon_pipeline.partitions import (
+    SINGLE_RUN,
+    daily_partitions,
+    partition_days,
+    stage_group,
+    table_metadata,
+)
 from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
 
 Prepare = Callable[[duckdb.DuckDBPyConnection], None]
@@ -30,6 +36,7 @@ def daily_table(
         pool="duckdb",
         deps=list(deps),
         kinds={"duckdb", *(kinds or ())},
+        metadata=table_metadata(key),
     )
 
 

@@ -23,24 +23,31 @@ from recon_pipeline.freshness import holding_sources
 from recon_pipeline.limits import clip, preview
 from recon_pipeline.loading import REJECT_COLUMNS, FileOutcome, stage_window
 from recon_pipeline.packaged import packaged_dir
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days, stage_group
+from recon_pipeline.partitions import (
+    SINGLE_RUN,
+    daily_partitions,
+    partition_days,
+    stage_group,
+    table_key,
+    table_metadata,
+)
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.sources import InboundSource
 from recon_pipeline.resources.warehouse import WarehouseResource, clear_partition
 
-FILE_MANIFEST = dg.AssetKey(["audit", "file_manifest"])
-REJECTED_ROWS = dg.AssetKey(["quarantine", "rejected_rows"])
-RECEIVABLE_EVENTS = dg.AssetKey(["staging", "receivable_events"])
-SETTLEMENT_LINES = dg.AssetKey(["staging", "settlement_lines"])
-DISPOSITIONS = dg.AssetKey(["staging", "dispositions"])
-PAYER_ALIASES = dg.AssetKey(["staging", "payer_aliases"])
-LANDED_FILES = dg.AssetKey(["audit", "landed_files"])
-SOURCE_FRESHNESS = dg.AssetKey(["audit", "source_freshness"])
+FILE_MANIFEST = table_key("staging", "audit.file_manifest")
+REJECTED_ROWS = table_key("staging", "quarantine.rejected_rows")
+RECEIVABLE_EVENTS = table_key("staging", "staging.receivable_events")
+SETTLEMENT_LINES = table_key("staging", "staging.settlement_lines")
+DISPOSITIONS = table_key("staging", "staging.dispositions")
+PAYER_ALIASES = table_key("staging", "staging.payer_aliases")
+LANDED_FILES = table_key("ingest", "audit.landed_files")
+SOURCE_FRESHNESS = table_key("staging", "audit.source_freshness")
 
 
 def raw_key(family: str) -> dg.AssetKey:
-    return dg.AssetKey(["raw", family])
+    return table_key("staging", f"raw.{family}", f"raw_{family}")
 
 
 def _validated_specs(contract_set: ContractSet) -> list[dg.AssetSpec]:
@@ -48,6 +55,7 @@ def _validated_specs(contract_set: ContractSet) -> list[dg.AssetSpec]:
         dg.AssetSpec(
             FILE_MANIFEST,
             group_name=stage_group("staging"),
+            metadata=table_metadata(FILE_MANIFEST),
             deps=[LANDED_FILES],
             kinds={"duckdb"},
             description="One row per delivered file: status, reason, rows total / "
@@ -56,6 +64,7 @@ def _validated_specs(contract_set: ContractSet) -> list[dg.AssetSpec]:
         dg.AssetSpec(
             REJECTED_ROWS,
             group_name=stage_group("staging"),
+            metadata=table_metadata(REJECTED_ROWS),
             deps=[LANDED_FILES],
             kinds={"duckdb"},
             description="Every rejected row with its file, line, raw text and reason; "
@@ -68,6 +77,7 @@ def _validated_specs(contract_set: ContractSet) -> list[dg.AssetSpec]:
             dg.AssetSpec(
                 raw_key(family),
                 group_name=stage_group("staging"),
+                metadata=table_metadata(raw_key(family)),
                 deps=[LANDED_FILES],
                 kinds={"duckdb", "pandera"},
                 description=f"Rows of the {family} layouts ({layouts}) that passed their data "
@@ -143,6 +153,7 @@ def _staged_table(key: dg.AssetKey, contract_set: ContractSet) -> dg.AssetsDefin
     @dg.asset(
         key=key,
         group_name=stage_group("staging"),
+        metadata=table_metadata(key),
         partitions_def=daily_partitions,
         backfill_policy=SINGLE_RUN,
         pool="duckdb",

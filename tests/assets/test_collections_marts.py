@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from recon_pipeline.assets.marts import AGING, CUSTOMER_PROFILE
 from recon_pipeline.settings import Settings, load_settings
 from tests import landing as lz
 
@@ -101,7 +102,7 @@ def write_provider_landing(landing: Path) -> None:
 
 def assert_png_chart(instance: dg.DagsterInstance) -> None:
     """The last aging materialization carries its chart as a base64 PNG markdown image."""
-    event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "aging"]))
+    event = instance.get_latest_materialization_event(AGING)
     assert event is not None and event.asset_materialization is not None
     chart = event.asset_materialization.metadata["aging_chart"].value
     prefix = "![aging](data:image/png;base64,"
@@ -324,7 +325,7 @@ def test_customer_profile_matches_the_hand_computation(landing, run_days, wareho
             "ORDER BY outstanding_amount DESC, customer_id LIMIT 10",
             {"d": dt.date(2026, 10, 6)},
         ).df()
-    event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "customer_profile"]))
+    event = instance.get_latest_materialization_event(CUSTOMER_PROFILE)
     assert event is not None and event.asset_materialization is not None
     metadata = event.asset_materialization.metadata
     assert view_figures[:3] == (len(PROFILE_EXPECTED), 1, 2)

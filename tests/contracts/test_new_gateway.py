@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from recon_pipeline.assets.staging import raw_key
 from recon_pipeline.definitions import build_definitions
 from recon_pipeline.policy import DEFAULT_POLICY, PolicyError
 from recon_pipeline.settings import load_settings
@@ -121,7 +122,7 @@ def test_a_second_gateway_is_one_contract_file(tmp_path: Path):
         ],
     )
     graph = build_definitions(settings).resolve_asset_graph()
-    assert "card_gmo" in graph.get(dg.AssetKey(["raw", "card"])).description
+    assert "card_gmo" in graph.get(raw_key("card")).description
     with dg.instance_for_test() as instance:
         run_job(settings, instance, day)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:

@@ -6,10 +6,10 @@ persistent Dagster instance; ``dagster dev`` is started on loopback over that in
 Debian's chromium (headless, driven by Playwright, no browser download) checks that
 - the global asset lineage shows the five stage groups in flow order: 1_ingest, 2_staging,
   3_reconcile, 4_marts, 5_exports;
-- the first screen (``audit/runs``) shows the days, the held one HELD; the held day's
-  ``marts/dunning_candidates`` page says which source held it; the freshness check's results
+- the first screen (``5_exports/runs``) shows the days, the held one HELD; the held day's
+  ``4_marts/dunning_candidates`` page says which source held it; the freshness check's results
   name their days;
-- the ``marts/aging`` page shows the last day's materialization, and its ``aging_chart``
+- the ``4_marts/aging`` page shows the last day's materialization, and its ``aging_chart``
   metadata renders as a PNG image (a data URL the browser decodes, with its real width);
 - the runs list shows one successful run per daily partition.
 
@@ -248,7 +248,7 @@ def test_aging_chart_renders_as_png(ui: Ui, page) -> None:
     from playwright.sync_api import expect
 
     last_day = ui.days[-1]
-    page.goto(f"{ui.url}/assets/marts/aging")
+    page.goto(f"{ui.url}/assets/4_marts/aging")
     expect(page.get_by_text("Latest materialization")).to_be_visible(timeout=UI_TIMEOUT_MS)
     expect(page.get_by_text(last_day, exact=True).first).to_be_visible()
     row = page.get_by_role("row").filter(has_text="aging_chart")
@@ -297,12 +297,12 @@ def test_runs_list_shows_one_successful_run_per_day(ui: Ui, page) -> None:
 
 
 def test_the_first_screen_answers_the_morning_questions(ui: Ui, page) -> None:
-    """``audit/runs``: per day OK / HELD, files in, rows quarantined, exceptions open,
+    """``5_exports/runs``: per day OK / HELD, files in, rows quarantined, exceptions open,
     dunning issued, slips exported, as a table the page shows inline."""
     from playwright.sync_api import expect
 
     page.set_viewport_size({"width": 1800, "height": 1000})  # the table's every column
-    page.goto(f"{ui.url}/assets/audit/runs")
+    page.goto(f"{ui.url}/assets/5_exports/runs")
     expect(page.get_by_text("Latest materialization")).to_be_visible(timeout=UI_TIMEOUT_MS)
     for column in ("files_in", "rows_quarantined", "exceptions_open", "dunning_issued"):
         expect(page.get_by_text(column, exact=True).first).to_be_visible()
@@ -315,7 +315,7 @@ def test_the_first_screen_answers_the_morning_questions(ui: Ui, page) -> None:
 def test_a_held_days_asset_page_shows_it_held(ui: Ui, page) -> None:
     from playwright.sync_api import expect
 
-    page.goto(f"{ui.url}/assets/marts/dunning_candidates?view=partitions&partition={ui.held_day}")
+    page.goto(f"{ui.url}/assets/4_marts/dunning_candidates?view=partitions&partition={ui.held_day}")
     row = page.get_by_role("row").filter(has_text="held_by_missing_sources")
     expect(row.first).to_be_visible(timeout=UI_TIMEOUT_MS)
     expect(row.first).to_contain_text("bank MISSING")
@@ -326,7 +326,7 @@ def test_a_check_result_names_its_day(ui: Ui, page) -> None:
     from playwright.sync_api import expect
 
     page.goto(
-        f"{ui.url}/assets/audit/source_freshness?view=checks"
+        f"{ui.url}/assets/2_staging/source_freshness?view=checks"
         "&checkDetail=every_settlement_source_delivered_for_dunning"
     )
     # the latest result is the last day's: its day in its metadata
