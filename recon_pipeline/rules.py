@@ -9,6 +9,8 @@ candidates``, and where it has them ``evidence``, ``fee_deducted_amount`` and
   IGNORE set aside and no earlier rule took;
 * ``links``: what the earlier rules linked, with the ``step`` (1, 2, …) of the rule that
   made each link (customer_sum leaves bank_exact's receivables);
+* ``bank_receivables`` (the bank rules' open receivables by customer number, and whether an
+  earlier rule linked them: ``sql/reconcile/bank_receivables.sql``, a view over ``links``);
 * ``scope_receivables_as_of``, ``match_lines`` (every line that can pay, set aside or not:
   the operators' MANUAL_MATCH reads it), ``alias_lines`` (the bank lines a payer alias
   speaks for, ``sql/reconcile/alias_lines.sql``), the warehouse, and ``$as_of``.
@@ -200,6 +202,9 @@ def link(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
             f"ALTER TABLE {table} ALTER fee_deducted_amount SET DEFAULT 0"
         )
     con.execute(
+        f"CREATE OR REPLACE TEMP VIEW bank_receivables AS {sql('reconcile/bank_receivables')}"
+    )
+    con.execute(
         "CREATE OR REPLACE TEMP TABLE rekeyed (settlement_line_id VARCHAR, match_key VARCHAR, "
         "evidence VARCHAR, rule VARCHAR, step INTEGER)"
     )
@@ -246,7 +251,10 @@ def link(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
             f"|| coalesce(': ' || t.evidence, '') "
             f"FROM rekeyed AS k WHERE k.settlement_line_id = t.settlement_line_id"
         )
-    con.execute("DROP TABLE lines_left; DROP VIEW match_lines; DROP TABLE rekeyed")
+    con.execute(
+        "DROP TABLE lines_left; DROP VIEW match_lines; DROP VIEW bank_receivables; "
+        "DROP TABLE rekeyed"
+    )
 
 
 def _rekey(

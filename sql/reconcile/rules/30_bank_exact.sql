@@ -5,18 +5,11 @@
 -- Several transfers and receivables of one amount are paired in order, the earliest transfer
 -- (paid date, then id) with the oldest receivable (due date, then id), by rank within
 -- (customer, amount). candidates: the customer's BANK_TRANSFER receivables.
-WITH bank_receivables AS (
-    SELECT receivable_id, match_key AS customer_number, expected_amount, due_date,
-        count(*) OVER (PARTITION BY match_key) AS candidates
-    FROM scope_receivables_as_of
-    WHERE payment_method = 'BANK_TRANSFER' AND match_key IS NOT NULL
-),
-open_receivables AS (
+WITH open_receivables AS (
     SELECT *, row_number() OVER (
         PARTITION BY customer_number, expected_amount ORDER BY due_date, receivable_id)
             AS amount_rank
     FROM bank_receivables
-    WHERE expected_amount > 0
 ),
 transfers AS (
     SELECT settlement_line_id, match_key AS customer_number, gross_amount,

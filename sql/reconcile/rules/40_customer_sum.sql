@@ -5,18 +5,8 @@
 -- others are left to the next rules. A receivable an operator matched (manual_match) stays
 -- open to the customer's numbered transfers: the operator linked one named line, not all
 -- the customer paid.
-WITH bank_receivables AS (
-    SELECT receivable_id, match_key AS customer_number, expected_amount,
-        count(*) OVER (PARTITION BY match_key) AS candidates
-    FROM scope_receivables_as_of
-    WHERE payment_method = 'BANK_TRANSFER' AND match_key IS NOT NULL
-),
-open_receivables AS (
-    SELECT *
-    FROM bank_receivables
-    WHERE expected_amount > 0
-        AND receivable_id NOT IN (
-            SELECT receivable_id FROM links WHERE rule <> 'manual_match')
+WITH open_receivables AS (
+    SELECT * FROM bank_receivables WHERE NOT linked
 ),
 open_totals AS (
     SELECT customer_number, sum(expected_amount) AS open_amount, count(*) AS open_receivables

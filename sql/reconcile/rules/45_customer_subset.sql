@@ -18,13 +18,7 @@
 -- transfer with exactly one fitting subset pays it unless a receivable of it is in the one
 -- subset of an earlier transfer (paid date, then id) — that transfer has it; this one is left
 -- to the allocation. Open: as in bank_allocation.
-WITH bank_receivables AS (
-    SELECT receivable_id, match_key AS customer_number, expected_amount, due_date,
-        count(*) OVER (PARTITION BY match_key) AS candidates
-    FROM scope_receivables_as_of
-    WHERE payment_method = 'BANK_TRANSFER' AND match_key IS NOT NULL
-),
-transfers AS (
+WITH transfers AS (
     SELECT settlement_line_id, match_key AS customer_number, gross_amount, paid_date
     FROM lines_left
     WHERE payment_method = 'BANK_TRANSFER' AND match_key IS NOT NULL AND gross_amount > 0
@@ -35,10 +29,7 @@ open_receivables AS (
         row_number() OVER (
             PARTITION BY customer_number ORDER BY due_date, receivable_id) - 1 AS bit
     FROM bank_receivables
-    WHERE expected_amount > 0
-        AND customer_number IN (SELECT customer_number FROM transfers)
-        AND receivable_id NOT IN (
-            SELECT receivable_id FROM links WHERE rule <> 'manual_match')
+    WHERE NOT linked AND customer_number IN (SELECT customer_number FROM transfers)
 ),
 customers AS (
     SELECT customer_number, any_value(open_count) AS open_count

@@ -11,18 +11,8 @@
 -- receivable two transfers fit is paid by the earliest (paid date, then id), the other is
 -- left to the allocation. A combination less a fee is not looked for: nine fees times the
 -- subsets would make most payments ambiguous. Open: as in bank_allocation.
-WITH bank_receivables AS (
-    SELECT receivable_id, match_key AS customer_number, expected_amount, due_date,
-        count(*) OVER (PARTITION BY match_key) AS candidates
-    FROM scope_receivables_as_of
-    WHERE payment_method = 'BANK_TRANSFER' AND match_key IS NOT NULL
-),
-open_receivables AS (
-    SELECT *
-    FROM bank_receivables
-    WHERE expected_amount > 0
-        AND receivable_id NOT IN (
-            SELECT receivable_id FROM links WHERE rule <> 'manual_match')
+WITH open_receivables AS (
+    SELECT * FROM bank_receivables WHERE NOT linked
 ),
 fits AS (
     SELECT

@@ -6,13 +6,7 @@
 -- receivable is an overpayment on the newest one; a transfer of a customer with no open
 -- receivable left is left to cross_channel, then to the overpayment rule. Open: not linked
 -- by an earlier rule, an operator's manual_match aside (as in customer_sum).
-WITH bank_receivables AS (
-    SELECT receivable_id, match_key AS customer_number, expected_amount, due_date,
-        count(*) OVER (PARTITION BY match_key) AS candidates
-    FROM scope_receivables_as_of
-    WHERE payment_method = 'BANK_TRANSFER' AND match_key IS NOT NULL
-),
-open_receivables AS (
+WITH open_receivables AS (
     SELECT *,
         sum(expected_amount) OVER (
             PARTITION BY customer_number ORDER BY due_date, receivable_id) AS receivable_end,
@@ -20,9 +14,7 @@ open_receivables AS (
             PARTITION BY customer_number ORDER BY due_date DESC, receivable_id DESC) = 1
             AS newest
     FROM bank_receivables
-    WHERE expected_amount > 0
-        AND receivable_id NOT IN (
-            SELECT receivable_id FROM links WHERE rule <> 'manual_match')
+    WHERE NOT linked
 ),
 open_totals AS (
     SELECT customer_number, sum(expected_amount) AS open_amount
