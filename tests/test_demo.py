@@ -21,7 +21,7 @@ from recon_pipeline.demo_month import generate_month
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.settings import load_settings
 from tests import snapshot
-from tests.conftest import run_range
+from tests.conftest import memory_instance, run_range
 from tests.journal_reader import balances, read_lines, slips
 
 SCENARIOS = {
@@ -141,7 +141,7 @@ def test_every_scenario_is_in_the_month(tmp_path):
 def demo_month(tmp_path_factory):
     settings = load_settings({"RECON_HOME": str(tmp_path_factory.mktemp("demo") / "home")})
     summary = generate_month(settings.landing_dir, orders_per_day=60)
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         # one single-run backfill, as `recon demo` runs it (tests/assets/test_backfill.py
         # shows it gives the tables the days give one by one)
         results = [run_range(settings, instance, str(summary.start), str(summary.end))]

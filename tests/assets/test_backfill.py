@@ -12,7 +12,7 @@ from recon_pipeline.definitions import build_definitions
 from recon_pipeline.demo_month import generate_month
 from recon_pipeline.publish import UNPUBLISHED
 from recon_pipeline.settings import load_settings
-from tests.conftest import run_job, run_range, table_fingerprints
+from tests.conftest import memory_instance, run_job, run_range, table_fingerprints
 
 SCHEMAS = ("audit", "quarantine", "raw", "staging", "marts", "exports")
 SCHEDULING_LOG = "audit.partition_writes"
@@ -36,7 +36,7 @@ def test_a_ranged_backfill_equals_the_days_one_by_one(tmp_path):
         settings = load_settings(
             {"RECON_HOME": str(tmp_path / mode), "RECON_LANDING_DIR": str(tmp_path / "landing")}
         )
-        with dg.instance_for_test() as instance:
+        with memory_instance() as instance:
             if mode == "daily":
                 days = run_job(settings, instance, first, last)
                 for result in days[1:]:
@@ -75,7 +75,7 @@ def test_one_duckdb_thread_gives_the_same_tables_as_the_default(tmp_path):
                 "RECON_DUCKDB_THREADS": threads,
             }
         )
-        with dg.instance_for_test() as instance:
+        with memory_instance() as instance:
             run_range(settings, instance, first, last)
         warehouse = build_definitions(settings).resources["warehouse"]
         with warehouse.connect() as con:

@@ -46,7 +46,7 @@ from recon_pipeline.definitions import DAILY_JOB, build_definitions
 from recon_pipeline.demo_month import generate_month
 from recon_pipeline.freshness import holding_sources
 from recon_pipeline.settings import Settings, load_settings
-from tests.conftest import run_job, run_range
+from tests.conftest import memory_instance, run_job, run_range
 
 DAYS = 8
 HELD = 6
@@ -142,7 +142,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
         settings = load_settings(
             {"RECON_HOME": str(root / mode), "RECON_LANDING_DIR": str(landing)}
         )
-        with dg.instance_for_test() as instance:
+        with memory_instance() as instance:
             first, last = days[0].isoformat(), days[-1].isoformat()
             if mode == "ranged":
                 run_range(settings, instance, first, last)
