@@ -20,6 +20,35 @@ SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
 """The hand-checked sample landing tree (one file per layout); the project's own copy."""
 
 
+LONGEST_FIRST = (
+    "tests/assets/test_dunning_walk.py",
+    "tests/ui/test_browser.py",
+    "tests/test_demo.py",
+    "tests/layouts/test_variance.py",
+    "tests/assets/test_pipeline.py",
+    "tests/test_cli.py",
+    "tests/e2e/test_sftp_source.py",
+    "tests/e2e/test_s3_source.py",
+    "tests/assets/test_incremental_reconcile.py",
+    "tests/assets/test_matching_properties.py",
+    "tests/deploy/test_celery_workers.py",
+    "tests/faults/test_crash_recovery.py",
+    "tests/faults/test_concurrency.py",
+    "tests/assets/test_backfill.py",
+    "tests/faults/test_exactly_once.py",
+    "tests/layouts/test_golden.py",
+)
+"""The test files that take longest (measured with ``--durations``), longest first. ``make
+test`` hands whole files to its workers in collection order (``--dist loadfile``,
+``--no-loadscope-reorder``): a long file handed out last would run alone at the end."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files of LONGEST_FIRST first, in its order; the others after them as collected."""
+    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings({"RECON_HOME": str(tmp_path / "home")})
