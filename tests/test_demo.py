@@ -130,8 +130,8 @@ def test_same_seed_same_bytes_and_every_layout(tmp_path):
     assert first.files == len(tree)
 
 
-def test_every_scenario_is_in_the_month(tmp_path):
-    summary = generate_month(tmp_path, orders_per_day=60)
+def test_every_scenario_is_in_the_month(demo_month):
+    summary, _, _ = demo_month  # the month of 60 orders a day, as `recon demo` writes it
     assert set(summary.scenarios) >= SCENARIOS
     for case in SCENARIOS - SINGLE:
         assert len(summary.scenarios[case]) >= 2, case
