@@ -97,15 +97,14 @@ def write(warehouse: Path) -> None:
 
 
 def _run_demo(home: Path) -> Path:
-    import dagster as dg
 
     from recon_pipeline.demo_month import generate_month
     from recon_pipeline.settings import load_settings
-    from tests.conftest import run_range
+    from tests.conftest import memory_instance, run_range
 
     settings = load_settings({"RECON_HOME": str(home)})
     summary = generate_month(settings.landing_dir, orders_per_day=ORDERS_PER_DAY)
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_range(settings, instance, str(summary.start), str(summary.end))
     return settings.warehouse
 

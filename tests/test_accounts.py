@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 import yaml
@@ -18,7 +17,7 @@ from recon_pipeline.accounts import DEFAULT_ACCOUNTS, AccountsError, load_accoun
 from recon_pipeline.policy import PAYMENT_METHODS
 from recon_pipeline.settings import load_settings
 from tests import landing as lz
-from tests.conftest import run_job
+from tests.conftest import memory_instance, run_job
 
 SOURCES = ("amazon", "bank", "bnpl", "card", "cod", "konbini")
 DAY = "2026-10-01"
@@ -129,7 +128,7 @@ def test_a_shops_own_accounts_and_a_gateways_own_sub_account(tmp_path):
     settings = load_settings({"RECON_HOME": str(tmp_path / "home"), "RECON_ACCOUNTS": str(path)})
     lz.shipments(settings.landing_dir, DAY, [lz.ship("E1", "ORD-1", DAY, "CARD", 5000)])
     lz.card(settings.landing_dir, DAY, [lz.charge("txn_1", "ORD-1", 5000)])
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_job(settings, instance, DAY)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         lines = con.execute(

@@ -4,9 +4,11 @@ headline figures, failures exit non-zero with a one-line reason."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 import shutil
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import dagster as dg
@@ -28,9 +30,30 @@ def recon_home(tmp_path: Path, monkeypatch) -> Path:
     return home
 
 
-def test_run_then_status_on_the_shared_samples(recon_home, capsys):
-    assert main(["run", "--from", "2026-10-01", "--to", "2026-10-14"]) == 0
-    out = capsys.readouterr().out.splitlines()
+def _use_home(monkeypatch, home: Path) -> None:
+    monkeypatch.setenv("RECON_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    monkeypatch.chdir(home.parent)
+
+
+@pytest.fixture(scope="module")
+def fortnight(tmp_path_factory) -> tuple[Path, int, str]:
+    """The shared samples' fortnight run once for the module by ``recon run``: its home, exit
+    code and output. Tests read the home, or run more in a copy of it."""
+    home = tmp_path_factory.mktemp("fortnight") / "home"
+    shutil.copytree(SAMPLES, home / "landing")
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, redirect_stdout(out):
+        _use_home(patch, home)
+        code = main(["run", "--from", "2026-10-01", "--to", "2026-10-14"])
+    return home, code, out.getvalue()
+
+
+def test_run_then_status_on_the_shared_samples(fortnight, monkeypatch, capsys):
+    recon_home, code, printed = fortnight
+    _use_home(monkeypatch, recon_home)
+    assert code == 0
+    out = printed.splitlines()
     assert "the day" in out[0] and "to date, as of the day" in out[0]
     assert re.split(r"\s{2,}", out[1].strip()) == [
         "day",
@@ -185,9 +208,13 @@ def test_aliases_lists_the_payer_aliases_with_who_when_and_how(recon_home, capsy
     assert "ミナミヤマケンジ" in every and "keiri03" in every
 
 
-def test_a_rerun_says_nothing_was_re_sent_and_status_shows_the_pipelines_health(recon_home, capsys):
-    assert main(["run", "--from", "2026-10-01", "--to", "2026-10-14"]) == 0
-    capsys.readouterr()
+def test_a_rerun_says_nothing_was_re_sent_and_status_shows_the_pipelines_health(
+    fortnight, tmp_path, monkeypatch, capsys
+):
+    home, code, _ = fortnight
+    assert code == 0
+    shutil.copytree(home, tmp_path / "home", symlinks=True)  # the fortnight run, then:
+    _use_home(monkeypatch, tmp_path / "home")
     assert main(["run", "--from", "2026-10-01", "--day-by-day"]) == 0
     out = capsys.readouterr().out.splitlines()
     day = out[2].split()

@@ -21,7 +21,7 @@ from recon_pipeline.demo_month import generate_month
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.settings import load_settings
 from tests import snapshot
-from tests.conftest import run_range
+from tests.conftest import memory_instance, run_range
 from tests.journal_reader import balances, read_lines, slips
 
 SCENARIOS = {
@@ -130,8 +130,8 @@ def test_same_seed_same_bytes_and_every_layout(tmp_path):
     assert first.files == len(tree)
 
 
-def test_every_scenario_is_in_the_month(tmp_path):
-    summary = generate_month(tmp_path, orders_per_day=60)
+def test_every_scenario_is_in_the_month(demo_month):
+    summary, _, _ = demo_month  # the month of 60 orders a day, as `recon demo` writes it
     assert set(summary.scenarios) >= SCENARIOS
     for case in SCENARIOS - SINGLE:
         assert len(summary.scenarios[case]) >= 2, case
@@ -141,7 +141,7 @@ def test_every_scenario_is_in_the_month(tmp_path):
 def demo_month(tmp_path_factory):
     settings = load_settings({"RECON_HOME": str(tmp_path_factory.mktemp("demo") / "home")})
     summary = generate_month(settings.landing_dir, orders_per_day=60)
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         # one single-run backfill, as `recon demo` runs it (tests/assets/test_backfill.py
         # shows it gives the tables the days give one by one)
         results = [run_range(settings, instance, str(summary.start), str(summary.end))]

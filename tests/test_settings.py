@@ -7,14 +7,13 @@ import os
 import subprocess
 import sys
 
-import dagster as dg
 import duckdb
 import pytest
 
 from recon_pipeline import konbini
 from recon_pipeline.settings import load_settings
 from tests import landing as lz
-from tests.conftest import run_job
+from tests.conftest import memory_instance, run_job
 
 DAY = "2026-10-01"
 
@@ -59,7 +58,7 @@ def test_the_slips_carry_the_shops_own_codes(tmp_path):
             )
         ],
     )
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_job(settings, instance, DAY)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         [(barcode,)] = con.execute("SELECT barcode FROM exports.slip_requests").fetchall()

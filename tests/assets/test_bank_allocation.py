@@ -3,13 +3,12 @@ rule of layouts.md § bank, plus cancellation and the kana-name suggestion."""
 
 from __future__ import annotations
 
-import dagster as dg
 import duckdb
 import pytest
 
 from recon_pipeline.settings import load_settings
 from tests import landing as lz
-from tests.conftest import run_job
+from tests.conftest import memory_instance, run_job
 
 DAY = "2026-10-01"
 PAID_ON = "2026-10-03"
@@ -132,7 +131,7 @@ def allocated(tmp_path_factory):
         lz.ZENGIN_END,
     ]
     lz.write(settings.landing_dir, "bank", PAID_ON, "furikomi.txt", lz.zengin_file(records))
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_job(settings, instance, DAY, PAID_ON)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     yield con

@@ -3,13 +3,12 @@ ones rejected with a reason instead of applied."""
 
 from __future__ import annotations
 
-import dagster as dg
 import duckdb
 import pytest
 
 from recon_pipeline.settings import load_settings
 from tests import landing as lz
-from tests.conftest import run_job
+from tests.conftest import memory_instance, run_job
 
 DAY = "2026-10-01"
 
@@ -117,7 +116,7 @@ def ran(tmp_path_factory):
             d("D-11", "WRITE_OFF", "ORD-0000004", day="2026-10-04"),
         ],
     )
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         results = run_job(settings, instance, DAY, "2026-10-04")
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     yield con, results

@@ -17,7 +17,7 @@ import pytest
 from recon_pipeline import konbini
 from recon_pipeline.settings import load_settings
 from tests import landing as lz
-from tests.conftest import run_range
+from tests.conftest import memory_instance, run_range
 
 FIRST, LAST = "2026-08-01", "2026-10-06"
 D = dt.date.fromisoformat
@@ -86,11 +86,10 @@ def write_landing(landing: Path) -> None:
 
 @pytest.fixture(scope="module")
 def walked(tmp_path_factory):
-    import dagster as dg
 
     settings = load_settings({"RECON_HOME": str(tmp_path_factory.mktemp("walk") / "home")})
     write_landing(settings.landing_dir)
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_range(settings, instance, FIRST, LAST)
     return settings
 

@@ -84,8 +84,9 @@ def held(con, day: str) -> list[tuple]:
 
 
 def test_a_missing_file_holds_dunning_and_slips_until_the_next_complete_day(
-    settings, landing, instance
+    settings, landing, tmp_path, monkeypatch
 ):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))  # `recon run`'s instance
     write_landing(landing)
     out = io.StringIO()
     with redirect_stdout(out):

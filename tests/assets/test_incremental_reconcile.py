@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -164,15 +166,26 @@ def histories(draw):
     return events, lines, dispositions
 
 
-def load(path, events, lines, dispositions) -> WarehouseResource:
-    """A new warehouse file (hypothesis reuses ``tmp_path`` across examples)."""
+@pytest.fixture(scope="module")
+def empty(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse with its tables, policy and raw tables and no rows, made once a module:
+    every example copies it rather than creating every table again."""
+    path = tmp_path_factory.mktemp("incremental") / "empty.duckdb"
+    with WarehouseResource(database=str(path)).connect() as con:
+        PolicyResource().write_tables(con)
+        ContractsResource().ensure_raw_tables(con)
+    return path
+
+
+def load(empty: Path, path: Path, events, lines, dispositions) -> WarehouseResource:
+    """A new warehouse file, a copy of ``empty`` (hypothesis reuses ``tmp_path`` across
+    examples)."""
     for leftover in (path, path.with_name(path.name + ".wal")):
         leftover.unlink(missing_ok=True)
+    shutil.copyfile(empty, path)
     warehouse = WarehouseResource(database=str(path))
     provenance = {"source": "test", "path": "p"}
     with warehouse.connect() as con:
-        PolicyResource().write_tables(con)
-        ContractsResource().ensure_raw_tables(con)
         for table, rows in (
             ("staging.receivable_events", events),
             ("staging.settlement_lines", lines),
@@ -216,8 +229,8 @@ def history(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(world=histories(), rerun=st.sampled_from(DAYS))
-def test_each_day_equals_a_reconcile_from_nothing(world, rerun, tmp_path):
-    incremental = load(tmp_path / "incremental.duckdb", *world)
+def test_each_day_equals_a_reconcile_from_nothing(world, rerun, tmp_path, empty):
+    incremental = load(empty, tmp_path / "incremental.duckdb", *world)
     shutil.copyfile(tmp_path / "incremental.duckdb", tmp_path / "from_nothing.duckdb")
     from_nothing = WarehouseResource(database=str(tmp_path / "from_nothing.duckdb"))
     contracts = load_contracts()
@@ -263,7 +276,7 @@ def two_card_orders() -> list[dict]:
     ]
 
 
-def test_a_day_recomputes_what_it_touches_and_stores_what_changed(tmp_path):
+def test_a_day_recomputes_what_it_touches_and_stores_what_changed(tmp_path, empty):
     """Two card orders on day one; day two brings the payment of one: the other order is
     neither recomputed nor given a new version."""
     events = two_card_orders()
@@ -280,7 +293,7 @@ def test_a_day_recomputes_what_it_touches_and_stores_what_changed(tmp_path):
         "payer_name": None,
         "partition_date": DAYS[1],
     }
-    warehouse = load(tmp_path / "w.duckdb", events, [payment], [])
+    warehouse = load(empty, tmp_path / "w.duckdb", events, [payment], [])
     with warehouse.connect() as con:
         reconcile(con, DAYS[0])
         reconcile(con, DAYS[1])
@@ -307,12 +320,12 @@ def test_a_day_recomputes_what_it_touches_and_stores_what_changed(tmp_path):
         ]
 
 
-def test_a_changed_policy_recomputes_everything_over_the_kept_history(tmp_path):
+def test_a_changed_policy_recomputes_everything_over_the_kept_history(tmp_path, empty):
     """New settlement lags move provider due dates: the next day is reconciled from nothing
     (no scope rows, every item compared with its version in force) and equals a warehouse
     that never had the old policy."""
     events = two_card_orders()
-    warehouse = load(tmp_path / "w.duckdb", events, [], [])
+    warehouse = load(empty, tmp_path / "w.duckdb", events, [], [])
     with warehouse.connect() as con:
         reconcile(con, DAYS[0])
         reconcile(con, DAYS[1])

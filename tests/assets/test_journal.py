@@ -22,7 +22,7 @@ from recon_pipeline.assets.marts import JOURNAL
 from recon_pipeline.checks import JOURNAL_BALANCED, JOURNAL_TIED_OUT
 from recon_pipeline.settings import load_settings
 from tests import landing as lz
-from tests.conftest import run_job, run_range
+from tests.conftest import memory_instance, run_job, run_range
 from tests.journal_reader import balances, read_lines, slips
 
 FIRST, LAST = "2026-10-01", "2026-10-05"
@@ -152,7 +152,7 @@ def write_month(root) -> None:
 def month(tmp_path_factory):
     settings = load_settings({"RECON_HOME": str(tmp_path_factory.mktemp("journal") / "home")})
     write_month(settings.landing_dir)
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         result = run_range(settings, instance, FIRST, LAST)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     yield settings, con, result
@@ -351,7 +351,7 @@ def two_days(tmp_path):
     lz.card(root, FIRST, [lz.charge("txn_1", "ORD-1", 5000)], name="card_20261001.csv")
     lz.shipments(root, "2026-10-02", [lz.ship("E2", "ORD-2", "2026-10-02", "CARD", 2000)])
     lz.shipments(root, "2026-10-03", [lz.ship("E3", "ORD-3", "2026-10-03", "CARD", 700)])
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_range(settings, instance, FIRST, "2026-10-02")
         yield settings, instance
 

@@ -5,14 +5,13 @@ never dunned for it; a payment for some of a customer's open orders pays exactly
 
 from __future__ import annotations
 
-import dagster as dg
 import duckdb
 import pytest
 
 from recon_pipeline.settings import load_settings
 from tests import landing as lz
 from tests.assets.test_bank_allocation import bank_order
-from tests.conftest import run_job
+from tests.conftest import memory_instance, run_job
 
 DAY = "2026-10-01"
 PAID_ON = "2026-10-03"
@@ -58,7 +57,7 @@ def ran(tmp_path_factory):
     ]
     lz.write(settings.landing_dir, "bank", PAID_ON, "furikomi.txt", lz.zengin_file(records))
     lz.deliver_daily(settings.landing_dir, DAY, PAID_ON, ("bank",))
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_job(settings, instance, DAY, PAID_ON)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     yield con

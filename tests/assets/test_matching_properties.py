@@ -12,7 +12,9 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass
 
+import duckdb
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +29,7 @@ DAY = dt.date(2026, 10, 20)
 AMOUNTS = [500, 1000, 1500, 2000, 3000]
 TRANSFER_FEES = (110, 165, 220, 330, 440, 550, 660, 770, 880)
 EXAMPLES = int(os.environ.get("RECON_PROPERTY_EXAMPLES", "300"))
+CONTRACTS = load_contracts()
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,10 @@ def reference(receivables: list[Receivable], lines: list[Line]) -> dict[tuple[st
     }
 
 
-def run_sql(receivables: list[Receivable], lines: list[Line], tmp_path) -> tuple:
+def run_sql(
+    receivables: list[Receivable], lines: list[Line], con: duckdb.DuckDBPyConnection
+) -> tuple:
+    """The world staged on ``con`` (the rows of the example before deleted) and reconciled."""
     events = []
     for r in receivables:
         for kind, delta in (("SHIP", r.amount), ("CANCEL", -r.cancelled)):
@@ -245,58 +251,64 @@ def run_sql(receivables: list[Receivable], lines: list[Line], tmp_path) -> tuple
         }
         for n, x in enumerate(lines)
     ]
-    warehouse = WarehouseResource(database=str(tmp_path / "w.duckdb"))
-    with warehouse.connect() as con:
-        for table in (
-            "staging.receivable_events",
-            "staging.settlement_lines",
-            "marts.matches_history",
-            "marts.settlement_status_history",
-            "marts.receivables_history",
-            "marts.snapshot_days",
-        ):
-            con.execute(f"DELETE FROM {table}")
-        event_frame = pd.DataFrame(events)  # noqa: F841
-        line_frame = pd.DataFrame(  # noqa: F841
-            staged,
-            columns=[
-                "settlement_line_id",
-                "source",
-                "payment_method",
-                "match_key",
-                "gross_amount",
-                "fee_amount",
-                "paid_date",
-                "line_type",
-                "version_rank",
-                "payer_name",
-                "path",
-                "line_no",
-                "partition_date",
-            ],
-        )
-        con.execute("INSERT INTO staging.receivable_events BY NAME SELECT * FROM event_frame")
-        if staged:
-            con.execute("INSERT INTO staging.settlement_lines BY NAME SELECT * FROM line_frame")
+    for table in (
+        "staging.receivable_events",
+        "staging.settlement_lines",
+        "marts.matches_history",
+        "marts.settlement_status_history",
+        "marts.receivables_history",
+        "marts.snapshot_days",
+    ):
+        con.execute(f"DELETE FROM {table}")
+    event_frame = pd.DataFrame(events)  # noqa: F841
+    line_frame = pd.DataFrame(  # noqa: F841
+        staged,
+        columns=[
+            "settlement_line_id",
+            "source",
+            "payment_method",
+            "match_key",
+            "gross_amount",
+            "fee_amount",
+            "paid_date",
+            "line_type",
+            "version_rank",
+            "payer_name",
+            "path",
+            "line_no",
+            "partition_date",
+        ],
+    )
+    con.execute("INSERT INTO staging.receivable_events BY NAME SELECT * FROM event_frame")
+    if staged:
+        con.execute("INSERT INTO staging.settlement_lines BY NAME SELECT * FROM line_frame")
+    reconcile_day(con, DAY)
+    links = {
+        (line, receivable): amount
+        for line, receivable, amount in con.execute(
+            "SELECT settlement_line_id, receivable_id, sum(matched_amount) FROM marts.matches "
+            "GROUP BY ALL"
+        ).fetchall()
+    }
+    broken = {
+        name: offending_rows(con, f"checks/{name}", DAY, CONTRACTS)
+        for name in ("balance", "conservation")
+    }
+    statuses = con.execute(
+        "SELECT count(*), count(DISTINCT settlement_line_id) FROM marts.settlement_status"
+    ).fetchone()
+    return links, broken, statuses
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    """One warehouse for every example, made (tables, policy, raw tables) once: each example
+    replaces the staged rows and what reconcile keeps, as before, on the same connection."""
+    resource = WarehouseResource(database=str(tmp_path_factory.mktemp("match") / "w.duckdb"))
+    with resource.connect() as con:
         PolicyResource().write_tables(con)
         ContractsResource().ensure_raw_tables(con)
-        reconcile_day(con, DAY)
-        links = {
-            (line, receivable): amount
-            for line, receivable, amount in con.execute(
-                "SELECT settlement_line_id, receivable_id, sum(matched_amount) FROM marts.matches "
-                "GROUP BY ALL"
-            ).fetchall()
-        }
-        contracts = load_contracts()
-        broken = {
-            name: offending_rows(con, f"checks/{name}", DAY, contracts)
-            for name in ("balance", "conservation")
-        }
-        statuses = con.execute(
-            "SELECT count(*), count(DISTINCT settlement_line_id) FROM marts.settlement_status"
-        ).fetchone()
-    return links, broken, statuses
+        yield con
 
 
 @settings(
@@ -305,9 +317,9 @@ def run_sql(receivables: list[Receivable], lines: list[Line], tmp_path) -> tuple
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(world=worlds())
-def test_matching_keeps_the_invariants_and_agrees_with_the_reference(world, tmp_path):
+def test_matching_keeps_the_invariants_and_agrees_with_the_reference(world, warehouse):
     receivables, lines = world
-    links, broken, (statuses, distinct) = run_sql(receivables, lines, tmp_path)
+    links, broken, (statuses, distinct) = run_sql(receivables, lines, warehouse)
     assert all(frame.empty for frame in broken.values()), broken
     assert statuses == distinct == len(lines)
     assert links == reference(receivables, lines)

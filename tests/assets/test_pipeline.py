@@ -7,14 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
-import dagster as dg
 import duckdb
 import pytest
 
 from recon_pipeline import konbini
 from recon_pipeline.settings import load_settings
 from tests import landing as lz
-from tests.conftest import run_job, table_fingerprint
+from tests.conftest import memory_instance, run_job, table_fingerprint
 
 DUE = "2026-10-08"
 
@@ -146,7 +145,7 @@ def month(tmp_path_factory):
     """The month written and run once for the module: (settings, per-day results)."""
     settings = load_settings({"RECON_HOME": str(tmp_path_factory.mktemp("month") / "home")})
     write_month(settings.landing_dir)
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         results = run_job(settings, instance, "2026-10-01", "2026-10-12")
         yield settings, instance, results
 

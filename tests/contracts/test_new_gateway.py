@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -15,7 +14,7 @@ from recon_pipeline.definitions import build_definitions
 from recon_pipeline.policy import DEFAULT_POLICY, PolicyError
 from recon_pipeline.settings import load_settings
 from tests import landing as lz
-from tests.conftest import run_job
+from tests.conftest import memory_instance, run_job
 
 GATEWAY = """
 layout: card_gmo
@@ -123,7 +122,7 @@ def test_a_second_gateway_is_one_contract_file(tmp_path: Path):
     )
     graph = build_definitions(settings).resolve_asset_graph()
     assert "card_gmo" in graph.get(raw_key("card")).description
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_job(settings, instance, day)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         staged = con.execute(
@@ -162,7 +161,7 @@ def test_the_freshness_gate_judges_a_gateway_added_by_contract(tmp_path: Path):
     lz.cp932_csv(settings.landing_dir, "card_gmo", "2026-10-01", "uriage.csv", HEADER, [])
     for day in ("2026-10-01", "2026-10-02"):  # a Thursday with a file, a Friday without
         lz.shipments(settings.landing_dir, day, [lz.ship(f"E{day}", f"ORD-{day}", day, "CARD", 10)])
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_job(settings, instance, "2026-10-01", "2026-10-02")
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         judged = con.execute(
@@ -172,7 +171,7 @@ def test_the_freshness_gate_judges_a_gateway_added_by_contract(tmp_path: Path):
     assert judged == [("2026-10-01", "FRESH", False), ("2026-10-02", "FRESH", False)]
     strict = policy.read_text(encoding="utf-8").replace("[THU], max_age_days: 6", "[FRI]")
     policy.write_text(strict, encoding="utf-8")
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_job(settings, instance, "2026-10-02")
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         friday = con.execute(

@@ -9,14 +9,13 @@ import hashlib
 from pathlib import Path
 
 import boto3
-import dagster as dg
 import duckdb
 import pytest
 
 from recon_pipeline.demo_month import generate_month
 from recon_pipeline.settings import Settings, load_settings
 from tests import landing as lz
-from tests.conftest import SAMPLES, land_days, landed_summary, run_job
+from tests.conftest import SAMPLES, land_days, landed_summary, memory_instance, run_job
 from tests.e2e.conftest import free_port
 
 PREFIX = "shop"
@@ -65,7 +64,7 @@ def test_a_month_lands_from_s3_exactly_as_from_the_local_folder(
     local = load_settings(
         {"RECON_HOME": str(tmp_path / "local"), "RECON_LANDING_DIR": str(tmp_path / "tree")}
     )
-    with dg.instance_for_test() as other:
+    with memory_instance() as other:
         land_days(local, other, first, last)
     assert landed_summary(remote) == landed_summary(local)
     assert len(landed_summary(remote)) == summary.files

@@ -11,7 +11,6 @@ import os
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import paramiko
 import pytest
@@ -20,7 +19,7 @@ from recon_pipeline.cli import failure_reason
 from recon_pipeline.demo_month import generate_month
 from recon_pipeline.settings import Settings, load_settings
 from tests import landing as lz
-from tests.conftest import SAMPLES, land_days, landed_summary, run_job
+from tests.conftest import SAMPLES, land_days, landed_summary, memory_instance, run_job
 from tests.e2e.conftest import SshServer, keygen
 
 
@@ -72,7 +71,7 @@ def test_a_month_lands_from_sftp_exactly_as_from_the_local_folder(
     local = load_settings(
         {"RECON_HOME": str(tmp_path / "local"), "RECON_LANDING_DIR": str(remote_root)}
     )
-    with dg.instance_for_test() as other:
+    with memory_instance() as other:
         land_days(local, other, first, last)
     landed = landed_summary(remote)
     assert landed == landed_summary(local)

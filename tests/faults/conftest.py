@@ -4,6 +4,7 @@ clocks, every export file's bytes) to compare one run with another."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -149,12 +150,32 @@ def make_home(tmp_path: Path) -> Callable[[str], Home]:
 
 
 @pytest.fixture(scope="session")
-def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    """The small month run once, uninterrupted: what every fault must end up equal to."""
-    home = small_month(tmp_path_factory.mktemp("clean") / "home")
-    done = home.recon("run", "--from", FIRST, "--to", LAST)
-    assert done.returncode == 0, done.stderr
+def clean_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Home:
+    """The small month run once, uninterrupted: what every fault must end up equal to.
+
+    Run once a test session, not once a worker: the session's xdist workers share the
+    parent of their temp dirs, and the first to get here runs it under a file lock while the
+    others wait. Tests only read it, or copy it (:func:`copy_home`)."""
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent
+    with (root / "faults_clean_run.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        home, done_marker = Home(root / "faults_clean_run" / "home"), root / "faults_clean_run.done"
+        if not done_marker.exists():
+            shutil.rmtree(home.path, ignore_errors=True)
+            home = small_month(home.path)
+            done = home.recon("run", "--from", FIRST, "--to", LAST)
+            assert done.returncode == 0, done.stderr
+            done_marker.touch()
     return home
+
+
+def copy_home(source: Home, target: Path) -> Home:
+    """A home in the state ``source`` left it: landing tree, warehouse, published copy (its
+    link kept relative), exports and Dagster instance."""
+    shutil.copytree(source.path, target, symlinks=True)
+    return Home(target)
 
 
 def copy_landing(source: Home, target: Path) -> Home:

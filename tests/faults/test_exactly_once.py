@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from tests.faults.conftest import FIRST, LAST, Home
+from tests.faults.conftest import FIRST, LAST, Home, copy_home
 
 
 def shipments(home: Home, day: str) -> Path:
@@ -29,9 +29,8 @@ def repeated_request_ids(home: Home) -> list[tuple]:
     )
 
 
-def test_a_row_moved_into_an_earlier_days_redelivery_is_not_sent_again(make_home):
-    home = make_home("moved")
-    assert home.recon("run", "--from", FIRST, "--to", LAST).returncode == 0
+def test_a_row_moved_into_an_earlier_days_redelivery_is_not_sent_again(clean_run, tmp_path):
+    home = copy_home(clean_run, tmp_path / "moved")  # the small month run once
     later = lines(shipments(home, "2026-10-03"))
     header = later[0].split(",")
     moved = next(
@@ -60,9 +59,8 @@ def test_a_row_moved_into_an_earlier_days_redelivery_is_not_sent_again(make_home
     assert home.export_files() == sent_before
 
 
-def test_a_corrected_amount_is_listed_and_resent_once_as_a_correction(make_home):
-    home = make_home("corrected")
-    assert home.recon("run", "--from", FIRST, "--to", LAST).returncode == 0
+def test_a_corrected_amount_is_listed_and_resent_once_as_a_correction(clean_run, tmp_path):
+    home = copy_home(clean_run, tmp_path / "corrected")  # the small month run once
     path = shipments(home, FIRST)
     rows = lines(path)
     header = rows[0].split(",")

@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
-import dagster as dg
 import duckdb
 import pytest
 
 from recon_pipeline.settings import load_settings
-from tests.conftest import SAMPLES, run_range
+from tests.conftest import SAMPLES, memory_instance, run_range
 
 D = dt.date
 
@@ -20,7 +19,7 @@ D = dt.date
 def con(tmp_path_factory):
     settings = load_settings({"RECON_HOME": str(tmp_path_factory.mktemp("golden") / "home")})
     shutil.copytree(SAMPLES, settings.landing_dir)
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_range(settings, instance, "2026-10-01", "2026-10-14")
     connection = duckdb.connect(str(settings.warehouse), read_only=True)
     yield connection

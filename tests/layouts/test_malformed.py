@@ -5,13 +5,12 @@ a person understands, nothing may crash, and every file's rows must add up
 
 from __future__ import annotations
 
-import dagster as dg
 import duckdb
 import pytest
 
 from recon_pipeline.settings import load_settings
 from tests import landing as lz
-from tests.conftest import run_job
+from tests.conftest import memory_instance, run_job
 
 DAY = "2026-10-01"
 GOOD_BARCODE_ROW = lz.collection("01", lz.slip_ref(1), 3800, "20261001")
@@ -593,7 +592,7 @@ def loaded(tmp_path_factory):
     for number, (case, _source, _line, _reason, writer) in enumerate(CASES, start=1):
         path = writer(settings.landing_dir, number)
         paths[case] = str(path.relative_to(settings.landing_dir))
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         result = run_job(settings, instance, DAY)[0]
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     yield paths, con, result

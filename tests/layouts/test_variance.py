@@ -11,7 +11,6 @@ import hashlib
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -24,7 +23,7 @@ from recon_pipeline.loading import frame_of
 from recon_pipeline.resources.warehouse import create_tables
 from recon_pipeline.settings import load_settings
 from tests import variance
-from tests.conftest import run_range
+from tests.conftest import memory_instance, run_range
 
 DAYS, ORDERS_PER_DAY = 16, 20
 """Long enough for a settlement report, dispositions and the first dunning; small enough
@@ -69,7 +68,7 @@ def render(month: Path, target: Path, variants: dict[str, list[str]]) -> Path:
 
 def marts_of(landing: Path, home: Path) -> dict[str, str]:
     settings = load_settings({"RECON_HOME": str(home), "RECON_LANDING_DIR": str(landing)})
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_range(settings, instance, FIRST, LAST)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         return {table: fingerprint(con, table) for table in MARTS}
@@ -326,7 +325,7 @@ def test_spellings_that_change_meaning_are_quarantined_with_file_line_and_reason
         target = settings.landing_dir / source / FIRST / f"{case}.dat"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(spell(month))
-    with dg.instance_for_test() as instance:
+    with memory_instance() as instance:
         run_range(settings, instance, FIRST, FIRST)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         for case, (source, _, line, reason) in REJECTED.items():

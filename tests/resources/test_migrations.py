@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -23,7 +22,7 @@ from recon_pipeline.migrations import (
 )
 from recon_pipeline.resources.warehouse import create_tables
 from recon_pipeline.settings import load_settings
-from tests.conftest import run_range, table_fingerprints
+from tests.conftest import memory_instance, run_range, table_fingerprints
 
 RELEASE_0_1_0 = Path(__file__).resolve().parents[1] / "fixtures" / "warehouse" / "schema_0_1_0.sql"
 COMPARED = ("quarantine", "staging", "marts", "exports")
@@ -77,7 +76,7 @@ def test_days_rerun_on_a_migrated_warehouse_equal_a_new_warehouse(tmp_path):
         generate_month(settings.landing_dir, days=6)
         if name == "upgraded":
             old_warehouse(settings.warehouse)
-        with dg.instance_for_test() as instance:
+        with memory_instance() as instance:
             run_range(settings, instance, "2026-10-01", "2026-10-06")
         with duckdb.connect(str(settings.warehouse), read_only=True) as con:
             assert con.execute("SELECT count(*) FROM marts.receivables").fetchone()[0] > 0
