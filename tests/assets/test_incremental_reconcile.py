@@ -170,19 +170,25 @@ def histories(draw):
 def empty(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse with its tables, policy and raw tables and no rows, made once a module:
     every example copies it rather than creating every table again."""
-    path = tmp_path_factory.mktemp("incremental") / "empty.duckdb"
+    return _empty(tmp_path_factory.mktemp("incremental") / "empty.duckdb")
+
+
+def _empty(path: Path) -> Path:
     with WarehouseResource(database=str(path)).connect() as con:
         PolicyResource().write_tables(con)
         ContractsResource().ensure_raw_tables(con)
     return path
 
 
-def load(empty: Path, path: Path, events, lines, dispositions) -> WarehouseResource:
-    """A new warehouse file, a copy of ``empty`` (hypothesis reuses ``tmp_path`` across
-    examples)."""
+def load(path: Path, events, lines, dispositions, empty: Path | None = None) -> WarehouseResource:
+    """A new warehouse file (hypothesis reuses ``tmp_path`` across examples): a copy of
+    ``empty`` when given, else made here."""
     for leftover in (path, path.with_name(path.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    shutil.copyfile(empty, path)
+    if empty:
+        shutil.copyfile(empty, path)
+    else:
+        _empty(path)
     warehouse = WarehouseResource(database=str(path))
     provenance = {"source": "test", "path": "p"}
     with warehouse.connect() as con:
@@ -230,7 +236,7 @@ def history(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
 )
 @given(world=histories(), rerun=st.sampled_from(DAYS))
 def test_each_day_equals_a_reconcile_from_nothing(world, rerun, tmp_path, empty):
-    incremental = load(empty, tmp_path / "incremental.duckdb", *world)
+    incremental = load(tmp_path / "incremental.duckdb", *world, empty=empty)
     shutil.copyfile(tmp_path / "incremental.duckdb", tmp_path / "from_nothing.duckdb")
     from_nothing = WarehouseResource(database=str(tmp_path / "from_nothing.duckdb"))
     contracts = load_contracts()
@@ -293,7 +299,7 @@ def test_a_day_recomputes_what_it_touches_and_stores_what_changed(tmp_path, empt
         "payer_name": None,
         "partition_date": DAYS[1],
     }
-    warehouse = load(empty, tmp_path / "w.duckdb", events, [payment], [])
+    warehouse = load(tmp_path / "w.duckdb", events, [payment], [], empty)
     with warehouse.connect() as con:
         reconcile(con, DAYS[0])
         reconcile(con, DAYS[1])
@@ -325,7 +331,7 @@ def test_a_changed_policy_recomputes_everything_over_the_kept_history(tmp_path, 
     (no scope rows, every item compared with its version in force) and equals a warehouse
     that never had the old policy."""
     events = two_card_orders()
-    warehouse = load(empty, tmp_path / "w.duckdb", events, [], [])
+    warehouse = load(tmp_path / "w.duckdb", events, [], [], empty)
     with warehouse.connect() as con:
         reconcile(con, DAYS[0])
         reconcile(con, DAYS[1])

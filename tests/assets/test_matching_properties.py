@@ -202,7 +202,20 @@ def reference(receivables: list[Receivable], lines: list[Line]) -> dict[tuple[st
     }
 
 
-def run_sql(
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """The policy and the raw tables a reconcile reads besides the staged rows."""
+    PolicyResource().write_tables(con)
+    ContractsResource().ensure_raw_tables(con)
+
+
+def run_sql(receivables: list[Receivable], lines: list[Line], tmp_path) -> tuple:
+    """The world reconciled in the warehouse ``w.duckdb`` under ``tmp_path``."""
+    with WarehouseResource(database=str(tmp_path / "w.duckdb")).connect() as con:
+        prepare(con)
+        return run_sql_on(receivables, lines, con)
+
+
+def run_sql_on(
     receivables: list[Receivable], lines: list[Line], con: duckdb.DuckDBPyConnection
 ) -> tuple:
     """The world staged on ``con`` (the rows of the example before deleted) and reconciled."""
@@ -306,8 +319,7 @@ def warehouse(tmp_path_factory):
     replaces the staged rows and what reconcile keeps, as before, on the same connection."""
     resource = WarehouseResource(database=str(tmp_path_factory.mktemp("match") / "w.duckdb"))
     with resource.connect() as con:
-        PolicyResource().write_tables(con)
-        ContractsResource().ensure_raw_tables(con)
+        prepare(con)
         yield con
 
 
@@ -319,7 +331,7 @@ def warehouse(tmp_path_factory):
 @given(world=worlds())
 def test_matching_keeps_the_invariants_and_agrees_with_the_reference(world, warehouse):
     receivables, lines = world
-    links, broken, (statuses, distinct) = run_sql(receivables, lines, warehouse)
+    links, broken, (statuses, distinct) = run_sql_on(receivables, lines, warehouse)
     assert all(frame.empty for frame in broken.values()), broken
     assert statuses == distinct == len(lines)
     assert links == reference(receivables, lines)
