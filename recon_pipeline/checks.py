@@ -19,7 +19,7 @@ from recon_pipeline.assets.staging import FILE_MANIFEST, SOURCE_FRESHNESS
 from recon_pipeline.contracts import ContractSet
 from recon_pipeline.expectations import Suite, validate_days
 from recon_pipeline.packaged import sql
-from recon_pipeline.partitions import daily_partitions, partition_days
+from recon_pipeline.partitions import daily_partitions, day_partition, partition_days
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.warehouse import WarehouseResource, quote
 
@@ -105,7 +105,7 @@ def day_check_results(
                     metadata={"day": day.isoformat(), **metadata},
                     severity=severity,
                     blocking=spec.blocking,
-                    partition=day.isoformat(),
+                    partition=day_partition(context, day),
                 )
             )
     bad = [day.isoformat() for day in days if not results[day][0]]

@@ -7,7 +7,13 @@ from typing import Any, TypeVar
 import dagster as dg
 import duckdb
 
-from recon_pipeline.partitions import SINGLE_RUN, daily_partitions, partition_days, stage_group
+from recon_pipeline.partitions import (
+    SINGLE_RUN,
+    daily_partitions,
+    day_partition,
+    partition_days,
+    stage_group,
+)
 from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
 
 Prepare = Callable[[duckdb.DuckDBPyConnection], None]
@@ -98,7 +104,9 @@ def day_results(
         for day in days:
             context.log_event(
                 dg.AssetMaterialization(
-                    asset_key=key, partition=day.isoformat(), metadata=dict(per_day[day])
+                    asset_key=key,
+                    partition=day_partition(context, day),
+                    metadata=dict(per_day[day]),
                 )
             )
 
