@@ -784,6 +784,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"recon: {error}", file=sys.stderr)
         return 1
     if args.command == "demo":
+        from recon_pipeline.shops import shops_configured, shops_dir
+
+        if shops_configured(settings):
+            print(
+                f"recon: demo is the single shop's, and shops are configured in "
+                f"{shops_dir(settings)}: use another RECON_HOME",
+                file=sys.stderr,
+            )
+            return 2
         return demo(settings)
     if args.command == "shops":
         if args.shops_command == "add":

@@ -9,7 +9,7 @@ import dagster as dg
 
 from recon_pipeline.assets import exports, ingest, marts, reconcile
 from recon_pipeline.assets.staging import build_staging_assets
-from recon_pipeline.checks import CHECKS, build_expectation_checks
+from recon_pipeline.checks import CHECKS, SHOP_CHECKS, build_expectation_checks
 from recon_pipeline.contracts import load_contracts
 from recon_pipeline.expectations import load_suites
 from recon_pipeline.partitions import daily_partitions, shop_day_partitions
@@ -118,6 +118,7 @@ def make_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "policy": PolicyResource(
             path=str(settings.dunning_policy) if settings.dunning_policy else "",
             contracts_dir=contracts_dir,
+            bank_accounts=list(settings.bank_accounts),
         ),
         "accounts": AccountsResource(
             path=str(settings.accounts) if settings.accounts else "",
@@ -181,7 +182,7 @@ def _shop_definitions(
     )
     return dg.Definitions(
         assets=[by_shop(asset) for asset in assets],
-        asset_checks=[by_shop_checks(check) for check in checks],
+        asset_checks=[by_shop_checks(check) for check in [*checks, *SHOP_CHECKS]],
         jobs=[job],
         executor=dg.in_process_executor,
         schedules=[build_shop_schedule(job)],

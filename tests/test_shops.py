@@ -4,6 +4,7 @@ shop's data in another's warehouse, published copy, exports or run logs."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import io
 from pathlib import Path
@@ -16,7 +17,9 @@ from recon_pipeline.assets.exports import SLIP_REQUESTS
 from recon_pipeline.assets.ingest import LANDED_FILES
 from recon_pipeline.assets.marts import JOURNAL
 from recon_pipeline.assets.reconcile import RECEIVABLES
-from recon_pipeline.cli import QUIET_LOGS, main
+from recon_pipeline.assets.staging import raw_key
+from recon_pipeline.checks import BANK_ACCOUNTS
+from recon_pipeline.cli import QUIET_LOGS, main, run_shops
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
 from recon_pipeline.partitions import daily_partitions
 from recon_pipeline.settings import load_settings
@@ -312,3 +315,26 @@ def test_a_shops_paths_are_its_own_and_relative_to_its_file(settings):
         assert own in path.parents
     with pytest.raises(ShopConfigError, match="shop name 'Acme'"):
         load_shop(settings, "Acme")
+
+
+def test_a_bank_statement_of_another_account_holds_the_shops_day(settings, monkeypatch, capsys):
+    """A shop lists its bank accounts; a statement of another account (another shop's,
+    delivered to the wrong folder) fails the blocking check and holds the day."""
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.home / "dagster"))
+    landing = settings.home / "east-files"
+    # west's statement (account 0005-001-7654321), in east's folder
+    statement = [
+        lz.zengin_header(account="7654321"),
+        lz.zengin_data(1, 2000, "ﾔﾏﾀﾞ ﾀﾛｳ", date="081001"),
+        lz.zengin_trailer(1, 2000),
+        lz.ZENGIN_END,
+    ]
+    lz.write(landing, "bank", FIRST, "furikomi_west.txt", lz.zengin_file(statement))
+    deliver(landing, 1000, 2000)
+    (settings.home / "shops").mkdir(parents=True)
+    (settings.home / "shops" / "east.yaml").write_text(shop_file(landing, "44444"))
+    day = dt.date.fromisoformat(FIRST)
+    assert run_shops(settings, ["east"], day, day) == 1
+    err = capsys.readouterr().err
+    assert f"{raw_key('bank').to_user_string()}:{BANK_ACCOUNTS}" in err and "exports held" in err
+    assert "recon: 1 shop(s) failed: east; the others ran" in err
