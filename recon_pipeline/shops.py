@@ -220,20 +220,23 @@ def check_shop_files(settings: Settings, name: str) -> Settings:
     from recon_pipeline.definitions import check_settings_files
 
     shop = load_shop(settings, name)
-    if shop.contracts_dir != settings.contracts_dir:
-        known = {c.family for c in load_contracts(str(settings.contracts_dir or ""))}
-        added = {c.family for c in load_contracts(str(shop.contracts_dir))} - known
-        if added:
-            raise _fail(
-                shops_dir(settings) / f"{name}.yaml",
-                "contracts_dir",
-                f"adds the family {sorted(added)[0]!r}, which the deployment's contracts "
-                "(RECON_CONTRACTS_DIR) do not have: a family is an asset of every shop",
-            )
+    path = shops_dir(settings) / f"{name}.yaml"
     try:
+        if shop.contracts_dir != settings.contracts_dir:
+            known = {c.family for c in load_contracts(str(settings.contracts_dir or ""))}
+            added = {c.family for c in load_contracts(str(shop.contracts_dir))} - known
+            if added:
+                raise _fail(
+                    path,
+                    "contracts_dir",
+                    f"adds the family {sorted(added)[0]!r}, which the deployment's contracts "
+                    "(RECON_CONTRACTS_DIR) do not have: a family is an asset of every shop",
+                )
         check_settings_files(shop)
+    except ShopConfigError:
+        raise
     except ValueError as error:
-        raise ShopConfigError(f"{shops_dir(settings) / (name + '.yaml')}: {error}") from None
+        raise ShopConfigError(f"{path}: {error}") from None
     return shop
 
 
