@@ -15,12 +15,18 @@ import pandas as pd
 
 from recon_pipeline.assets.marts import JOURNAL
 from recon_pipeline.assets.reconcile import RECEIVABLES, SETTLEMENT_STATUS
-from recon_pipeline.assets.staging import FILE_MANIFEST, SOURCE_FRESHNESS
+from recon_pipeline.assets.staging import FILE_MANIFEST, SOURCE_FRESHNESS, raw_key
 from recon_pipeline.contracts import ContractSet
 from recon_pipeline.expectations import Suite, validate_days
 from recon_pipeline.packaged import sql
-from recon_pipeline.partitions import asset_of_table, daily_partitions, partition_days
+from recon_pipeline.partitions import (
+    asset_of_table,
+    daily_partitions,
+    day_partition,
+    partition_days,
+)
 from recon_pipeline.resources.contracts import ContractsResource
+from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource, quote
 
 COMPLETENESS = "every_input_row_staged_or_quarantined"
@@ -29,6 +35,7 @@ CONSERVATION = "every_settlement_line_in_one_status"
 FRESHNESS = "every_settlement_source_delivered_for_dunning"
 JOURNAL_BALANCED = "journal_debits_equal_credits"
 JOURNAL_TIED_OUT = "journal_ties_out_to_the_receivables"
+BANK_ACCOUNTS = "every_bank_statement_of_the_shops_accounts"
 
 
 def _register_raw_counts(con, contracts: ContractSet) -> None:
@@ -105,7 +112,7 @@ def day_check_results(
                     metadata={"day": day.isoformat(), **metadata},
                     severity=severity,
                     blocking=spec.blocking,
-                    partition=day.isoformat(),
+                    partition=day_partition(context, day),
                 )
             )
     bad = [day.isoformat() for day in days if not results[day][0]]
@@ -256,7 +263,42 @@ def journal_tied_out(
     return _run(context, warehouse, contracts, "checks/journal_tie_out")
 
 
+@dg.asset_check(
+    asset=raw_key("bank"),
+    name=BANK_ACCOUNTS,
+    blocking=True,
+    pool="duckdb",
+    partitions_def=daily_partitions,
+    description="Every bank statement of the day is of one of the shop's own accounts (its "
+    "shop file's bank_accounts; none listed: not judged). Another shop's statement would "
+    "match its transfers to this shop's customers, who may share their numbers and names.",
+)
+def bank_accounts(
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    contracts: ContractsResource,
+    policy: PolicyResource,
+) -> dg.AssetCheckResult:
+    results = {}
+    with warehouse.connect() as con:
+        contracts.ensure_raw_tables(con)
+        for day in partition_days(context):
+            frame = con.execute(
+                sql("checks/bank_accounts"), {"day": day, "accounts": policy.bank_accounts}
+            ).df()
+            metadata: dict = {
+                "offending_rows": int(frame["lines"].sum()) if len(frame) else 0,
+                "accounts": ", ".join(policy.bank_accounts) or "none listed",
+            }
+            if len(frame):
+                metadata["sample"] = dg.MetadataValue.md(frame.head(20).to_markdown(index=False))
+            results[day] = (not len(frame), metadata)
+    return day_check_results(context, results, dg.AssetCheckSeverity.ERROR)
+
+
 CHECKS = [completeness, balance, conservation, freshness, journal_balanced, journal_tied_out]
+SHOP_CHECKS = [bank_accounts]
+"""Checks of a many-shops deployment only: the single shop has no list of accounts."""
 
 
 def build_expectation_checks(suites: tuple[Suite, ...]) -> list[dg.AssetChecksDefinition]:

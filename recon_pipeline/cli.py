@@ -245,7 +245,13 @@ def _one_planned_event_per_asset() -> Iterator[None]:
 
 
 def run_days(
-    settings: Settings, first: dt.date, last: dt.date, out=None, *, single_run: bool = True
+    settings: Settings,
+    first: dt.date,
+    last: dt.date,
+    out=None,
+    *,
+    single_run: bool = True,
+    definitions: dg.Definitions | None = None,
 ) -> int:
     """Materialize every asset for each day in order; stop at the first failing day.
 
@@ -278,7 +284,7 @@ def run_days(
         )
         return 2
     try:
-        definitions = build_definitions(settings)
+        definitions = definitions or build_definitions(settings)
     except ValueError as error:
         print(f"recon: {error}", file=sys.stderr)
         return 2
@@ -309,11 +315,21 @@ def _run_locked(
     out: IO[str],
     single_run: bool,
 ) -> int:
-    """:func:`run_days` once this process is the warehouse's one writer."""
+    """:func:`run_days` once this process is the warehouse's one writer. A shop's run is
+    one shop's days: its partition keys are ``<day>|<shop>`` and it is tagged with the shop."""
     from recon_pipeline.definitions import DAILY_JOB
     from recon_pipeline.runs import process_tags
+    from recon_pipeline.shops import SHOP_TAG
 
     job = definitions.resolve_job_def(DAILY_JOB)
+    shop = settings.shop
+
+    def key(day: dt.date) -> str:
+        return f"{day}|{shop}" if shop else day.isoformat()
+
+    shop_tags = {SHOP_TAG: shop} if shop else {}
+    if shop and not instance.has_dynamic_partition("shops", shop):
+        instance.add_dynamic_partitions("shops", [shop])
     print(run_header(), file=out, flush=True)
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -325,8 +341,9 @@ def _run_locked(
                 raise_on_error=False,
                 run_config=QUIET_LOGS,
                 tags={
-                    "dagster/asset_partition_range_start": first.isoformat(),
-                    "dagster/asset_partition_range_end": last.isoformat(),
+                    "dagster/asset_partition_range_start": key(first),
+                    "dagster/asset_partition_range_end": key(last),
+                    **shop_tags,
                     **process_tags(),
                 },
             )
@@ -346,15 +363,15 @@ def _run_locked(
         )
     for day in days:
         result = job.execute_in_process(
-            partition_key=day.isoformat(),
+            partition_key=key(day),
             instance=instance,
             raise_on_error=False,
             run_config=QUIET_LOGS,
-            tags=process_tags(),
+            tags={**shop_tags, **process_tags()},
         )
         if not result.success:
             reason = failure_reason(result)
-            record_failed_day(definitions, day, result.run_id, reason)
+            record_failed_day(settings, day, result.run_id, reason)
             print(f"{day}  FAILED", file=out)
             print(f"{'':<10}  run {result.run_id}: {ui}/runs/{result.run_id}", file=out)
             print(f"recon: {day}: {reason}", file=sys.stderr)
@@ -366,13 +383,138 @@ def _run_locked(
     return 0
 
 
-def record_failed_day(definitions: dg.Definitions, day: dt.date, run_id: str, reason: str) -> None:
+def run_shops(
+    settings: Settings,
+    names: list[str] | None,
+    first: dt.date,
+    last: dt.date,
+    out=None,
+    *,
+    single_run: bool = True,
+) -> int:
+    """``recon run --shop NAME`` / ``--all-shops`` (``names`` None): one run per shop, never
+    one run across shops (a run writes one shop's warehouse; Dagster's backfills across
+    several values of a dimension are split or cut short upstream). A shop whose file is
+    broken or whose days fail is reported with one line and the next shop still runs; the
+    exit code is 1 if any shop failed."""
+    from recon_pipeline.definitions import build_definitions
+    from recon_pipeline.shops import check_shop_files, shop_files, shops_dir
+
+    out = out or sys.stdout
+    files = shop_files(settings)
+    if not files:
+        print(
+            f"recon: no shops configured (no <name>.yaml in {shops_dir(settings)}); "
+            "add one with `recon shops add NAME --config shop.yaml`",
+            file=sys.stderr,
+        )
+        return 2
+    unknown = [name for name in names or () if name not in files]
+    if unknown:
+        print(
+            f"recon: no shop {unknown[0]!r} in {shops_dir(settings)} (shops: {', '.join(files)})",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        definitions = build_definitions(settings)
+    except ValueError as error:
+        print(f"recon: {error}", file=sys.stderr)
+        return 2
+    failed = []
+    for name in names or list(files):
+        print(f"\nshop {name}", file=out, flush=True)
+        try:
+            shop = check_shop_files(settings, name)
+        except ValueError as error:
+            print(f"recon: shop {name}: {error}", file=sys.stderr, flush=True)
+            print("  not run: its shop file is broken", file=out)
+            failed.append(name)
+            continue
+        code = run_days(shop, first, last, out, single_run=single_run, definitions=definitions)
+        if code:
+            failed.append(name)
+    if failed:
+        print(
+            f"recon: {len(failed)} shop(s) failed: {', '.join(failed)}; the others ran",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def shops_add(settings: Settings, name: str, config: Path, out=None) -> int:
+    """``recon shops add``: validate, copy into the shops folder, add the shop's partition."""
+    from recon_pipeline.shops import add_shop, check_shop_files
+
+    out = out or sys.stdout
+    try:
+        target = add_shop(settings, name, config, prepare_instance(settings))
+        check_shop_files(settings, name)
+    except ValueError as error:
+        print(f"recon: {error}", file=sys.stderr)
+        return 2
+    print(f"shop {name}: {target}", file=out)
+    return 0
+
+
+def shops_list(settings: Settings, out=None) -> int:
+    """``recon shops list``: each shop's source, warehouse and last day run (a broken file
+    is listed with its one line, not skipped)."""
+    from recon_pipeline.shops import load_shop, shop_files, shops_dir
+
+    out = out or sys.stdout
+    files = shop_files(settings)
+    if not files:
+        print(f"no shops in {shops_dir(settings)}", file=out)
+        return 0
+    rows = [("shop", "source", "warehouse", "last day run")]
+    for name in files:
+        try:
+            shop = load_shop(settings, name)
+        except ValueError as error:
+            rows.append((name, "BROKEN", str(error), ""))
+            continue
+        where = {
+            "local": str(shop.landing_dir),
+            "s3": f"s3://{shop.s3_bucket}/{shop.s3_prefix}",
+            "sftp": f"sftp://{shop.sftp_host}:{shop.sftp_port}/{shop.sftp_root}",
+        }[shop.source]
+        rows.append((name, where, str(shop.warehouse), _last_run(shop)))
+    widths = [max(len(row[n]) for row in rows) for n in range(3)]
+    for row in rows:
+        print(
+            "  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)) + f"  {row[3]}",
+            file=out,
+        )
+    return 0
+
+
+def _last_run(shop: Settings) -> str:
+    """The shop's last day run and its status, from its analysts' copy; ``–`` before any."""
+    database = _analysts_copy(shop)
+    if not database.exists():
+        return "–"
+    con = read_only(database)
+    try:
+        if not _has_runs(con):
+            return "–"
+        found = con.execute(
+            "SELECT partition_date, status FROM audit.runs ORDER BY partition_date DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        con.close()
+    return f"{found[0]} {found[1]}" if found else "–"
+
+
+def record_failed_day(settings: Settings, day: dt.date, run_id: str, reason: str) -> None:
     """The day's row of the run calendar (``audit.runs``): FAILED, by which run and why (the
     assets of a failed day never reach the calendar's own asset)."""
+    from recon_pipeline.definitions import make_resources
     from recon_pipeline.limits import clip
     from recon_pipeline.write_log import clear_partition
 
-    warehouse = definitions.resources["warehouse"]
+    warehouse = make_resources(settings)["warehouse"]
     with warehouse.connect() as con:
         con.begin()
         clear_partition(con, "audit.runs", "partition_date", day)
@@ -569,7 +711,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="materialize every asset for each day in a range",
         description="Run the daily_reconciliation job for every day from --from to --to "
         "(both included), in date order, and print the day's figures and the totals as of "
-        "the day. Stops at the first failing day (exit 1).",
+        "the day. Stops at the first failing day (exit 1). With shops configured, name the "
+        "shop (--shop) or run every shop (--all-shops): one run per shop.",
+    )
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--shop", help="the shop whose days to run (shops configured)")
+    which.add_argument(
+        "--all-shops",
+        action="store_true",
+        help="every configured shop, one run each; a broken shop fails alone (exit 1)",
     )
     run.add_argument(
         "--from", dest="first", type=_date, required=True, help="first day, YYYY-MM-DD (required)"
@@ -608,6 +758,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the day, YYYY-MM-DD (default: the last day run that did not fail)",
     )
     listed.add_argument("--all", dest="every", action="store_true", help="removed ones too")
+    for reader in (show, listed):
+        reader.add_argument("--shop", help="the shop's copy (shops configured)")
+    shops = commands.add_parser(
+        "shops", help="the shops of a many-shops deployment (docs/scale-out.md)"
+    )
+    shop_commands = shops.add_subparsers(dest="shops_command", required=True)
+    add = shop_commands.add_parser(
+        "add", help="validate a shop file, copy it into the shops folder, add its partition"
+    )
+    add.add_argument("name", help="the shop's name: lower-case letters, digits, _ and -")
+    add.add_argument("--config", type=Path, required=True, help="the shop's YAML file")
+    shop_commands.add_parser("list", help="each shop's source, warehouse and last day run")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -622,11 +784,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"recon: {error}", file=sys.stderr)
         return 1
     if args.command == "demo":
+        from recon_pipeline.shops import shops_configured, shops_dir
+
+        if shops_configured(settings):
+            print(
+                f"recon: demo is the single shop's, and shops are configured in "
+                f"{shops_dir(settings)}: use another RECON_HOME",
+                file=sys.stderr,
+            )
+            return 2
         return demo(settings)
+    if args.command == "shops":
+        if args.shops_command == "add":
+            return shops_add(settings, args.name, args.config)
+        return shops_list(settings)
     if args.command == "run":
-        return run_days(
-            settings, args.first, args.last or args.first, single_run=not args.day_by_day
-        )
+        from recon_pipeline.shops import shops_configured
+
+        last = args.last or args.first
+        if args.shop or args.all_shops:
+            names = [args.shop] if args.shop else None
+            return run_shops(settings, names, args.first, last, single_run=not args.day_by_day)
+        if shops_configured(settings):
+            print(
+                "recon: shops are configured: name one with --shop NAME, or --all-shops",
+                file=sys.stderr,
+            )
+            return 2
+        return run_days(settings, args.first, last, single_run=not args.day_by_day)
+    if args.command in ("status", "aliases") and args.shop:
+        from recon_pipeline.shops import load_shop
+
+        try:
+            settings = load_shop(settings, args.shop)
+        except ValueError as error:
+            print(f"recon: {error}", file=sys.stderr)
+            return 2
     if args.command == "aliases":
         return aliases(settings, args.as_of, args.every)
     return status(settings, args.as_of)

@@ -9,10 +9,10 @@ import dagster as dg
 
 from recon_pipeline.assets import exports, ingest, marts, reconcile
 from recon_pipeline.assets.staging import build_staging_assets
-from recon_pipeline.checks import CHECKS, build_expectation_checks
+from recon_pipeline.checks import CHECKS, SHOP_CHECKS, build_expectation_checks
 from recon_pipeline.contracts import load_contracts
 from recon_pipeline.expectations import load_suites
-from recon_pipeline.partitions import daily_partitions
+from recon_pipeline.partitions import daily_partitions, shop_day_partitions
 from recon_pipeline.resources.accounts import AccountsResource
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.exports import ExportTarget
@@ -21,6 +21,7 @@ from recon_pipeline.resources.sources import InboundSource, LocalSource, S3Sourc
 from recon_pipeline.resources.warehouse import WarehouseResource
 from recon_pipeline.sensors import build_daily_schedule, build_file_sensor
 from recon_pipeline.settings import Settings, load_settings
+from recon_pipeline.shops import shops_configured
 
 DAILY_JOB = "daily_reconciliation"
 
@@ -85,20 +86,57 @@ def _duckdb_config(settings: Settings) -> dict[str, int | str]:
     return config
 
 
+def check_settings_files(settings: Settings) -> None:
+    """Load the policy and the accounts file as a run will: a broken one fails here, with one
+    line, not in the middle of a run."""
+    contracts_dir = str(settings.contracts_dir) if settings.contracts_dir else ""
+    PolicyResource(
+        path=str(settings.dunning_policy) if settings.dunning_policy else "",
+        contracts_dir=contracts_dir,
+    ).load()
+    AccountsResource(
+        path=str(settings.accounts) if settings.accounts else "", contracts_dir=contracts_dir
+    ).load()
+
+
+def make_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """Every resource of a run, wired to ``settings`` (the single shop's, or one shop's)."""
+    contracts_dir = str(settings.contracts_dir) if settings.contracts_dir else ""
+    return {
+        "source": make_source(settings),
+        "warehouse": WarehouseResource(
+            database=str(settings.warehouse),
+            published_database=str(settings.published_warehouse),
+            connection_config=_duckdb_config(settings),
+        ),
+        "contracts": ContractsResource(extra_dir=contracts_dir),
+        "exporter": ExportTarget(
+            export_dir=str(settings.export_dir),
+            company_code=settings.agent_company_code,
+            shop_code=settings.agent_shop_code,
+        ),
+        "policy": PolicyResource(
+            path=str(settings.dunning_policy) if settings.dunning_policy else "",
+            contracts_dir=contracts_dir,
+            bank_accounts=list(settings.bank_accounts),
+        ),
+        "accounts": AccountsResource(
+            path=str(settings.accounts) if settings.accounts else "",
+            contracts_dir=contracts_dir,
+        ),
+    }
+
+
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    """Definitions wired to ``settings`` (the environment by default); tests pass their own."""
+    """Definitions wired to ``settings`` (the environment by default); tests pass their own.
+
+    With shops configured (recon_pipeline/shops.py) every asset and check is partitioned by
+    shop × day and the resources resolve the run's shop; otherwise the embedded single shop,
+    partitioned by day."""
     settings = settings or load_settings()
     contracts_dir = str(settings.contracts_dir) if settings.contracts_dir else ""
     contracts = load_contracts(contracts_dir)
-    policy = PolicyResource(
-        path=str(settings.dunning_policy) if settings.dunning_policy else "",
-        contracts_dir=contracts_dir,
-    )
-    policy.load()  # a broken policy file fails here, with one line, not in the middle of a run
-    accounts = AccountsResource(
-        path=str(settings.accounts) if settings.accounts else "", contracts_dir=contracts_dir
-    )
-    accounts.load()  # so does an accounts file the journal cannot book with
+    check_settings_files(settings)
     assets = [
         *dg.load_assets_from_modules([ingest]),
         *build_staging_assets(contracts),
@@ -106,9 +144,13 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     ]
     upstream = [key for asset in assets for key in asset.keys]
     runs = exports.build_runs(upstream)
+    assets = [*assets, runs, exports.build_published_warehouse([*upstream, exports.RUNS])]
+    checks = [*CHECKS, *build_expectation_checks(load_suites())]
+    if shops_configured(settings):
+        return _shop_definitions(settings, assets, checks)
     return dg.Definitions(
-        assets=[*assets, runs, exports.build_published_warehouse([*upstream, exports.RUNS])],
-        asset_checks=[*CHECKS, *build_expectation_checks(load_suites())],
+        assets=assets,
+        asset_checks=checks,
         jobs=[daily_reconciliation],
         # A run's steps share one DuckDB file with one writer, so they follow each other
         # anyway: a process per step buys nothing, costs a start-up each, and cannot be
@@ -119,22 +161,32 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             build_file_sensor(source, daily_reconciliation)
             for source in sorted(contracts.by_source())
         ],
-        resources={
-            "source": make_source(settings),
-            "warehouse": WarehouseResource(
-                database=str(settings.warehouse),
-                published_database=str(settings.published_warehouse),
-                connection_config=_duckdb_config(settings),
-            ),
-            "contracts": ContractsResource(extra_dir=contracts_dir),
-            "exporter": ExportTarget(
-                export_dir=str(settings.export_dir),
-                company_code=settings.agent_company_code,
-                shop_code=settings.agent_shop_code,
-            ),
-            "policy": policy,
-            "accounts": accounts,
-        },
+        resources=make_resources(settings),
+    )
+
+
+def _shop_definitions(
+    settings: Settings, assets: list[dg.AssetsDefinition], checks: list[dg.AssetChecksDefinition]
+) -> dg.Definitions:
+    """The same assets and checks, partitioned by shop × day; each resource is the run's
+    shop's (:func:`recon_pipeline.shops.shop_resources`). The file sensors list one source
+    each and are left out: a shop's deliveries are run by ``recon run --shop`` or the
+    schedule, which requests each shop's day."""
+    from recon_pipeline.shops import build_shop_schedule, by_shop, by_shop_checks, shop_resources
+
+    job = dg.define_asset_job(
+        DAILY_JOB,
+        selection=dg.AssetSelection.all(),
+        partitions_def=shop_day_partitions,
+        description=daily_reconciliation.description,
+    )
+    return dg.Definitions(
+        assets=[by_shop(asset) for asset in assets],
+        asset_checks=[by_shop_checks(check) for check in [*checks, *SHOP_CHECKS]],
+        jobs=[job],
+        executor=dg.in_process_executor,
+        schedules=[build_shop_schedule(job)],
+        resources=shop_resources(settings),
     )
 
 

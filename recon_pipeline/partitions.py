@@ -15,6 +15,10 @@ FIRST_DAY = first_day_from_environment().isoformat()
 daily_partitions = dg.DailyPartitionsDefinition(
     start_date=FIRST_DAY, timezone=TIMEZONE, end_offset=1
 )
+SHOPS = dg.DynamicPartitionsDefinition(name="shops")
+"""The shops of a deployment, as data: ``recon shops add`` adds one (recon_pipeline/shops.py)."""
+shop_day_partitions = dg.MultiPartitionsDefinition({"day": daily_partitions, "shop": SHOPS})
+"""With shops configured, every asset is partitioned by shop × day; a run is one shop's days."""
 STAGES = ("ingest", "staging", "reconcile", "marts", "exports")
 """The stages in data-flow order."""
 
@@ -66,6 +70,30 @@ def partition_days(
     window = context.partition_time_window
     first, end = window.start.date(), window.end.date()
     return [first + dt.timedelta(days=offset) for offset in range((end - first).days)]
+
+
+def partition_shop(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> str | None:
+    """The run's shop (the ``shop`` dimension of its partitions), None without shops."""
+    keys = context.partition_keys
+    if not keys or "|" not in keys[0]:
+        return None
+    shops = {str(key).split("|")[1] for key in keys}  # "<day>|<shop>": dimensions by name
+    if len(shops) != 1:
+        raise ValueError(f"a run is one shop's days, not {len(shops)} shops: {sorted(shops)}")
+    return shops.pop()
+
+
+def day_partition(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, day: dt.date
+) -> str:
+    """The partition key of ``day`` in the run's partitioning: the day, or the day of the
+    run's shop (for each day's own materialization or check result in a ranged run)."""
+    shop = partition_shop(context)
+    if shop is None:
+        return day.isoformat()
+    return dg.MultiPartitionKey({"day": day.isoformat(), "shop": shop})
 
 
 def today() -> dt.date:

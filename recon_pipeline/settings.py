@@ -58,6 +58,13 @@ class Settings:
     ui_url: str = "http://127.0.0.1:3000"
     """Where the Dagster UI answers (``RECON_UI_URL``): ``recon run`` prints each run's page
     there. The default is ``make ui``'s."""
+    shops_dir: Path | None = None
+    """Where the shop files are (``RECON_SHOPS_DIR``; None: ``<home>/shops``); see
+    :mod:`recon_pipeline.shops`."""
+    shop: str | None = None
+    """The shop these settings are of; None for the embedded single shop."""
+    bank_accounts: tuple[str, ...] = ()
+    """The shop's own bank accounts (``bank-branch-account``), from its shop file."""
 
     @property
     def dagster_home(self) -> Path:
@@ -204,4 +211,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_line_bytes=_size(environ, "RECON_MAX_LINE_BYTES", Settings.max_line_bytes),
         ui_url=environ.get("RECON_UI_URL") or Settings.ui_url,
         first_day=first_day(environ),
+        shops_dir=_path(environ.get("RECON_SHOPS_DIR"), home / "shops"),
     )

@@ -43,7 +43,8 @@ ASSET_SQL: dict[str, tuple[str, ...]] = {
     "audit.runs": ("audit/runs.sql",),
 }
 """Which asset (named by the table it writes) runs which SQL files (the reconcile step writes
-matches, receivables and settlement status together). Every file of these folders must be someone's."""
+matches, receivables and settlement status together). Every file of these folders must be
+someone's."""
 ASSET_FOLDERS = ("staging", "reconcile", "marts", "exports", "audit")
 SCOPE_TABLES = {
     "scope_receivables_as_of": "staging.receivables_as_of",

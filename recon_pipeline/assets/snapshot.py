@@ -10,6 +10,7 @@ import duckdb
 from recon_pipeline.partitions import (
     SINGLE_RUN,
     daily_partitions,
+    day_partition,
     partition_days,
     stage_group,
     table_metadata,
@@ -105,7 +106,9 @@ def day_results(
         for day in days:
             context.log_event(
                 dg.AssetMaterialization(
-                    asset_key=key, partition=day.isoformat(), metadata=dict(per_day[day])
+                    asset_key=key,
+                    partition=day_partition(context, day),
+                    metadata=dict(per_day[day]),
                 )
             )
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import Field
 
 from recon_pipeline.contracts import load_contracts
 from recon_pipeline.policy import Policy, load_policy, settlement_sources
@@ -18,6 +19,9 @@ class PolicyResource(dg.ConfigurableResource):
 
     path: str = ""
     contracts_dir: str = ""
+    bank_accounts: list[str] = Field(default_factory=list)
+    """The shop's own bank accounts (``bank-branch-account``, its shop file's
+    ``bank_accounts``); empty: bank statements are not judged by account."""
 
     def load(self) -> Policy:
         sources = settlement_sources(load_contracts(self.contracts_dir))

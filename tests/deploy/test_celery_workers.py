@@ -1,5 +1,5 @@
-"""A shop's days reconciled by Celery workers through a Dagster instance on Postgres equal the
-same days reconciled in process, table by table and export by export.
+"""Three shops' days reconciled by Celery workers through a Dagster instance on Postgres equal
+the same days reconciled in process, table by table and export by export.
 
 Everything is real and on loopback: a PostgreSQL server holds the instance (runs, events,
 the run queue), a Redis server is the broker, ``dagster-daemon`` takes queued runs to the
@@ -23,31 +23,55 @@ import dagster as dg
 import pytest
 
 import recon_pipeline
+from recon_pipeline.demo_month import generate_month
 from tests.faults.conftest import FIRST, LAST, Home, clean_run, copy_landing, wait_for
 
 BIN = Path(sys.executable).parent
 DEPLOY = Path(recon_pipeline.__file__).with_name("deploy")
 SHOP_TAG = "recon/shop"
+SHORT = {"shop-b": (20261002, "10002"), "shop-c": (20261003, "10003")}
+"""Two more shops, the first day of a small month of their own (the demo month's generator,
+other seeds), with their own codes at the agent: they run on the worker that shop-a's queued
+second range leaves idle, so they cost the test little more than their in-process runs."""
+
+
+def small_month_of(landing: Path, seed: int) -> None:
+    """The fault tests' small month (six days of 20 orders; the generator needs that many to
+    place every case) with another seed: other customers, amounts and payments."""
+    generate_month(landing, days=6, orders_per_day=20, seed=seed)
+
+
 __all__ = ["clean_run"]  # the uninterrupted in-process run, shared with the fault tests
+
+
+def shop_file(landing: Path, code: str) -> str:
+    return (
+        f"source:\n  type: local\n  root: {landing}\n"
+        f"agent_company_code: '929023'\nagent_shop_code: '{code}'\n"
+    )
 
 
 @dataclass
 class Deployment:
-    """One shop's home served by a daemon and two workers sharing the instance folder."""
+    """A home of three shops served by a daemon and two workers sharing the instance."""
 
-    home: Home
+    root: Path
     dagster_home: Path
     environment: dict[str, str]
     workers: list[Path]
 
-    def launch(self, first: str, last: str) -> str:
-        """Submit the daily job over ``first``..``last`` as the UI's single-run backfill does;
-        the run is queued in Postgres, not executed here."""
+    def shop(self, name: str) -> Home:
+        """The shop's own folder: its warehouse and exports, where a Home has them."""
+        return Home(self.root / "shops" / name)
+
+    def launch(self, shop: str, first: str, last: str) -> str:
+        """Submit the daily job over the shop's ``first``..``last`` as the UI's single-run
+        backfill does; the run is queued in Postgres, not executed here."""
         run_id = str(uuid.uuid4())
         tags = {
-            "dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last,
-            SHOP_TAG: self.home.path.name,
+            "dagster/asset_partition_range_start": f"{first}|{shop}",
+            "dagster/asset_partition_range_end": f"{last}|{shop}",
+            SHOP_TAG: shop,
         }
         done = subprocess.run(
             [
@@ -65,7 +89,7 @@ class Deployment:
                 "--tags",
                 json.dumps(tags),
             ],
-            cwd=self.home.path,
+            cwd=self.root,
             env=self.environment,
             capture_output=True,
             text=True,
@@ -88,7 +112,16 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
 def deployment(
     tmp_path: Path, postgres_url: str, redis_url: str, clean_run: Home
 ) -> Iterator[Deployment]:
-    home = copy_landing(clean_run, tmp_path / "shop-a")
+    root = Home(tmp_path / "deploy")
+    (root.path / "shops").mkdir(parents=True)
+    landing_a = copy_landing(clean_run, tmp_path / "shop-a").landing
+    # the demo's codes: shop-a's slips are the in-process run's, byte for byte
+    (root.path / "shops" / "shop-a.yaml").write_text(shop_file(landing_a, "12345"))
+    for name, (seed, code) in SHORT.items():
+        landing = tmp_path / name / "landing"
+        small_month_of(landing, seed)
+        (root.path / "shops" / f"{name}.yaml").write_text(shop_file(landing, code))
+    home = root
     dagster_home = tmp_path / "instance"
     dagster_home.mkdir()
     shutil.copyfile(DEPLOY / "dagster.yaml", dagster_home / "dagster.yaml")
@@ -141,7 +174,9 @@ def deployment(
         ):
             patch.setenv(name, environment[name])
         try:
-            yield Deployment(home, dagster_home, environment, logs[1:])
+            with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+                instance.add_dynamic_partitions("shops", ["shop-a", *SHORT])
+            yield Deployment(home.path, dagster_home, environment, logs[1:])
         finally:
             # the whole process group: `dagster-celery worker start` runs `celery` as a child
             for process in processes:
@@ -153,27 +188,38 @@ def deployment(
                     _signal_group(process, signal.SIGKILL)
 
 
+def in_process(tmp_path: Path, name: str, seed: int, code: str) -> tuple[Home, subprocess.Popen]:
+    """The shop's short days as the single shop reconciles them in process (``recon run``)."""
+    home = Home(tmp_path / f"{name}-in-process")
+    small_month_of(home.landing, seed)
+    run = home.start("run", "--from", FIRST, RECON_AGENT_SHOP_CODE=code)
+    return home, run
+
+
 def test_runs_executed_by_celery_workers_equal_the_in_process_run(
-    deployment: Deployment, clean_run: Home
+    deployment: Deployment, clean_run: Home, tmp_path: Path
 ):
-    """Two ranges of one shop submitted at once: the second waits for the first (one writer
-    per shop, the run queue's limit on the shop tag), each is executed by a worker, and the
-    warehouse and the exports equal the uninterrupted in-process run of the whole range."""
-    first_half = deployment.launch(FIRST, "2026-10-03")
-    second_half = deployment.launch("2026-10-04", LAST)
+    """Three shops' ranges submitted at once, two of one shop: the shop's second waits for
+    its first (one writer per shop, the run queue's limit on the shop tag), each run is
+    executed by a worker, and every shop's warehouse and exports equal the same days
+    reconciled in process by the single shop."""
+    first_half = deployment.launch("shop-a", FIRST, "2026-10-03")
+    second_half = deployment.launch("shop-a", "2026-10-04", LAST)
+    short = [deployment.launch(name, FIRST, FIRST) for name in SHORT]
+    references = {name: in_process(tmp_path, name, *shop) for name, shop in SHORT.items()}
+    run_ids = [first_half, second_half, *short]
     with dg.DagsterInstance.from_config(str(deployment.dagster_home)) as instance:
 
         def finished() -> bool:
-            runs = [instance.get_run_by_id(run_id) for run_id in (first_half, second_half)]
+            runs = [instance.get_run_by_id(run_id) for run_id in run_ids]
             failed = [run.run_id for run in runs if run.status == dg.DagsterRunStatus.FAILURE]
             assert not failed, f"runs failed: {failed}\n{deployment.worker_logs()[-3000:]}"
             return all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
 
-        wait_for(finished, timeout=600, what="both runs to succeed on the workers")
+        wait_for(finished, timeout=900, what="every run to succeed on the workers")
         stats = {run_id: instance.get_run_stats(run_id) for run_id in (first_half, second_half)}
         task_ids = [
-            instance.get_run_by_id(run_id).tags["dagster-celery/task_id"]
-            for run_id in (first_half, second_half)
+            instance.get_run_by_id(run_id).tags["dagster-celery/task_id"] for run_id in run_ids
         ]
     assert stats[second_half].start_time >= stats[first_half].end_time, (
         "the shop's second run started before its first ended"
@@ -181,5 +227,13 @@ def test_runs_executed_by_celery_workers_equal_the_in_process_run(
     logs = deployment.worker_logs()
     for task_id in task_ids:
         assert f"execute_job[{task_id}] received" in logs, "the run was not executed by a worker"
-    assert deployment.home.tables() == clean_run.tables()
-    assert deployment.home.export_files() == clean_run.export_files()
+    assert deployment.shop("shop-a").tables() == clean_run.tables()
+    assert deployment.shop("shop-a").export_files() == clean_run.export_files()
+    for name, (reference, process) in references.items():
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+        shop = deployment.shop(name)
+        assert set(shop.tables()) == set(reference.tables())
+        for table, rows in reference.tables().items():
+            assert shop.tables()[table] == rows, f"{name}: {table}"
+        assert shop.export_files() == reference.export_files(), name
