@@ -319,7 +319,7 @@ def _read_landed(
     if landed["status"] != "LANDED" or contract is None:
         return _skipped(day, contract, landed)
     try:
-        return read_file(contract, (Path(source.landed_dir) / landed["path"]).read_bytes())
+        return read_file(contract, Path(source.landed_dir) / landed["path"])
     except FileRejected as rejected:
         return _quarantined(day, contract, landed, rejected)
 

@@ -9,6 +9,8 @@ becomes one row, with its group's account, and the record number as its line.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from recon_pipeline.contracts.model import Contract
 from recon_pipeline.layouts.base import FileRejected, ParsedFile
 
@@ -76,7 +78,9 @@ def _check_trailer(trailer: dict[str, str], group: list[dict[str, str]], number:
             )
 
 
-def read_zengin(contract: Contract, data: bytes) -> ParsedFile:
+def read_zengin(contract: Contract, data: bytes | Path) -> ParsedFile:
+    if isinstance(data, Path):
+        data = data.read_bytes()
     if not data or data.isspace():
         raise FileRejected("file is empty")
     records = split_records(data, contract.record_length or 200)
