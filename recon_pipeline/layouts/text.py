@@ -87,7 +87,8 @@ def scanned(source: bytes | Path, encoding: str) -> Iterator[Scanned]:
     target: BinaryIO | None = None
     temporary: Path | None = None
     if copy:
-        descriptor, where = tempfile.mkstemp(prefix="recon-utf8-", suffix=".txt")
+        sweep_copies()
+        descriptor, where = tempfile.mkstemp(prefix=f"{COPY_PREFIX}{os.getpid()}-", suffix=".txt")
         temporary = Path(where)
         target = os.fdopen(descriptor, "wb")
     try:
@@ -102,6 +103,33 @@ def scanned(source: bytes | Path, encoding: str) -> Iterator[Scanned]:
     finally:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
+
+
+COPY_PREFIX = "recon-utf8-"
+"""A copy's name: the prefix, the pid of the process that writes it, a random part."""
+
+
+def sweep_copies(directory: Path | None = None) -> list[Path]:
+    """Delete the copies of processes that are gone (killed between writing a copy and
+    deleting it: crash-only, the next run cleans up); returns what was deleted."""
+    swept = []
+    for path in Path(directory or tempfile.gettempdir()).glob(f"{COPY_PREFIX}*-*.txt"):
+        pid = path.name.removeprefix(COPY_PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        path.unlink(missing_ok=True)
+        swept.append(path)
+    return swept
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextmanager

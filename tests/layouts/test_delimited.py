@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -197,3 +199,24 @@ def test_a_blank_line_between_records_keeps_the_physical_line_numbers():
     parsed = read_delimited(CARD, f"{HEADER}\n{row}\n\n{row.replace('txn_1', 'txn_2')}\n".encode())
     assert parsed.line_nos == [2, 4]
     assert parsed.raw(4).startswith("txn_2,")
+
+
+def test_a_killed_runs_utf8_copy_is_swept_and_a_live_ones_kept(tmp_path):
+    """Crash-only: a copy whose process is gone (SIGKILL between writing and deleting it) is
+    deleted by the next pass; a copy of a process still running is left alone."""
+    import subprocess
+    import sys
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = tmp_path / f"{text.COPY_PREFIX}{gone.stdout.strip()}-abc.txt"
+    live = tmp_path / f"{text.COPY_PREFIX}{os.getpid()}-def.txt"
+    other = tmp_path / "recon-utf8-notes.txt"
+    for path in (dead, live, other):
+        path.write_text("x")
+    assert text.sweep_copies(tmp_path) == [dead]
+    assert not dead.exists() and live.exists() and other.exists()
