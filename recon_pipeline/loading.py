@@ -42,6 +42,10 @@ them into ``payment_key`` (``staging.payment_key``), so dunning can wait for the
 BARCODE_IN_TEXT = re.compile(r"(?:EAN)?([0-9]{44})")
 
 
+NO_REJECTS = pd.DataFrame(columns=REJECT_COLUMNS)
+"""The rejected rows of a file with none (never written to: frames are only concatenated)."""
+
+
 @dataclass
 class FileOutcome:
     manifest: dict
@@ -52,7 +56,11 @@ def _reject_frame(
     day, contract, path, items: list[tuple[int, str | None, str, str | None]]
 ) -> pd.DataFrame:
     """Rejected rows; a reason quotes at most ``limits.QUOTED_BYTES`` of the file's text
-    (the raw line is kept whole: the landing refused any longer than RECON_MAX_LINE_BYTES)."""
+    (the raw line is kept whole: the landing refused any longer than RECON_MAX_LINE_BYTES).
+    A file without one shares an empty frame: building a frame cost ~1.7 ms, 1.3 s over the
+    1M backlog's 789 files."""
+    if not items:
+        return NO_REJECTS
     kind = contract.payment_key.kind if contract.payment_key else None
     return pd.DataFrame(
         [
@@ -319,7 +327,7 @@ def _read_landed(
     if landed["status"] != "LANDED" or contract is None:
         return _skipped(day, contract, landed)
     try:
-        return read_file(contract, (Path(source.landed_dir) / landed["path"]).read_bytes())
+        return read_file(contract, Path(source.landed_dir) / landed["path"])
     except FileRejected as rejected:
         return _quarantined(day, contract, landed, rejected)
 
@@ -474,7 +482,7 @@ def _clear_day(con, day: dt.date, contract_set: ContractSet) -> None:
 
 def _write_manifest(con, day: dt.date, outcomes: list[FileOutcome], loaded_at: dt.datetime) -> None:
     manifest = pd.DataFrame([o.manifest | {"loaded_at": loaded_at} for o in outcomes])
-    rejected = pd.concat([o.rejected for o in outcomes] or [pd.DataFrame(columns=REJECT_COLUMNS)])
+    rejected = pd.concat([o.rejected for o in outcomes if len(o.rejected)] or [NO_REJECTS])
     rejected = rejected.astype({"line_no": "int64"})
     if len(manifest):
         con.execute("INSERT INTO audit.file_manifest BY NAME SELECT * FROM manifest")

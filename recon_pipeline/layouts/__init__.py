@@ -6,6 +6,7 @@ in ``READERS``, the one place a contract's ``reader:`` is looked up.
 """
 
 from collections.abc import Callable
+from pathlib import Path
 
 from recon_pipeline.contracts.model import READERS as READER_NAMES
 from recon_pipeline.contracts.model import Contract
@@ -14,7 +15,7 @@ from recon_pipeline.layouts.base import FileRejected, ParsedFile
 from recon_pipeline.layouts.delimited import read_delimited
 from recon_pipeline.layouts.zengin import read_zengin
 
-Reader = Callable[[Contract, bytes], ParsedFile]
+Reader = Callable[[Contract, bytes | Path], ParsedFile]
 READERS: dict[str, Reader] = {
     "csv": read_delimited,
     "amazon_v2": read_amazon_v2,
@@ -23,8 +24,8 @@ READERS: dict[str, Reader] = {
 assert set(READERS) == set(READER_NAMES), "a contract may name exactly the readers here"
 
 
-def read_file(contract: Contract, data: bytes) -> ParsedFile:
-    """The file's records by the contract's reader."""
+def read_file(contract: Contract, data: bytes | Path) -> ParsedFile:
+    """The records of a file (or its bytes) by the contract's reader."""
     return READERS[contract.reader](contract, data)
 
 

@@ -9,6 +9,8 @@ transaction type, posted date).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -27,7 +29,7 @@ SUMMARY_FIELDS = (
 )
 
 
-def read_amazon_v2(contract: Contract, data: bytes, columnar: bool = True) -> ParsedFile:
+def read_amazon_v2(contract: Contract, data: bytes | Path, columnar: bool = True) -> ParsedFile:
     """The item rows, with the summary as the file's control record; ``columnar`` as in
     :func:`read_delimited` (both paths give the same records and the same verdicts)."""
     parsed = read_delimited(contract, data, columnar=columnar)
@@ -84,6 +86,7 @@ def read_amazon_v2(contract: Contract, data: bytes, columnar: bool = True) -> Pa
             line_nos=parsed.line_nos[1:],
             columns=[column[1:] for column in parsed.columns],
             text=parsed.text,
+            text_of=parsed.text_of,
             control=control,
             notes=parsed.notes,
         )

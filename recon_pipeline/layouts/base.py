@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,8 +21,8 @@ class FileRejected(Exception):
 @dataclass
 class ParsedFile:
     """Data records of one file, either as parallel lists (``rows`` of fields, ``raws``) or,
-    from the columnar reader, as ``columns`` of Arrow strings with the decoded ``text`` to
-    find a record's raw line in when it is rejected."""
+    from DuckDB's reader, as ``columns`` of Arrow strings with the decoded ``text`` (or
+    ``text_of``) to find a record's raw line in when it is rejected."""
 
     line_nos: list[int] = field(default_factory=list)
     raws: list[str] = field(default_factory=list)
@@ -32,6 +33,9 @@ class ParsedFile:
     """What the file says about itself (summary/trailer totals), kept in the manifest."""
     columns: list[pa.Array | pa.ChunkedArray] | None = None
     text: str | None = None
+    text_of: Callable[[], str] | None = None
+    """Reads the decoded ``text`` when a record's raw line is first needed (DuckDB parsed the
+    file; the text is only decoded in Python again for a rejected record)."""
     notes: list[str] = field(default_factory=list)
     """What the file does differently from its layout without losing anything (columns it
     has in addition, optional ones it lacks), kept in the manifest."""
@@ -50,11 +54,13 @@ class ParsedFile:
 
     @cached_property
     def _lines(self) -> list[str]:
+        if self.text is None and self.text_of is not None:
+            return self.text_of().split("\n")
         return (self.text or "").split("\n")
 
     def raw(self, line_no: int) -> str:
         """The record's text as it stood in the file."""
-        if self.text is not None:
+        if self.text is not None or self.text_of is not None:
             return self._lines[line_no - 1].removesuffix("\r")
         return self._raw_by_line[line_no]
 

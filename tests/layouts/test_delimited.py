@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recon_pipeline.contracts import load_contracts
-from recon_pipeline.layouts import FileRejected, read_file
+from recon_pipeline.layouts import FileRejected, read_file, text
 from recon_pipeline.layouts.delimited import read_delimited
 
 CARD = {c.layout: c for c in load_contracts()}["card"]
@@ -151,3 +153,70 @@ def test_a_clean_file_goes_columnar_and_a_quoted_one_row_by_row():
     assert clean.columns is not None and quoted.columns is None
     assert _records(clean)[0][8] == "po_1" and quoted.malformed == []
     assert quoted.rows[0][8] == "po,1"
+
+
+KONBINI = {c.layout: c for c in load_contracts()}["konbini"]
+
+
+def _konbini_bytes(rows: list[str]) -> bytes:
+    return "\r\n".join([",".join(KONBINI.header), *rows, ""]).encode("cp932")
+
+
+def test_a_cp932_file_is_streamed_to_utf8_and_read_as_the_exact_reader_reads_it(
+    monkeypatch, tmp_path
+):
+    """Chunks far smaller than the file: every record, value and line is the exact
+    reader's, the UTF-8 copy is gone afterwards, and a rejected record's raw line is its
+    text as written (decoded only when asked for)."""
+    monkeypatch.setattr(text, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(text.tempfile, "tempdir", str(tmp_path))
+    width = len(KONBINI.header)
+    rows = [",".join([f"ｶﾅ{n}", "ﾔﾏﾀﾞ 太郎", *[str(n)] * (width - 2)]) for n in range(40)]
+    path = tmp_path / "k.csv"
+    path.write_bytes(_konbini_bytes(rows))
+    streamed, exact = read_delimited(KONBINI, path), read_delimited(KONBINI, path, False)
+    assert streamed.columns is not None and not list(tmp_path.glob("recon-utf8-*"))
+    assert _records(streamed) == exact.rows and streamed.line_nos == exact.line_nos
+    assert streamed.raw(41) == exact.raws[-1] == rows[-1]
+
+
+def test_a_bad_byte_past_the_first_chunk_names_the_same_line_and_offset(monkeypatch):
+    monkeypatch.setattr(text, "CHUNK_BYTES", 64)
+    rows = [",".join(["01"] * len(KONBINI.header))] * 30
+    data = _konbini_bytes(rows)
+    at = data.rindex(b"01")
+    data = data[:at] + b"\x82\xff" + data[at + 2 :]
+    with pytest.raises(FileRejected) as streamed:
+        read_delimited(KONBINI, data)
+    with pytest.raises(FileRejected) as whole:
+        read_delimited(KONBINI, data, columnar=False)
+    assert streamed.value.reason == whole.value.reason
+    assert "at line 31 (byte offset" in streamed.value.reason
+
+
+def test_a_blank_line_between_records_keeps_the_physical_line_numbers():
+    row = "txn_1,2026-10-01T10:00:00+09:00,charge,ORD-1,100,3,97,jpy,po_1,2026-10-08"
+    parsed = read_delimited(CARD, f"{HEADER}\n{row}\n\n{row.replace('txn_1', 'txn_2')}\n".encode())
+    assert parsed.line_nos == [2, 4]
+    assert parsed.raw(4).startswith("txn_2,")
+
+
+def test_a_killed_runs_utf8_copy_is_swept_and_a_live_ones_kept(tmp_path):
+    """Crash-only: a copy whose process is gone (SIGKILL between writing and deleting it) is
+    deleted by the next pass; a copy of a process still running is left alone."""
+    import subprocess
+    import sys
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = tmp_path / f"{text.COPY_PREFIX}{gone.stdout.strip()}-abc.txt"
+    live = tmp_path / f"{text.COPY_PREFIX}{os.getpid()}-def.txt"
+    other = tmp_path / "recon-utf8-notes.txt"
+    for path in (dead, live, other):
+        path.write_text("x")
+    assert text.sweep_copies(tmp_path) == [dead]
+    assert not dead.exists() and live.exists() and other.exists()

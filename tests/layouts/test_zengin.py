@@ -12,6 +12,12 @@ from tests import landing as lz
 BANK = load_contracts().by_source()["bank"]
 
 
+def _records(parsed) -> list[list[str]]:
+    if parsed.columns is None:
+        return parsed.rows
+    return [list(fields) for fields in zip(*(c.to_pylist() for c in parsed.columns), strict=True)]
+
+
 def two_groups() -> list[bytes]:
     return [
         lz.zengin_header(account="1111111"),
@@ -29,7 +35,7 @@ def two_groups() -> list[bytes]:
 def test_records_with_or_without_line_ends(newline):
     parsed = read_file(BANK, lz.zengin_file(two_groups(), newline=newline) + b"\x1a")
     columns = BANK.canonical_columns
-    rows = [dict(zip(columns, row, strict=True)) for row in parsed.rows]
+    rows = [dict(zip(columns, row, strict=True)) for row in _records(parsed)]
     assert parsed.line_nos == [2, 3, 6]
     assert [(r["account_number"], r["reference_no"], r["cancel_flag"]) for r in rows] == [
         ("1111111", "000001", "0"),
@@ -53,3 +59,22 @@ def test_a_header_inside_a_group_is_a_broken_file():
     del records[3]
     with pytest.raises(FileRejected, match="record 4: header before the trailer"):
         read_file(BANK, lz.zengin_file(records))
+
+
+def test_a_file_with_two_byte_characters_is_cut_by_bytes_as_before():
+    """Half-width kana are one byte each: such a file is cut column-wise, by characters; a
+    two-byte character (a kanji name) makes byte and character offsets differ, so that file
+    is cut record by record from its bytes. Both give the same rows."""
+    kana = lz.zengin_file(two_groups())
+    records = two_groups()
+    records[5] = records[5].replace(
+        "ｶ)ﾐﾄﾞﾘｼﾖｳｼﾞ".encode("cp932"), "緑商事".encode("cp932") + b" " * 5
+    )
+    kanji = lz.zengin_file(records)
+    by_column, by_record = read_file(BANK, kana), read_file(BANK, kanji)
+    assert by_column.columns is not None and by_record.columns is None
+    name = BANK.canonical_columns.index("payer_name")
+    assert _records(by_column)[2][name] == "ｶ)ﾐﾄﾞﾘｼﾖｳｼﾞ"
+    assert by_record.rows[2][name] == "緑商事"
+    assert [r[:name] for r in _records(by_column)] == [r[:name] for r in by_record.rows]
+    assert by_column.raws[2] == kana.split(b"\r\n")[5].decode("cp932")
