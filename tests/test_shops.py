@@ -108,6 +108,17 @@ def shops(tmp_path_factory):
             for name, run in runs.items()
         }
         materialized = instance.get_materialized_partitions(RECEIVABLES)
+        figures = {}
+        for name in SHOPS:
+            for day in (FIRST, LAST):
+                found = instance.fetch_materializations(
+                    dg.AssetRecordsFilter(
+                        asset_key=RECEIVABLES, asset_partitions=[f"{day}|{name}"]
+                    ),
+                    limit=1,
+                ).records
+                metadata = found[0].asset_materialization.metadata
+                figures[name, day] = {key: value.value for key, value in metadata.items()}
         yield {
             "root": root,
             "home": home,
@@ -119,6 +130,7 @@ def shops(tmp_path_factory):
             "runs": runs,
             "logs": logs,
             "materialized": materialized,
+            "figures": figures,
             "settings": load_settings({"RECON_HOME": str(home)}),
         }
 
@@ -179,6 +191,21 @@ def test_no_shop_carries_another_shops_data(shops):
         assert str(card_amount) in exported
         assert str(other_card) not in exported and str(other_konbini) not in exported
         assert SHOPS[other][0] not in exported
+
+
+def test_each_shops_figures_in_dagster_are_its_own(shops):
+    """The metrics the UI shows for a shop's day (its partition's materialization) are its own
+    warehouse's, not the other shop's: the two shops' amounts differ."""
+    settings = shops["settings"]
+    for (name, day), figures in shops["figures"].items():
+        warehouse = load_shop(settings, name).warehouse
+        query = (
+            f"SELECT count(*), sum(expected_amount) FROM marts.receivables WHERE as_of = '{day}'"
+        )
+        rows, expected = read(warehouse, query)[0]
+        assert (figures["dagster/row_count"], figures["expected_amount"]) == (rows, expected)
+        other = next(n for n in SHOPS if n != name)
+        assert figures["expected_amount"] != shops["figures"][other, day]["expected_amount"]
 
 
 def test_each_runs_logs_name_only_its_shop(shops):
