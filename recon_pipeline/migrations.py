@@ -23,6 +23,10 @@ from recon_pipeline.packaged import packaged_dir
 BASELINE = 1
 """The schema of release 0.1.0, which had no migrations table (its DDL is a test fixture)."""
 MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+REQUIRES = re.compile(r"^-- requires: (.+)$", re.M)
+"""A migration's ``-- requires: schema.table, …`` line: without every one of those tables there
+is nothing to bring forward (``sql/ddl`` makes them afresh, at the latest version), so its
+statements are skipped and it is recorded as applied."""
 LEDGER = "audit.schema_migrations"
 
 
@@ -64,6 +68,11 @@ def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
         {"s": schema, "t": table},
     ).fetchone()
     return bool(found and found[0])
+
+
+def _has_required_tables(con: duckdb.DuckDBPyConnection, text: str) -> bool:
+    required = [name.strip() for line in REQUIRES.findall(text) for name in line.split(",")]
+    return all(_has_table(con, *name.split(".")) for name in required)
 
 
 def _is_new(con: duckdb.DuckDBPyConnection) -> bool:
@@ -138,7 +147,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[Migration]:
             continue
         con.begin()
         try:
-            con.execute(migration.path.read_text(encoding="utf-8"))
+            text = migration.path.read_text(encoding="utf-8")
+            if _has_required_tables(con, text):
+                con.execute(text)
             _record(con, migration.version, migration.name)
             con.commit()
         except BaseException:

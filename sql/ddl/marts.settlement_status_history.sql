@@ -17,7 +17,6 @@ CREATE TABLE IF NOT EXISTS marts.settlement_status_history (
     present BOOLEAN NOT NULL,
     evidence VARCHAR,                 -- the reason in words where a code is not enough
     candidate_subsets VARCHAR[][],    -- SUBSET_SUGGESTION: the subsets of receivables that fit
-    match_key VARCHAR,                -- what the line must share with a receivable (order id,
+    match_key VARCHAR                 -- what the line must share with a receivable (order id,
                                       -- transaction id, slip number, customer number …)
-    payer_name VARCHAR                -- the payer as the file spells it (bank transfers)
 )

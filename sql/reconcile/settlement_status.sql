@@ -95,7 +95,6 @@ SELECT
     l.fee_amount,
     l.paid_date,
     l.match_key,
-    l.payer_name,
     CASE
         WHEN l.line_type IN ('KONBINI_CANCEL', 'BANK_CANCEL') THEN 'REVERSED'
         WHEN l.line_type = 'FEE' THEN 'FEE'

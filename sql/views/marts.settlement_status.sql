@@ -14,8 +14,7 @@ SELECT
     h.reason,
     h.evidence,
     h.candidate_subsets,
-    h.match_key,
-    h.payer_name
+    h.match_key
 FROM marts.snapshot_days AS d
 JOIN marts.settlement_status_history AS h ON h.valid_from <= d.as_of AND d.as_of < h.valid_to
 WHERE d.table_name = 'marts.settlement_status' AND h.present

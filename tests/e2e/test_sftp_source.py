@@ -15,6 +15,7 @@ import duckdb
 import paramiko
 import pytest
 
+from recon_pipeline.assets.ingest import LANDED_FILES
 from recon_pipeline.cli import failure_reason
 from recon_pipeline.demo_month import generate_month
 from recon_pipeline.settings import Settings, load_settings
@@ -144,7 +145,7 @@ def test_an_unknown_or_changed_host_key_is_refused_and_never_added(
         (result,) = run_job(settings, instance, "2026-10-01", expect_success=False)
         assert not result.success
         message = failure_reason(result)
-        assert message.startswith("step audit__landed_files failed: ")
+        assert message.startswith(f"step {LANDED_FILES.to_python_identifier()} failed: ")
         assert "SourceRefused: refusing 127.0.0.1:" in message
         assert words in message
         assert known_hosts.read_bytes() == before
