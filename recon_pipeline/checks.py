@@ -9,6 +9,7 @@ failed run; the gate itself is in the dunning and slip SQL.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 
 import dagster as dg
 import pandas as pd
@@ -301,15 +302,18 @@ SHOP_CHECKS = [bank_accounts]
 """Checks of a many-shops deployment only: the single shop has no list of accounts."""
 
 
-def build_expectation_checks(suites: tuple[Suite, ...]) -> list[dg.AssetChecksDefinition]:
-    """One asset check per Great Expectations suite; blocking suites fail with ERROR and stop
-    the exports, the others warn."""
-    return [_expectation_check(suite) for suite in suites]
+def build_expectation_checks(
+    suites: tuple[Suite, ...], assets: Sequence[dg.AssetsDefinition]
+) -> list[dg.AssetChecksDefinition]:
+    """One asset check per Great Expectations suite, on the asset of ``assets`` that writes
+    the suite's table; blocking suites fail with ERROR and stop the exports, the others
+    warn."""
+    return [_expectation_check(suite, asset_of_table(suite.table, assets)) for suite in suites]
 
 
-def _expectation_check(suite: Suite) -> dg.AssetChecksDefinition:
+def _expectation_check(suite: Suite, asset: dg.AssetKey) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=asset_of_table(suite.table),
+        asset=asset,
         name=suite.name,
         blocking=suite.blocking,
         pool="duckdb",

@@ -145,7 +145,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     upstream = [key for asset in assets for key in asset.keys]
     runs = exports.build_runs(upstream)
     assets = [*assets, runs, exports.build_published_warehouse([*upstream, exports.RUNS])]
-    checks = [*CHECKS, *build_expectation_checks(load_suites())]
+    checks = [*CHECKS, *build_expectation_checks(load_suites(), assets)]
     if shops_configured(settings):
         return _shop_definitions(settings, assets, checks)
     return dg.Definitions(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import dagster as dg
 
@@ -29,8 +30,10 @@ def stage_group(stage: str) -> str:
     return f"{STAGES.index(stage) + 1}_{stage}"
 
 
-WAREHOUSE_TABLES: dict[dg.AssetKey, str] = {}
-"""Each asset's warehouse table (``schema.table``), filled by :func:`table_key`."""
+_TABLES: dict[dg.AssetKey, str] = {}
+"""Each key's warehouse table (``schema.table``), as :func:`table_key` made it: read only by
+:func:`table_metadata` on the same key, right after. Who writes a table is asked of the built
+assets (:func:`asset_of_table`), so no answer depends on which modules were imported."""
 
 
 def table_key(stage: str, table: str, name: str | None = None) -> dg.AssetKey:
@@ -40,13 +43,19 @@ def table_key(stage: str, table: str, name: str | None = None) -> dg.AssetKey:
     so the UI's key folders and groups agree and both read in flow order; where the rows are
     is the asset's ``dagster/table_name`` (:func:`table_metadata`)."""
     key = dg.AssetKey([stage_group(stage), name or table.split(".")[1]])
-    WAREHOUSE_TABLES[key] = table
+    _TABLES[key] = table
     return key
 
 
-def asset_of_table(table: str) -> dg.AssetKey:
-    """The asset that writes ``table`` (``schema.table``): a dataset suite names its table."""
-    keys = [key for key, written in WAREHOUSE_TABLES.items() if written == table]
+def asset_of_table(table: str, assets: Iterable[dg.AssetsDefinition]) -> dg.AssetKey:
+    """The asset among ``assets`` that writes ``table`` (``schema.table``, its
+    ``dagster/table_name``): a dataset suite names its table, not its asset."""
+    keys = [
+        key
+        for asset in assets
+        for key, spec_metadata in asset.metadata_by_key.items()
+        if spec_metadata.get("dagster/table_name") == table
+    ]
     if len(keys) != 1:
         raise KeyError(f"no asset writes {table!r}" if not keys else f"{table!r}: {keys}")
     return keys[0]
@@ -54,7 +63,7 @@ def asset_of_table(table: str) -> dg.AssetKey:
 
 def table_metadata(key: dg.AssetKey) -> dict[str, str]:
     """The definition metadata naming the asset's warehouse table (the UI shows it)."""
-    return {"dagster/table_name": WAREHOUSE_TABLES[key]} if key in WAREHOUSE_TABLES else {}
+    return {"dagster/table_name": _TABLES[key]} if key in _TABLES else {}
 
 
 SINGLE_RUN = dg.BackfillPolicy.single_run()

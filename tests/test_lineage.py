@@ -111,9 +111,11 @@ def _resolve(name: str, seen: set[str]) -> set[str]:
     return {name}
 
 
-def asset_key_of(table: str) -> dg.AssetKey:
+def asset_key_of(table: str, definitions: dg.Definitions) -> dg.AssetKey:
     """The asset a warehouse table or view belongs to (its ``dagster/table_name``)."""
-    return asset_of_table(WORK_TABLES.get(table, table).removesuffix("_history"))
+    return asset_of_table(
+        WORK_TABLES.get(table, table).removesuffix("_history"), definitions.assets
+    )
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +131,7 @@ def test_every_sql_file_of_a_stage_belongs_to_an_asset():
 
 @pytest.mark.parametrize("written", sorted(ASSET_SQL))
 def test_what_an_assets_sql_reads_is_declared_upstream(definitions, written):
-    asset = definitions.get_assets_def(asset_of_table(written))
+    asset = definitions.get_assets_def(asset_of_table(written, definitions.assets))
     graph = definitions.resolve_asset_graph()
     declared = set(asset.keys)
     for own in asset.keys:
@@ -141,6 +143,6 @@ def test_what_an_assets_sql_reads_is_declared_upstream(definitions, written):
     missing = {
         table
         for table in tables
-        if not table.startswith(f"{CONFIG}.") and asset_key_of(table) not in declared
+        if not table.startswith(f"{CONFIG}.") and asset_key_of(table, definitions) not in declared
     }
     assert missing == set(), f"{written}'s asset reads {sorted(missing)} without declaring them"
