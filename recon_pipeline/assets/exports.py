@@ -643,7 +643,8 @@ def calendar_chart_png(frame: pd.DataFrame, day: dt.date) -> str:
     handles += axes.get_lines()
     labels_ = [*STATUS_COLOURS, "dunning issued", "slips exported"]
     axes.legend(handles, labels_, fontsize=6, ncol=5, loc="upper left")
-    figure.tight_layout()
+    # fixed margins: tight_layout drew the figure once more only to measure (~40 ms a chart)
+    figure.subplots_adjust(left=0.07, right=0.98, bottom=0.18, top=0.89)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
