@@ -168,13 +168,12 @@ def reconcile(
     """Match, then the ledger, then every line's status, for each day of the window."""
     with warehouse.connect() as con:
         done = every_day(context, con, reconcile_day, policy.write_tables)
+        figures = {day: _figures(con, day, *done[day]) for day in done}  # on the same connection
     for day, (scope, _) in done.items():
         context.log.info(
             f"{day}: recomputed {scope.receivables:,} receivables and {scope.lines:,} lines "
             f"(since {scope.since or 'nothing'}, {scope.rounds} rounds)"
         )
-    with warehouse.connect() as con:
-        figures = {day: _figures(con, day, *done[day]) for day in done}
     keys = (MATCHES, RECEIVABLES, PAYER_ALIASES_AS_OF, SETTLEMENT_STATUS)
     yield from day_results(context, {key: {d: f[key] for d, f in figures.items()} for key in keys})
 

@@ -15,8 +15,8 @@ import pandas as pd
 from recon_pipeline.assets.snapshot import (
     daily_table,
     day_results,
-    figures_results,
     materialize_snapshot,
+    read_figures,
 )
 from recon_pipeline.contracts import Contract, ContractSet
 from recon_pipeline.freshness import holding_sources
@@ -212,14 +212,6 @@ def source_freshness(
     (the policy's ``deliveries``) expects for the day. A source MISSING or STALE holds the
     day's dunning and slip export — a missing file is not "nobody paid" — and the next
     complete day issues what is then due."""
-    rows = materialize_snapshot(
-        context,
-        warehouse,
-        "audit.source_freshness",
-        "staging/source_freshness",
-        key_column="partition_date",
-        prepare=policy.write_tables,
-    )
 
     def figures(con, day):
         frame = con.execute(
@@ -235,7 +227,17 @@ def source_freshness(
             "sources": dg.MetadataValue.md(frame.to_markdown(index=False)),
         }
 
-    yield from figures_results(context, warehouse, {SOURCE_FRESHNESS: figures})
+    with warehouse.connect() as con:
+        rows = materialize_snapshot(
+            context,
+            con,
+            "audit.source_freshness",
+            "staging/source_freshness",
+            key_column="partition_date",
+            prepare=policy.write_tables,
+        )
+        by_key = read_figures(context, con, {SOURCE_FRESHNESS: figures})
+    yield from day_results(context, by_key)
 
 
 def _validated_results(context, all_outcomes: list[FileOutcome], in_force: ContractSet, days):
