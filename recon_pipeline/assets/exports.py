@@ -97,14 +97,22 @@ def journal_file_name(day: dt.date) -> str:
     return f"journal_{day:%Y%m%d}.csv"
 
 
-def journal_file_bytes(lines: list[str]) -> bytes:
-    """Rows of a 弥生 import file (``sql/exports/journal_file.sql`` makes each row's text) as
-    CP932 with CRLF; a character CP932 lacks (an id in another script) becomes 〓."""
-    text = "".join(f"{line}\r\n" for line in lines)
+def journal_file_bytes(lines: pa.Array) -> bytes:
+    """Rows of a 弥生 import file (``sql/exports/journal_file.sql`` makes each row's text,
+    CRLF included) as CP932; a character CP932 lacks (an id in another script) becomes 〓.
+
+    A batch's rows are one run of UTF-8 in the Arrow buffer: decoded and encoded whole, with
+    no Python string per row (2.8M rows on a 1M-order backlog day)."""
+    if not len(lines):
+        return b""
+    width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    offsets = np.frombuffer(lines.buffers()[1], dtype=width)
+    first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    text = str(memoryview(lines.buffers()[2])[first:last], "utf-8")
     try:
         return text.encode("cp932")
     except UnicodeEncodeError:
-        return "".join(f"{cp932_safe(line)[0]}\r\n" for line in lines).encode("cp932")
+        return "".join(cp932_safe(line)[0] for line in lines.to_pylist()).encode("cp932")
 
 
 JOURNAL_BATCH = 100_000
@@ -119,7 +127,7 @@ def journal_file(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[bytes, i
     )
     chunks, rows = [], 0
     for batch in reader:
-        chunks.append(journal_file_bytes(batch.column("line").to_pylist()))
+        chunks.append(journal_file_bytes(batch.column("line")))
         rows += batch.num_rows
     return b"".join(chunks), rows
 
