@@ -6,6 +6,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import dagster as dg
 import duckdb
@@ -40,6 +41,8 @@ from recon_pipeline.resources.exports import (
     csv_bytes,
     neutralize_column,
     quoted_csv_bytes,
+    replace_atomically,
+    temporary_path,
     without_controls,
     write_atomically,
 )
@@ -97,14 +100,22 @@ def journal_file_name(day: dt.date) -> str:
     return f"journal_{day:%Y%m%d}.csv"
 
 
-def journal_file_bytes(lines: list[str]) -> bytes:
-    """Rows of a 弥生 import file (``sql/exports/journal_file.sql`` makes each row's text) as
-    CP932 with CRLF; a character CP932 lacks (an id in another script) becomes 〓."""
-    text = "".join(f"{line}\r\n" for line in lines)
+def journal_file_bytes(lines: pa.Array) -> bytes:
+    """Rows of a 弥生 import file (``sql/exports/journal_file.sql`` makes each row's text,
+    CRLF included) as CP932; a character CP932 lacks (an id in another script) becomes 〓.
+
+    A batch's rows are one run of UTF-8 in the Arrow buffer: decoded and encoded whole, with
+    no Python string per row (2.8M rows on a 1M-order backlog day)."""
+    if not len(lines):
+        return b""
+    width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    offsets = np.frombuffer(lines.buffers()[1], dtype=width)
+    first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    text = str(memoryview(lines.buffers()[2])[first:last], "utf-8")
     try:
         return text.encode("cp932")
     except UnicodeEncodeError:
-        return "".join(f"{cp932_safe(line)[0]}\r\n" for line in lines).encode("cp932")
+        return "".join(cp932_safe(line)[0] for line in lines.to_pylist()).encode("cp932")
 
 
 JOURNAL_BATCH = 100_000
@@ -112,16 +123,20 @@ JOURNAL_BATCH = 100_000
 payment, and the file's rows never all sit in Python at once."""
 
 
-def journal_file(con: duckdb.DuckDBPyConnection, day: dt.date) -> tuple[bytes, int]:
-    """The day's journal file and its row count (no rows: the day has no entries)."""
+def journal_file(con: duckdb.DuckDBPyConnection, day: dt.date, out: BinaryIO) -> tuple[str, int]:
+    """Write the day's journal file to ``out`` batch by batch; returns its sha256 and row
+    count (no rows: the day has no entries). A backlog day's file is ~0.5 GB at 1M orders:
+    it is never held whole in memory."""
     reader = con.execute(sql("exports/journal_file"), {"partition_date": day}).to_arrow_reader(
         JOURNAL_BATCH
     )
-    chunks, rows = [], 0
+    digest, rows = hashlib.sha256(), 0
     for batch in reader:
-        chunks.append(journal_file_bytes(batch.column("line").to_pylist()))
+        data = journal_file_bytes(batch.column("line"))
+        digest.update(data)
+        out.write(data)
         rows += batch.num_rows
-    return b"".join(chunks), rows
+    return digest.hexdigest(), rows
 
 
 def deliver(
@@ -139,13 +154,28 @@ def deliver(
     path = exporter.path_for(kind, file_name)
     written = write_atomically(path, data)
     sha256 = hashlib.sha256(data).hexdigest()
+    return written, push_once(con, source, kind, day, path, sha256, len(data))
+
+
+def push_once(
+    con: duckdb.DuckDBPyConnection,
+    source: InboundSource,
+    kind: str,
+    day: dt.date,
+    path: Path,
+    sha256: str,
+    size: int,
+) -> str | None:
+    """Push a written export file to ``outbound/<kind>/`` unless these bytes were pushed
+    already; returns where it went (None: no remote target)."""
+    file_name = path.name
     pushed = con.execute(
         "SELECT target FROM audit.outbound_pushes WHERE kind = $kind AND file_name = $name "
         "AND sha256 = $sha256",
         {"kind": kind, "name": file_name, "sha256": sha256},
     ).fetchone()
     if pushed:
-        return written, pushed[0]
+        return pushed[0]
     target = source.push(path, f"outbound/{kind}/{file_name}")
     if target:
         con.execute(
@@ -156,12 +186,12 @@ def deliver(
                 "kind": kind,
                 "name": file_name,
                 "sha256": sha256,
-                "bytes": len(data),
+                "bytes": size,
                 "target": target,
             },
         )
         log_write(con, "audit.outbound_pushes", day)
-    return written, target
+    return target
 
 
 def _encodes(text: str, encoding: str) -> bool:
@@ -454,16 +484,24 @@ def journal_files(
                 "pushed_to": "not pushed (no remote target)",
                 "not_rewritten": "none",
             }
-            data, rows = journal_file(con, day)
-            if not rows:
+            entries = con.execute(
+                "SELECT count(*) FROM marts.journal_lines WHERE partition_date = $d", {"d": day}
+            ).fetchone()
+            if not entries or not entries[0]:
                 continue  # a day without entries gets no file
             file_name = journal_file_name(day)
-            sha256 = hashlib.sha256(data).hexdigest()
+            path = exporter.path_for(JOURNAL_KIND, file_name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = temporary_path(path)
+            with temporary.open("wb") as out:
+                sha256, rows = journal_file(con, day, out)
+                size = out.tell()
             sent = con.execute(
                 "SELECT sha256 FROM exports.journal_files WHERE partition_date = $d",
                 {"d": day},
             ).fetchone()
             if sent and sent[0] != sha256:
+                temporary.unlink()
                 refused.append(f"{file_name}: its lines no longer give the bytes sent")
                 continue
             if not sent:
@@ -473,7 +511,7 @@ def journal_files(
                     "INSERT INTO exports.journal_files SELECT $d, $name, $sha256, $bytes, "
                     "count(DISTINCT slip_no), count(*), sum(debit_amount), sum(credit_amount), "
                     "$now FROM marts.journal_lines WHERE partition_date = $d",
-                    {"d": day, "name": file_name, "sha256": sha256, "bytes": len(data), "now": now},
+                    {"d": day, "name": file_name, "sha256": sha256, "bytes": size, "now": now},
                 )
                 con.execute(
                     "UPDATE marts.journal_lines SET file_name = $name, sent_at = $now "
@@ -486,7 +524,8 @@ def journal_files(
                 new_files.append(file_name)
                 lines_sent += rows
             files.append(file_name)
-            _, target = deliver(con, source, exporter, JOURNAL_KIND, day, file_name, data)
+            replace_atomically(temporary, path, sha256)
+            target = push_once(con, source, JOURNAL_KIND, day, path, sha256, size)
             if target:
                 pushed.append(target)
             for problem in refused:

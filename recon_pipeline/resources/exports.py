@@ -9,6 +9,7 @@ breaks and tabs become a space, NUL and the other C0 controls (and DEL) are remo
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import re
@@ -97,11 +98,34 @@ def write_atomically(path: Path, data: bytes) -> bool:
     if path.exists() and path.read_bytes() == data:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
+    temporary = temporary_path(path)
     with temporary.open("wb") as out:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())
+    os.replace(temporary, path)
+    return True
+
+
+def temporary_path(path: Path) -> Path:
+    """Where a file is written before it is renamed to ``path`` (a crash leaves at most this)."""
+    return path.with_name(f".{path.name}.tmp")
+
+
+def sha256_of(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def replace_atomically(temporary: Path, path: Path, sha256: str) -> bool:
+    """Rename a written temp file (:func:`temporary_path`) to ``path``, or delete it when
+    ``path`` holds the same bytes already (``sha256``); returns whether it was renamed. For
+    files too large to hold in memory twice (a backlog day's journal)."""
+    if path.exists() and sha256_of(path) == sha256:
+        temporary.unlink()
+        return False
+    with temporary.open("rb") as written:
+        os.fsync(written.fileno())
     os.replace(temporary, path)
     return True
 

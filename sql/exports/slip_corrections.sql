@@ -49,5 +49,11 @@ WHERE (
         s.slip.amount <> r.outstanding_amount
         OR (s.slip.issue_type = 'NEW' AND s.slip.due_date IS DISTINCT FROM r.due_date)
     )
-    AND NOT list_contains($due_today, r.receivable_id)
+    -- as an anti join: list_contains per row compared every receivable with every id due
+    -- today (49k x 49k on a 1M-order backlog: 21 s)
+    AND r.receivable_id NOT IN (
+        SELECT due.receivable_id
+        FROM (SELECT unnest($due_today) AS receivable_id) AS due
+        WHERE due.receivable_id IS NOT NULL
+    )
 ORDER BY r.receivable_id
