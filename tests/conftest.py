@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
+import io
+import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +16,7 @@ import duckdb
 import pytest
 
 from recon_pipeline.assets.ingest import LANDED_FILES
-from recon_pipeline.cli import QUIET_LOGS, failure_reason
+from recon_pipeline.cli import QUIET_LOGS, failure_reason, main
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
 from recon_pipeline.settings import Settings, load_settings
 
@@ -48,6 +51,50 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The files of LONGEST_FIRST first, in its order; the others after them as collected."""
     rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
+def built_once(request: pytest.FixtureRequest, name: str, build: Callable[[Path], None]) -> Path:
+    """``build(folder)`` run once a test session, not once a worker, and its folder returned:
+    the session's xdist workers share the parent of their temp dirs, and the first to get here
+    builds under a file lock while the others wait (as tests/faults/conftest.py's clean run).
+    Callers only read the folder, or copy it (``shutil.copytree(..., symlinks=True)``)."""
+    root = request.getfixturevalue("tmp_path_factory").getbasetemp()
+    if hasattr(request.config, "workerinput"):
+        root = root.parent
+    folder = root / name
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = root / f"{name}.done"
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            build(folder)
+            done.touch()
+    return folder
+
+
+def _run_samples_fortnight(folder: Path) -> None:
+    home = folder / "home"
+    shutil.copytree(SAMPLES, home / "landing")
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, redirect_stdout(out):
+        patch.setenv("RECON_HOME", str(home))
+        patch.setenv("DAGSTER_HOME", str(home / "dagster"))
+        patch.chdir(folder)
+        code = main(["run", "--from", "2026-10-01", "--to", "2026-10-14"])
+    (folder / "code.txt").write_text(str(code), encoding="utf-8")
+    (folder / "out.txt").write_text(out.getvalue(), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def samples_fortnight(request: pytest.FixtureRequest) -> tuple[Path, int, str]:
+    """The shared samples' fortnight (2026-10-01 to 10-14) run once a session by ``recon run``
+    (one run over the range, into a persistent Dagster instance in the home): its home, exit
+    code and output. tests/test_cli.py and tests/layouts/test_golden.py start from it; they
+    read the home, or copy it."""
+    folder = built_once(request, "samples_fortnight", _run_samples_fortnight)
+    code = int((folder / "code.txt").read_text(encoding="utf-8"))
+    return folder / "home", code, (folder / "out.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture

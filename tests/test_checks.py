@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import duckdb
+import pytest
 
 from recon_pipeline.assets.exports import SLIP_REQUESTS
 from recon_pipeline.assets.marts import DUNNING_CANDIDATES
@@ -19,9 +21,28 @@ from recon_pipeline.assets.reconcile import (
 from recon_pipeline.checks import offending_rows
 from recon_pipeline.contracts import load_contracts
 from recon_pipeline.definitions import DAILY_JOB, build_definitions
-from tests.conftest import QUIET, SAMPLES, run_job
+from recon_pipeline.settings import Settings, load_settings
+from tests.conftest import QUIET, SAMPLES, memory_instance, run_job, run_range
 
 DAY = "2026-10-06"
+
+
+@pytest.fixture(scope="module")
+def first_day(tmp_path_factory) -> Path:
+    """The samples' first day, 2026-10-01, run once for the module."""
+    settings = load_settings({"RECON_HOME": str(tmp_path_factory.mktemp("first_day") / "home")})
+    shutil.copytree(SAMPLES, settings.landing_dir)
+    with memory_instance() as instance:
+        run_job(settings, instance, "2026-10-01")
+    return settings.home
+
+
+@pytest.fixture
+def after_first_day(first_day: Path, settings: Settings) -> Settings:
+    """A copy of the first day's home (landing tree, warehouse, exports) for a test to tamper
+    with."""
+    shutil.copytree(first_day, settings.home, symlinks=True)
+    return settings
 
 
 def _tamper(settings, statement: str) -> None:
@@ -30,9 +51,9 @@ def _tamper(settings, statement: str) -> None:
     con.close()
 
 
-def test_broken_balance_blocks_dunning_and_exports(settings, instance):
-    shutil.copytree(SAMPLES, settings.landing_dir)
-    run_job(settings, instance, "2026-10-01", DAY)
+def test_broken_balance_blocks_dunning_and_exports(after_first_day, instance):
+    settings = after_first_day
+    run_range(settings, instance, "2026-10-02", DAY)  # after the first day, to DAY
     # a link to no receivable, in the history since the first day: re-running the day keeps
     # it (nothing the day delivered reaches it), and the ledger cannot account for it
     _tamper(
@@ -74,9 +95,8 @@ def test_broken_balance_blocks_dunning_and_exports(settings, instance):
     assert materialized == set(reconciled)
 
 
-def test_completeness_names_a_file_that_lost_a_row(settings, instance):
-    shutil.copytree(SAMPLES, settings.landing_dir)
-    run_job(settings, instance, "2026-10-01")
+def test_completeness_names_a_file_that_lost_a_row(after_first_day):
+    settings = after_first_day
     with duckdb.connect(str(settings.warehouse)) as con:
         assert offending_rows(
             con, "checks/completeness", dt.date(2026, 10, 1), load_contracts()
@@ -90,9 +110,8 @@ def test_completeness_names_a_file_that_lost_a_row(settings, instance):
     ]
 
 
-def test_conservation_names_a_line_in_two_statuses(settings, instance):
-    shutil.copytree(SAMPLES, settings.landing_dir)
-    run_job(settings, instance, "2026-10-01")
+def test_conservation_names_a_line_in_two_statuses(after_first_day):
+    settings = after_first_day
     with duckdb.connect(str(settings.warehouse)) as con:
         con.execute(
             "INSERT INTO marts.settlement_status_history SELECT * REPLACE ('UNMATCHED' AS status) "
@@ -104,11 +123,10 @@ def test_conservation_names_a_line_in_two_statuses(settings, instance):
     assert offending["settlement_line_id"].tolist() == ["card:txn_0001"]
 
 
-def test_balance_names_receivables_written_on_the_day_even_when_totals_agree(settings, instance):
+def test_balance_names_receivables_written_on_the_day_even_when_totals_agree(after_first_day):
     """Item by item, the balance check reads the receivables whose versions (or links) the
     day wrote: two errors that cancel out in the totals are still named."""
-    shutil.copytree(SAMPLES, settings.landing_dir)
-    run_job(settings, instance, "2026-10-01")
+    settings = after_first_day
     day = dt.date(2026, 10, 1)
     with duckdb.connect(str(settings.warehouse)) as con:
         first, second = (

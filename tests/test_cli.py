@@ -4,11 +4,9 @@ headline figures, failures exit non-zero with a one-line reason."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import re
 import shutil
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import dagster as dg
@@ -37,16 +35,14 @@ def _use_home(monkeypatch, home: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def fortnight(tmp_path_factory) -> tuple[Path, int, str]:
-    """The shared samples' fortnight run once for the module by ``recon run``: its home, exit
-    code and output. Tests read the home, or run more in a copy of it."""
-    home = tmp_path_factory.mktemp("fortnight") / "home"
-    shutil.copytree(SAMPLES, home / "landing")
-    out = io.StringIO()
-    with pytest.MonkeyPatch.context() as patch, redirect_stdout(out):
-        _use_home(patch, home)
-        code = main(["run", "--from", "2026-10-01", "--to", "2026-10-14"])
-    return home, code, out.getvalue()
+def fortnight(samples_fortnight, tmp_path_factory) -> tuple[Path, int, str]:
+    """The shared samples' fortnight run by ``recon run`` (once a session, conftest): a copy of
+    its home for the module, its exit code and output. Tests read the home, or run more in a
+    copy of it."""
+    home, code, out = samples_fortnight
+    copy = tmp_path_factory.mktemp("fortnight") / "home"
+    shutil.copytree(home, copy, symlinks=True)
+    return copy, code, out
 
 
 def test_run_then_status_on_the_shared_samples(fortnight, monkeypatch, capsys):
@@ -86,9 +82,11 @@ def test_run_then_status_on_the_shared_samples(fortnight, monkeypatch, capsys):
     assert runs, "runs are recorded in the Dagster instance the UI reads"
 
 
-def test_a_range_is_planned_once_per_asset_and_every_day_shows_materialized(recon_home):
-    assert main(["run", "--from", "2026-10-01", "--to", "2026-10-03"]) == 0
-    days = {str(dt.date(2026, 10, 1) + dt.timedelta(days=n)) for n in range(3)}
+def test_a_range_is_planned_once_per_asset_and_every_day_shows_materialized(fortnight, monkeypatch):
+    home, code, _ = fortnight  # `recon run --from 2026-10-01 --to 2026-10-14` on the samples
+    _use_home(monkeypatch, home)
+    assert code == 0
+    days = {str(dt.date(2026, 10, 1) + dt.timedelta(days=n)) for n in range(14)}
     instance = dg.DagsterInstance.get()
     planned = instance.fetch_planned_materializations(RECEIVABLES, limit=10).records
     assert len(planned) == 1

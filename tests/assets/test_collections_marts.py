@@ -14,6 +14,7 @@ import pytest
 from recon_pipeline.assets.marts import AGING, CUSTOMER_PROFILE
 from recon_pipeline.settings import Settings, load_settings
 from tests import landing as lz
+from tests.conftest import run_range
 
 FAST_STAGES = """
 stages:
@@ -281,10 +282,12 @@ def write_profile_landing(landing: Path) -> None:
     lz.deliver_daily(landing, day, "2026-10-06", ("card", "konbini"))
 
 
-def test_customer_profile_matches_the_hand_computation(landing, run_days, warehouse, instance):
+def test_customer_profile_matches_the_hand_computation(settings, landing, warehouse, instance):
     """Also checks the figures of the last materialization against the view."""
     write_profile_landing(landing)
-    run_days("2026-10-01", "2026-10-06")
+    # one single-run backfill: each asset walks the days in order (the tables of the days one
+    # by one, tests/assets/test_backfill.py); the last day's materialization comes last
+    run_range(settings, instance, "2026-10-01", "2026-10-06")
     with warehouse() as con:
         profile = {
             r[0]: r[1:]

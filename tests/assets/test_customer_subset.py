@@ -9,15 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-import duckdb
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from recon_pipeline.resources.warehouse import WarehouseResource
 from tests.assets.test_matching_properties import (
     DAY,
     Line,
     Receivable,
-    run_sql,
+    prepare,
+    run_sql_on,
     subsets_equal_to,
 )
 
@@ -46,29 +48,36 @@ def customers(draw):
     return receivables, lines
 
 
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    """One warehouse for every example, made (tables, policy, raw tables) once: each example
+    replaces the staged rows and what reconcile keeps (run_sql_on), as the matching
+    properties' examples do."""
+    resource = WarehouseResource(database=str(tmp_path_factory.mktemp("subset") / "w.duckdb"))
+    with resource.connect() as con:
+        prepare(con)
+        yield con
+
+
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(world=customers())
-def test_the_combination_rule_pays_only_the_one_subset_that_fits(world, tmp_path):
+def test_the_combination_rule_pays_only_the_one_subset_that_fits(world, warehouse):
     receivables, lines = world
-    _, broken, _ = run_sql(receivables, lines, tmp_path)
+    _, broken, _ = run_sql_on(receivables, lines, warehouse)
     assert all(frame.empty for frame in broken.values()), broken
-    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
-    try:
-        made = con.execute(
-            "SELECT settlement_line_id, receivable_id, rule, matched_amount FROM marts.matches"
+    made = warehouse.execute(
+        "SELECT settlement_line_id, receivable_id, rule, matched_amount FROM marts.matches"
+    ).fetchall()
+    suggested = dict(
+        warehouse.execute(
+            "SELECT settlement_line_id, candidate_subsets FROM marts.settlement_status "
+            "WHERE reason = 'SUBSET_SUGGESTION'"
         ).fetchall()
-        suggested = dict(
-            con.execute(
-                "SELECT settlement_line_id, candidate_subsets FROM marts.settlement_status "
-                "WHERE reason = 'SUBSET_SUGGESTION'"
-            ).fetchall()
-        )
-    finally:
-        con.close()
+    )
     earlier = {r for _, r, rule, _ in made if rule in ("bank_exact", "customer_sum")}
     open_ = sorted(
         (r for r in receivables if r.receivable_id not in earlier),

@@ -16,6 +16,7 @@ import pytest
 from recon_pipeline import cli
 from recon_pipeline.settings import Settings, load_settings
 from tests import landing as lz
+from tests.conftest import run_range
 
 POLICY_WITH_AMAZON_EVERY_3_DAYS = """
 deliveries:
@@ -143,13 +144,13 @@ def test_the_hold_is_a_warning_check_in_the_ui(settings, landing, run_days):
     assert held_result.success
 
 
-def test_a_quarantined_file_is_no_delivery_and_a_stale_source_holds(settings, landing, run_days):
+def test_a_quarantined_file_is_no_delivery_and_a_stale_source_holds(settings, landing, instance):
     lz.shipments(landing, "2026-10-01", [lz.ship("E2", "ORD-0000002", "2026-10-01", "CARD", 5000)])
     for day in days("2026-10-01", "2026-10-05"):
         lz.card(landing, day, [])
     lz.write(landing, "card", "2026-10-02", "card_2026-10-02.csv", b"\xff\xfe not a csv\n")
     lz.write(landing, "amazon", "2026-10-01", "settlement_1.tsv", amazon_summary_only())
-    run_days("2026-10-01", "2026-10-05")
+    run_range(settings, instance, "2026-10-01", "2026-10-05")  # one run walking the days
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         by_day = {day: held(con, day) for day in days("2026-10-01", "2026-10-05")}
     assert by_day == {

@@ -208,13 +208,6 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     ContractsResource().ensure_raw_tables(con)
 
 
-def run_sql(receivables: list[Receivable], lines: list[Line], tmp_path) -> tuple:
-    """The world reconciled in the warehouse ``w.duckdb`` under ``tmp_path``."""
-    with WarehouseResource(database=str(tmp_path / "w.duckdb")).connect() as con:
-        prepare(con)
-        return run_sql_on(receivables, lines, con)
-
-
 def run_sql_on(
     receivables: list[Receivable], lines: list[Line], con: duckdb.DuckDBPyConnection
 ) -> tuple:

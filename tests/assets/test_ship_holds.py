@@ -11,6 +11,7 @@ import pytest
 from recon_pipeline.settings import Settings, load_settings
 from tests import landing as lz
 from tests.assets.test_collections_marts import FAST_STAGES
+from tests.conftest import run_range
 
 HEADER = "customer_id,reason,since,outstanding_amount\n"
 
@@ -25,7 +26,7 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-def test_blacklisted_customers_are_held_until_released(settings, landing, run_days, warehouse):
+def test_blacklisted_customers_are_held_until_released(settings, landing, instance, warehouse):
     slip = lz.slip_ref(31)
     lz.shipments(
         landing,
@@ -62,7 +63,9 @@ def test_blacklisted_customers_are_held_until_released(settings, landing, run_da
             ],
         ).encode(),
     )
-    run_days("2026-10-01", "2026-10-06")
+    # one single-run backfill: each asset walks the days in order, and gives the tables and
+    # export files the days one by one give (tests/assets/test_backfill.py)
+    run_range(settings, instance, "2026-10-01", "2026-10-06")
     files = settings.export_dir / "ship_hold"
     assert (files / "ship_hold_20261003.csv").read_text() == HEADER
     held = HEADER + "C000003,COLLECTION_AGENCY,2026-10-04,23000\n"

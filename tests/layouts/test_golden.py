@@ -4,24 +4,20 @@ these staged rows (and, per the samples' README, these outcomes)."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import duckdb
 import pytest
-
-from recon_pipeline.settings import load_settings
-from tests.conftest import SAMPLES, memory_instance, run_range
 
 D = dt.date
 
 
 @pytest.fixture(scope="module")
-def con(tmp_path_factory):
-    settings = load_settings({"RECON_HOME": str(tmp_path_factory.mktemp("golden") / "home")})
-    shutil.copytree(SAMPLES, settings.landing_dir)
-    with memory_instance() as instance:
-        run_range(settings, instance, "2026-10-01", "2026-10-14")
-    connection = duckdb.connect(str(settings.warehouse), read_only=True)
+def con(samples_fortnight):
+    """The samples' fortnight, 2026-10-01 to 10-14, as ``recon run`` ran it (once a session,
+    conftest; tests/test_cli.py reads the same run)."""
+    home, code, _ = samples_fortnight
+    assert code == 0
+    connection = duckdb.connect(str(home / "recon.duckdb"), read_only=True)
     yield connection
     connection.close()
 
