@@ -26,13 +26,17 @@ paid AS (
         coalesce(sum(gross_amount) FILTER (
             WHERE line_type IN ('DISPUTE', 'DISPUTE_REVERSAL')
         ), 0) AS dispute_net,
-        bool_or(line_type = 'KONBINI_PRELIM') AS paid_in_prelim
+        bool_or(line_type = 'KONBINI_PRELIM') AS paid_in_prelim,
+        min(paid_date) AS first_paid_date,
+        max(paid_date) AS last_paid_date
     FROM linked
     GROUP BY receivable_id
 ),
 settled AS (
     -- the day the payments first added up to the expected amount (the last payment's date
-    -- for single and split payments; a later double payment or refund does not move it)
+    -- for single and split payments; a later double payment or refund does not move it).
+    -- Paid on one day (most receivables): that day, so the running sum is taken only over
+    -- the receivables paid on several (at 1M orders: 2,167 of 926k; over all, ~4 s of CPU)
     SELECT
         receivable_id,
         coalesce(
@@ -48,10 +52,12 @@ settled AS (
                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
             ) AS paid_so_far
         FROM (
-            SELECT receivable_id, paid_date, any_value(expected_amount) AS expected_amount,
-                sum(matched_amount + fee_deducted_amount) AS amount
-            FROM linked
-            GROUP BY receivable_id, paid_date
+            SELECT l.receivable_id, l.paid_date, any_value(l.expected_amount) AS expected_amount,
+                sum(l.matched_amount + l.fee_deducted_amount) AS amount
+            FROM linked AS l
+            JOIN paid AS p USING (receivable_id)
+            WHERE p.first_paid_date <> p.last_paid_date
+            GROUP BY l.receivable_id, l.paid_date
         )
     )
     GROUP BY receivable_id
@@ -116,7 +122,10 @@ amounts AS (
         coalesce(p.dispute_net, 0) < 0 OR coalesce(d.open_dispute, false) AS in_dispute,
         coalesce(p.paid_in_prelim, false) AS paid_in_prelim,
         p.receivable_id IS NOT NULL AS has_payments,
-        s.settled_on
+        CASE
+            WHEN p.first_paid_date IS NOT DISTINCT FROM p.last_paid_date THEN p.first_paid_date
+            ELSE s.settled_on
+        END AS settled_on
     FROM receivables AS r
     LEFT JOIN paid AS p USING (receivable_id)
     JOIN net_paid AS n USING (receivable_id)
