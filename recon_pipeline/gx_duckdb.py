@@ -29,7 +29,9 @@ from great_expectations.datasource.fluent.sql_datasource import SQLDatasource
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from typing_extensions import override
 
-_CONNECTION: contextvars.ContextVar[duckdb.DuckDBPyConnection] = contextvars.ContextVar(
+from recon_pipeline.write_log import quote
+
+_CONNECTION: contextvars.ContextVar[tuple[duckdb.DuckDBPyConnection, str]] = contextvars.ContextVar(
     "recon_gx_connection"
 )
 
@@ -60,10 +62,12 @@ class DuckDBDatasource(SQLDatasource):
 def _cursor() -> ConnectionWrapper:
     """A new cursor (DuckDB: a connection to the same database) of the bound connection."""
     try:
-        con = _CONNECTION.get()
+        con, database = _CONNECTION.get()
     except LookupError:
         raise RuntimeError("no warehouse connection bound for Great Expectations") from None
-    return ConnectionWrapper(con.cursor())
+    cursor = con.cursor()
+    cursor.execute(f"USE {quote(database)}")  # a cursor starts in the instance's default one
+    return ConnectionWrapper(cursor)
 
 
 ENGINE_KWARGS = {"creator": _cursor, "poolclass": sa.pool.NullPool}
@@ -73,9 +77,11 @@ the bound connection, closed when GX returns it."""
 
 @contextmanager
 def bound(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """GX's queries inside the block run on ``con`` (a cursor of it each: they see what
-    ``con``'s database has committed)."""
-    token = _CONNECTION.set(con)
+    """GX's queries inside the block run on ``con`` (a cursor of it each, in ``con``'s current
+    database: they see what it has committed)."""
+    database = con.execute("SELECT current_database()").fetchone()
+    assert database is not None
+    token = _CONNECTION.set((con, database[0]))
     try:
         yield
     finally:
