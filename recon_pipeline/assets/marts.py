@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import StrMethodFormatter
+from matplotlib.ticker import FuncFormatter
 
 from recon_pipeline import versions
 from recon_pipeline.assets.reconcile import MATCHES, RECEIVABLES, SETTLEMENT_STATUS
@@ -124,6 +124,10 @@ def aging_figures(con: duckdb.DuckDBPyConnection, day: dt.date, rows: int) -> di
     }
 
 
+AXIS_UNITS = ((1, "yen"), (1_000, "thousand yen"), (1_000_000, "million yen"))
+"""The aging chart's y-axis unit: the first whose labels stay under 10 million (9 characters)."""
+
+
 def aging_chart_png(table: pd.DataFrame, day: object) -> str:
     """Outstanding yen per aging bucket, stacked by payment method, as base64 PNG: the UI
     shows it in the materialization's metadata without any file to host.
@@ -147,9 +151,13 @@ def aging_chart_png(table: pd.DataFrame, day: object) -> str:
         axes.text(0.5, 0.5, "nothing outstanding", ha="center", transform=axes.transAxes)
         axes.set_yticks([])
     axes.set_title(f"Outstanding by aging bucket as of {day}", fontsize=9)
-    axes.set_ylabel("yen", fontsize=8)
+    # the fixed left margin fits a label of 9 characters: larger totals are shown in
+    # thousands or millions of yen rather than clipped
+    peak = max(bottom, default=0)
+    scale, unit = next(((s, u) for s, u in AXIS_UNITS if peak < s * 1e7), AXIS_UNITS[-1])
+    axes.set_ylabel(unit, fontsize=8)
     axes.tick_params(labelsize=7)
-    axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / scale:,.0f}"))
     # fixed margins: tight_layout drew the figure once more only to measure (~40 ms a chart)
     figure.subplots_adjust(left=0.17, right=0.975, bottom=0.12, top=0.89)
     buffer = io.BytesIO()
