@@ -13,7 +13,7 @@ import pytest
 from recon_pipeline import konbini
 from recon_pipeline.settings import load_settings
 from tests import landing as lz
-from tests.conftest import memory_instance, run_job, table_fingerprint
+from tests.conftest import memory_instance, run_job, run_range, table_fingerprint
 
 DUE = "2026-10-08"
 
@@ -140,14 +140,20 @@ def write_month(landing):
     return landing
 
 
+DAYS = [f"2026-10-{day:02d}" for day in range(1, 13)]
+
+
 @pytest.fixture(scope="module")
 def month(tmp_path_factory):
-    """The month written and run once for the module: (settings, per-day results)."""
+    """The month written and run once for the module, as ``recon run`` runs a range: one
+    single-run backfill whose assets walk the twelve days in order (the tables and export
+    files of the days one by one, and check results that each name their day:
+    tests/assets/test_backfill.py). Yields (settings, instance, the run's result)."""
     settings = load_settings({"RECON_HOME": str(tmp_path_factory.mktemp("month") / "home")})
     write_month(settings.landing_dir)
     with memory_instance() as instance:
-        results = run_job(settings, instance, "2026-10-01", "2026-10-12")
-        yield settings, instance, results
+        result = run_range(settings, instance, DAYS[0], DAYS[-1])
+        yield settings, instance, result
 
 
 def connect(settings):
@@ -266,10 +272,17 @@ def test_bad_rows_and_files_are_quarantined_with_reasons(month):
 
 
 def test_checks_pass_on_every_day(month):
-    results = month[2]
-    assert len(results) == 12
-    evaluations = [e for r in results for e in r.get_asset_check_evaluations()]
-    assert {e.check_name for e in evaluations} == {
+    evaluations = month[2].get_asset_check_evaluations()
+    by_check: dict[str, dict] = {}
+    for e in evaluations:
+        if e.partition is not None:
+            by_check.setdefault(e.check_name, {})[e.partition] = e
+    # every check evaluated once for each of the twelve days, and once over the whole range
+    assert all(sorted(per_day) == DAYS for per_day in by_check.values()), by_check
+    ranged = sorted(e.check_name for e in evaluations if e.partition is None)
+    assert ranged == sorted(by_check)
+    assert len(evaluations) == len(by_check) * (len(DAYS) + 1)
+    assert set(by_check) == {
         "every_input_row_staged_or_quarantined",
         "balance_expected_paid_written_off_outstanding",
         "every_settlement_line_in_one_status",
@@ -284,12 +297,7 @@ def test_checks_pass_on_every_day(month):
     assert all(e.passed for e in evaluations if e.check_name != freshness)
     # the freshness gate warns on the two days a settlement file was no delivery: konbini's
     # only file of 10-02 is quarantined, card's file of 10-03 re-sends the bytes of 10-01
-    held = [
-        day
-        for day, r in enumerate(results, start=1)
-        for e in r.get_asset_check_evaluations()
-        if e.check_name == freshness and not e.passed
-    ]
+    held = [DAYS.index(day) + 1 for day, e in sorted(by_check[freshness].items()) if not e.passed]
     assert held == [2, 3]
 
 

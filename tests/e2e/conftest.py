@@ -18,6 +18,10 @@ from pathlib import Path
 import pytest
 from moto.server import ThreadedMotoServer
 
+from recon_pipeline.demo_month import generate_month
+from recon_pipeline.settings import Settings, load_settings
+from tests.conftest import built_once, land_days, memory_instance
+
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 
@@ -35,6 +39,26 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
                 return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def _land_locally(folder: Path) -> None:
+    summary = generate_month(folder / "tree")
+    settings = load_settings(
+        {"RECON_HOME": str(folder / "home"), "RECON_LANDING_DIR": str(folder / "tree")}
+    )
+    with memory_instance() as instance:
+        land_days(settings, instance, summary.start.isoformat(), summary.end.isoformat())
+
+
+@pytest.fixture(scope="session")
+def landed_locally(request: pytest.FixtureRequest) -> Settings:
+    """The demo month (``generate_month``'s defaults: the same bytes every time, as
+    tests/test_demo.py checks) landed day by day from a local folder, once a session: what
+    every remote source must land the same month as. Tests only read it."""
+    folder = built_once(request, "e2e_landed_locally", _land_locally)
+    return load_settings(
+        {"RECON_HOME": str(folder / "home"), "RECON_LANDING_DIR": str(folder / "tree")}
+    )
 
 
 @pytest.fixture(scope="session")
