@@ -203,7 +203,8 @@ def step_groups() -> dict[str, str]:
     for assets in defs.resolve_asset_graph().assets_defs:
         if not assets.is_executable:
             continue
-        names = sorted(set(assets.group_names_by_key.values()))
+        # groups are numbered in flow order (``3_reconcile``): the stage is the name after it
+        names = sorted({g.split("_", 1)[-1] for g in assets.group_names_by_key.values()})
         groups[assets.node_def.name] = names[0] if names else "checks"
     return groups
 
