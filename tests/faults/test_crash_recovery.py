@@ -36,11 +36,28 @@ def pool_holders(home: Home) -> list[str]:
         ]
 
 
+def holds_a_slot(home: Home) -> bool:
+    """Whether a run holds the duckdb pool's slot now (False while the instance is not made
+    yet or its index is busy)."""
+    if not (home.path / "dagster" / "history" / "runs" / "index.db").exists():
+        return False
+    try:
+        return bool(pool_holders(home))
+    except sqlite3.OperationalError:
+        return False
+
+
 def kill_mid_range(home: Home, *extra: str) -> None:
-    """Start the range and SIGKILL the whole process group once it is inside the run."""
+    """Start the range and SIGKILL the whole process group once it is inside the run: files
+    landed and a step holding the duckdb slot (between two steps no slot is held, and a day's
+    small steps end quickly: killed there, there would be no slot to recover)."""
     run = home.start("run", "--from", FIRST, "--to", LAST, *extra)
     landed = home.path / "landed"
-    wait_for(lambda: landed.exists() and any(landed.rglob("*.csv")), 120, "the first files landed")
+    wait_for(
+        lambda: landed.exists() and any(landed.rglob("*.csv")) and holds_a_slot(home),
+        120,
+        "the first files landed, a step holding the duckdb slot",
+    )
     os.killpg(run.pid, signal.SIGKILL)
     run.communicate()
     assert run.returncode == -signal.SIGKILL
