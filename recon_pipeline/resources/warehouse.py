@@ -193,7 +193,7 @@ class _Host:
 
     def __init__(self, database: str, config: dict[str, Any]) -> None:
         self.database = database
-        self.name = Path(database).name.split(".")[0]  # what duckdb.connect names it
+        self.name = attached_name(database)
         self.con = duckdb.connect(
             ":memory:", config={"temp_directory": f"{database}.tmp", **config}
         )
@@ -238,6 +238,15 @@ class _Host:
             self.users -= 1
             if not self.users:
                 self.con.execute(f"DETACH {quote(self.name)}")
+
+
+def attached_name(database: str) -> str:
+    """The name the warehouse is attached under: its file's stem, as ``duckdb.connect`` names
+    it, except where the stem is a name DuckDB reserves or the host's own (``temp``,
+    ``system``, ``main``, ``memory``), which ATTACH refuses: ``<stem>_db`` then, as
+    ``duckdb.connect`` does."""
+    stem = Path(database).name.split(".")[0]
+    return f"{stem}_db" if stem.lower() in {"temp", "system", "main", "memory"} else stem
 
 
 _HOSTS: dict[tuple, _Host] = {}

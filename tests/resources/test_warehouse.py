@@ -13,6 +13,7 @@ import pytest
 from recon_pipeline import publish, versions
 from recon_pipeline.publish import UNPUBLISHED, _written_since_published, publish_copy
 from recon_pipeline.resources.warehouse import (
+    WarehouseResource,
     clear_partition,
     create_tables,
     log_write,
@@ -443,3 +444,18 @@ def test_a_warehouse_made_with_these_definitions_is_left_alone(tmp_path):
     assert con.execute("SELECT fingerprint FROM audit.schema_fingerprint").fetchone() == (
         schema_fingerprint(),
     )
+
+
+@pytest.mark.parametrize("stem", ["temp", "main", "system", "memory", "recon"])
+def test_a_warehouse_file_of_any_name_opens_and_is_let_go(tmp_path, stem):
+    """The warehouse is attached under its file's stem; a stem DuckDB reserves (or the
+    process's host database's own) is attached as ``<stem>_db``, and the file is free for
+    another process's ``duckdb.connect`` once the last connection closes."""
+    path = tmp_path / f"{stem}.duckdb"
+    warehouse = WarehouseResource(database=str(path))
+    with warehouse.connect() as con, warehouse.connect() as again:
+        con.execute("CREATE TABLE config.named AS SELECT 1 AS n")
+        assert again.execute("SELECT n FROM config.named").fetchall() == [(1,)]
+        assert again.execute("SELECT normalize_kana('ﾔﾏﾀﾞ ﾀﾛｳ')").fetchone()[0]
+    with duckdb.connect(str(path)) as other:
+        assert other.execute("SELECT n FROM config.named").fetchall() == [(1,)]
