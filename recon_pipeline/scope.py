@@ -231,3 +231,85 @@ def compute_customer_scope(con: duckdb.DuckDBPyConnection, day: dt.date) -> DayS
         rounds=1,
         customers=int(counted[0]) if counted else 0,
     )
+
+
+@dataclass(frozen=True)
+class JournalScope:
+    """What a day's journal compares with what was booked (``sql/marts/journal.sql``)."""
+
+    everything: bool
+    """Every key: nothing booked before, a day reconciled from nothing, or an earlier day
+    booked again after the last one."""
+    since: dt.date
+    """The last day booked: konbini collections whose 振込日 came after it are in scope."""
+    days: tuple[dt.date, ...]
+    """The reconciled days whose scope (``audit.reconcile_scope``) holds what changed."""
+    why: str = ""
+    """Why every key (shown with the day's figures)."""
+
+    def describe(self) -> str:
+        if self.everything:
+            return f"every key ({self.why})"
+        days = ", ".join(day.isoformat() for day in self.days) or "none"
+        return f"the keys reconciled since {self.since.isoformat()} (scope of: {days})"
+
+    def parameters(self) -> dict:
+        return {"everything": self.everything, "since": self.since, "scope_days": list(self.days)}
+
+
+def _everything(why: str) -> JournalScope:
+    return JournalScope(everything=True, since=BEGINNING, days=(), why=why)
+
+
+_JOURNAL_BOOKINGS = """
+SELECT w.partition_key AS day, w.write_id
+FROM audit.partition_writes AS w
+WHERE w.table_name = 'marts.journal_lines' AND w.partition_key < $day
+    -- not the mark a sent file leaves on its lines (exports.journal_files, one write before)
+    AND NOT EXISTS (
+        SELECT 1 FROM audit.partition_writes AS f
+        WHERE f.table_name = 'exports.journal_files' AND f.partition_key = w.partition_key
+            AND f.write_id = w.write_id - 1
+    )
+"""
+
+
+def journal_scope(con: duckdb.DuckDBPyConnection, day: dt.date) -> JournalScope:
+    """What can have changed since the journal was last booked, read from the write log.
+
+    When the last day before ``day`` (J) was booked, every key's booked amount was its amount
+    as of J. Since then only the items of a reconciled day after J, or of a day up to J
+    reconciled again after J was booked, can have changed; and konbini collections whose
+    振込日 came after J. Anything else the write log cannot vouch for (nothing booked, a day
+    reconciled from nothing, an earlier day booked again after J) compares every key."""
+    basis = con.execute(
+        f"SELECT day, write_id FROM ({_JOURNAL_BOOKINGS}) ORDER BY write_id DESC LIMIT 1",
+        {"day": day},
+    ).fetchone()
+    if basis is None:
+        return _everything("nothing booked before")
+    booked_on, booked_at = basis
+    later = con.execute(
+        f"SELECT count(*) FROM ({_JOURNAL_BOOKINGS}) WHERE day > $booked_on",
+        {"day": day, "booked_on": booked_on},
+    ).fetchone()
+    if later and later[0]:
+        return _everything(f"{booked_on} was booked again after a later day")
+    rows = con.execute(
+        "SELECT as_of, bool_or(since IS NULL) FROM marts.snapshot_days "
+        "WHERE list_contains($tables, table_name) AND as_of <= $day AND (as_of > $booked_on "
+        "OR as_of IN (SELECT partition_key FROM audit.partition_writes "
+        "WHERE list_contains($histories, table_name) AND write_id > $booked_at)) "
+        "GROUP BY as_of ORDER BY as_of",
+        {
+            "day": day,
+            "booked_on": booked_on,
+            "booked_at": booked_at,
+            "tables": [table.view for table in RECONCILE_TABLES],
+            "histories": [table.history for table in RECONCILE_TABLES],
+        },
+    ).fetchall()
+    anew = [d.isoformat() for d, from_nothing in rows if from_nothing]
+    if anew:
+        return _everything(f"reconciled from nothing: {', '.join(anew)}")
+    return JournalScope(everything=False, since=booked_on, days=tuple(d for d, _ in rows))

@@ -39,7 +39,7 @@ from recon_pipeline.resources.accounts import AccountsResource
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
-from recon_pipeline.scope import DayScope, compute_customer_scope
+from recon_pipeline.scope import DayScope, compute_customer_scope, journal_scope
 
 UNMATCHED_ITEMS = table_key("marts", "marts.unmatched_items")
 AGING = table_key("marts", "marts.aging")
@@ -546,25 +546,26 @@ def _profile_figures(
     }
 
 
-def journal_day(con: duckdb.DuckDBPyConnection, day: dt.date, accounts: list[dict]) -> str | None:
-    """Book the day's journal (in the caller's transaction); returns the file a day already
-    sent went out in, whose lines are kept as they are (None: the day was booked now)."""
+def journal_day(con: duckdb.DuckDBPyConnection, day: dt.date, accounts: list[dict]) -> str:
+    """Book the day's journal (in the caller's transaction); returns what it compared, or the
+    file a day already sent went out in, whose lines are kept as they are."""
     sent = con.execute(
         "SELECT any_value(file_name) FROM marts.journal_lines "
         "WHERE partition_date = $d AND sent_at IS NOT NULL",
         {"d": day},
     ).fetchone()
     if sent and sent[0]:
-        return str(sent[0])
+        return f"kept as sent in {sent[0]}"
+    scope = journal_scope(con, day)
     replace_partition(
         con,
         "marts.journal_lines",
         "partition_date",
         day,
         "marts/journal",
-        {"as_of": day, "accounts": accounts},
+        {"as_of": day, "accounts": accounts} | scope.parameters(),
     )
-    return None
+    return scope.describe()
 
 
 @daily_table(
@@ -626,25 +627,27 @@ def journal(
             "debit_amount": int(amount),
             "reversals": int(reversals),
             "receivable_balance": int(receivable[0]) if receivable else 0,
-            "kept_as_sent": sent[day] or "none",
+            "kept_as_sent": kept.get(day, "none"),
+            "compared": compared[day],
             "by_entry_type": preview,
         }
 
     mapping = accounts.load().parameter()
-    kept: list[str] = []
+    kept: dict[dt.date, str] = {}
     with warehouse.connect() as con:
         contracts.ensure_raw_tables(con)  # the konbini 確報's 振込日 is read from raw.konbini
 
-        def book(con: duckdb.DuckDBPyConnection, day: dt.date) -> str | None:
-            sent = journal_day(con, day, mapping)
-            if sent:
-                kept.append(f"{day}: {sent}")
-            return sent
+        def book(con: duckdb.DuckDBPyConnection, day: dt.date) -> str:
+            compared = journal_day(con, day, mapping)
+            if compared.startswith("kept as sent in "):
+                kept[day] = compared.removeprefix("kept as sent in ")
+            return compared
 
-        sent = every_day(context, con, book)
+        compared = every_day(context, con, book)
         by_key = read_figures(context, con, {JOURNAL: read})
     if kept:
         context.log.info(
-            "journal kept as sent (a correction is booked on the next day run): " + ", ".join(kept)
+            "journal kept as sent (a correction is booked on the next day run): "
+            + ", ".join(f"{day}: {name}" for day, name in kept.items())
         )
     yield from day_results(context, by_key)

@@ -25,6 +25,13 @@
 -- tax_class; recon_pipeline/accounts.py); a new line takes today's, a reversal the reversed
 -- line's own. Slips: one per reversed slip (first), then one per shipment event, settlement
 -- line and receivable; numbered from 1 each day.
+--
+-- A day books only what can have changed since the last day booked ($scope_days: the reconciled
+-- days whose scope to take, recon_pipeline.scope.journal_scope): the keys of a receivable or a
+-- settlement line those days recomputed, and the konbini collections whose 振込日 came since
+-- ($since, exclusive). Every other key's amount is what it was when that day booked it. With
+-- $everything (nothing booked before, a day reconciled from nothing, an earlier day booked
+-- again) every key is compared.
 WITH entry_types (entry_type, debit_role, credit_role, slip_group, type_order) AS (
     VALUES
         ('SALE', 'receivable', 'sales', 1, 1),
@@ -49,15 +56,53 @@ accounts AS (
         ) AS spec
     FROM (SELECT unnest($accounts, recursive := true))
 ),
+konbini_transfers AS (
+    -- the day the agent remits a confirmed collection (確報 振込日; 0 or blank: not given)
+    SELECT s.settlement_line_id, max(CAST(try_strptime(k.transfer_on, '%Y%m%d') AS DATE))
+        AS transfer_on
+    FROM staging.settlement_lines AS s
+    JOIN raw.konbini AS k USING (partition_date, path, line_no)
+    WHERE s.line_type = 'KONBINI_CONFIRMED' AND s.partition_date <= $as_of
+    GROUP BY s.settlement_line_id
+),
+scope_receivables AS (
+    SELECT item_id AS receivable_id
+    FROM audit.reconcile_scope
+    WHERE side = 'RECEIVABLE' AND list_contains($scope_days, as_of)
+),
+scope_lines AS (
+    SELECT item_id AS settlement_line_id
+    FROM audit.reconcile_scope
+    WHERE side = 'SETTLEMENT' AND list_contains($scope_days, as_of)
+    UNION
+    SELECT settlement_line_id
+    FROM konbini_transfers
+    WHERE transfer_on > $since AND transfer_on <= $as_of
+),
+scoped_matches AS (
+    -- the links of the keys in scope, with the receivables and lines they join
+    SELECT *
+    FROM marts.matches
+    WHERE as_of = $as_of AND (
+        $everything
+        OR receivable_id IN (SELECT receivable_id FROM scope_receivables)
+        OR settlement_line_id IN (SELECT settlement_line_id FROM scope_lines)
+    )
+),
 receivables AS (
     SELECT receivable_id, payment_method, outstanding_amount, refunded_amount, written_off_amount
     FROM marts.receivables
-    WHERE as_of = $as_of
+    WHERE as_of = $as_of AND (
+        $everything
+        OR receivable_id IN (SELECT receivable_id FROM scope_receivables)
+        OR receivable_id IN (SELECT receivable_id FROM scoped_matches)
+    )
 ),
 events AS (
     SELECT event_id, event_type, order_id, expected_delta, partition_date, event_date
     FROM staging.receivable_events
     WHERE partition_date <= $as_of AND event_date <= $as_of
+        AND ($everything OR order_id IN (SELECT receivable_id FROM scope_receivables))
 ),
 repeated_ships AS (
     SELECT order_id FROM events WHERE event_type = 'SHIP' GROUP BY order_id HAVING count(*) > 1
@@ -83,7 +128,11 @@ lines AS (
         status IN ('MATCHED', 'UNMATCHED', 'SUGGESTED')
             OR (status = 'IGNORED' AND reason = 'REFUNDED') AS in_books
     FROM marts.settlement_status
-    WHERE as_of = $as_of
+    WHERE as_of = $as_of AND (
+        $everything
+        OR settlement_line_id IN (SELECT settlement_line_id FROM scope_lines)
+        OR settlement_line_id IN (SELECT settlement_line_id FROM scoped_matches)
+    )
 ),
 dispositions AS (
     SELECT * FROM staging.dispositions_as_of($as_of)
@@ -96,9 +145,8 @@ line_refunds AS (
 ),
 receivable_refunds AS (
     SELECT m.receivable_id, min(f.disposition_id) AS disposition_id
-    FROM marts.matches AS m
+    FROM scoped_matches AS m
     JOIN line_refunds AS f USING (settlement_line_id)
-    WHERE m.as_of = $as_of
     GROUP BY m.receivable_id
 ),
 write_offs AS (
@@ -106,15 +154,6 @@ write_offs AS (
     FROM dispositions
     WHERE action = 'WRITE_OFF'
     GROUP BY receivable_id
-),
-konbini_transfers AS (
-    -- the day the agent remits a confirmed collection (確報 振込日; 0 or blank: not given)
-    SELECT s.settlement_line_id, max(CAST(try_strptime(k.transfer_on, '%Y%m%d') AS DATE))
-        AS transfer_on
-    FROM staging.settlement_lines AS s
-    JOIN raw.konbini AS k USING (partition_date, path, line_no)
-    WHERE s.line_type = 'KONBINI_CONFIRMED' AND s.partition_date <= $as_of
-    GROUP BY s.settlement_line_id
 ),
 targets AS (
     SELECT
@@ -131,19 +170,19 @@ targets AS (
         'RECEIPT', NULL, m.receivable_id, m.settlement_line_id, m.matched_amount,
         r.payment_method, l.source, l.payment_method, NULL,
         '入金 ' || r.receivable_id || ' ' || m.settlement_line_id
-    FROM marts.matches AS m
+    FROM scoped_matches AS m
     JOIN receivables AS r USING (receivable_id)
     JOIN lines AS l USING (settlement_line_id)
-    WHERE m.as_of = $as_of AND m.matched_amount <> 0
+    WHERE m.matched_amount <> 0
     UNION ALL
     SELECT
         'TRANSFER_FEE', NULL, m.receivable_id, m.settlement_line_id, m.fee_deducted_amount,
         r.payment_method, l.source, l.payment_method, NULL,
         '振込手数料 ' || r.receivable_id || ' ' || m.settlement_line_id
-    FROM marts.matches AS m
+    FROM scoped_matches AS m
     JOIN receivables AS r USING (receivable_id)
     JOIN lines AS l USING (settlement_line_id)
-    WHERE m.as_of = $as_of AND m.fee_deducted_amount <> 0
+    WHERE m.fee_deducted_amount <> 0
     UNION ALL
     SELECT
         'FEE', NULL, NULL, l.settlement_line_id, l.fee_amount,
@@ -222,7 +261,11 @@ booked AS (
             (correction IS DISTINCT FROM 'REVERSAL', partition_date, slip_no, line_no)
         ) AS last
     FROM marts.journal_lines
-    WHERE partition_date < $as_of
+    WHERE partition_date < $as_of AND (
+        $everything
+        OR receivable_id IN (SELECT receivable_id FROM scope_receivables)
+        OR settlement_line_id IN (SELECT settlement_line_id FROM scope_lines)
+    )
     GROUP BY ALL
 ),
 changes AS (
@@ -235,7 +278,12 @@ changes AS (
         t.source_event, t.payment_method, t.source, t.line_method, t.event_type, t.description,
         b.last
     FROM (
-        SELECT *, CASE WHEN entry_type = 'SALE' THEN source_event END AS key_event FROM targets
+        SELECT *, CASE WHEN entry_type = 'SALE' THEN source_event END AS key_event
+        FROM targets
+        -- the keys in scope only: the others are not compared with what they booked
+        WHERE $everything
+            OR receivable_id IN (SELECT receivable_id FROM scope_receivables)
+            OR settlement_line_id IN (SELECT settlement_line_id FROM scope_lines)
     ) AS t
     FULL JOIN booked AS b
         ON b.entry_type = t.entry_type

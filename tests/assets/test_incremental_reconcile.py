@@ -3,7 +3,8 @@ of three methods shipped and cancelled on different days, card payments and refu
 transfers with and without customer number, konbini 速報 followed by 確報 or 取消, and
 dispositions of every action) are reconciled day by day as the pipeline does — each day
 recomputes only its scope and stores what changed — and every day's matches, ledger and
-line statuses must equal a recompute of that day from nothing. Re-running a day afterwards
+line statuses must equal a recompute of that day from nothing, and so must the journal each
+day books (only the keys its scope reaches, against every key). Re-running a day afterwards
 changes no row. Real DuckDB files, the real SQL."""
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recon_pipeline import versions
+from recon_pipeline.assets.marts import journal_day
 from recon_pipeline.assets.reconcile import reconcile_day
 from recon_pipeline.checks import offending_rows
 from recon_pipeline.contracts import load_contracts
+from recon_pipeline.resources.accounts import AccountsResource
 from recon_pipeline.resources.contracts import ContractsResource
 from recon_pipeline.resources.policy import PolicyResource
 from recon_pipeline.resources.warehouse import WarehouseResource
+from recon_pipeline.scope import JournalScope, journal_scope
 
 FIRST = dt.date(2026, 10, 1)
 DAYS = [FIRST + dt.timedelta(days=n) for n in range(4)]
@@ -34,6 +38,7 @@ KANA = {1: "ヤマダ タロウ", 2: "スズキ ハナコ", 3: "タナカ イチ
 METHODS = ["BANK_TRANSFER", "CARD", "KONBINI"]
 EXAMPLES = int(os.environ.get("RECON_INCREMENTAL_EXAMPLES", "40"))
 HISTORY_TABLES = [table.history for table in versions.RECONCILE_TABLES]
+ACCOUNTS = AccountsResource().load().parameter()
 
 
 def day_of(draw) -> int:
@@ -139,6 +144,13 @@ def histories(draw):
                         "partition_date": DAYS[later],
                     }
                 )
+                if follow == "KONBINI_CONFIRMED":  # the agent's 振込日: that day, later, none
+                    remitted = draw(st.sampled_from([0, 1, 1, 2, None]))
+                    lines[-1]["transfer_on"] = (
+                        "0"
+                        if remitted is None
+                        else (DAYS[later] + dt.timedelta(days=remitted)).strftime("%Y%m%d")
+                    )
     line_ids = sorted({line["settlement_line_id"] for line in lines}) or ["card:999"]
     order_ids = [f"ORD-{n:03d}" for n in range(orders + 1)]
     for number in range(draw(st.integers(0, 4))):
@@ -191,7 +203,22 @@ def load(path: Path, events, lines, dispositions, empty: Path | None = None) -> 
         _empty(path)
     warehouse = WarehouseResource(database=str(path))
     provenance = {"source": "test", "path": "p"}
+    # a konbini 確報's 振込日 is read from its raw row (the journal books the remittance)
+    remitted = [
+        {
+            "partition_date": row["partition_date"],
+            "path": "p",
+            "line_no": n + 2,
+            "transfer_on": row["transfer_on"],
+        }
+        for n, row in enumerate(lines)
+        if "transfer_on" in row
+    ]
+    lines = [{k: v for k, v in row.items() if k != "transfer_on"} for row in lines]
     with warehouse.connect() as con:
+        if remitted:
+            frame = pd.DataFrame(remitted)
+            con.execute("INSERT INTO raw.konbini BY NAME SELECT * FROM frame")
         for table, rows in (
             ("staging.receivable_events", events),
             ("staging.settlement_lines", lines),
@@ -210,6 +237,18 @@ def reconcile(con: duckdb.DuckDBPyConnection, day: dt.date) -> None:
     con.begin()
     reconcile_day(con, day)
     con.commit()
+
+
+def book(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[tuple]:
+    """The day's journal as the journal asset books it; returns its lines."""
+    con.begin()
+    journal_day(con, day, ACCOUNTS)
+    con.commit()
+    return con.execute(
+        "SELECT * EXCLUDE (file_name, sent_at) FROM marts.journal_lines "
+        "WHERE partition_date = $d ORDER BY ALL",
+        {"d": day},
+    ).fetchall()
 
 
 def state(con: duckdb.DuckDBPyConnection, day: dt.date) -> dict[str, list]:
@@ -251,14 +290,18 @@ def test_each_day_equals_a_reconcile_from_nothing(world, rerun, tmp_path, empty)
                 assert ours[view] == rows, f"{view} as of {day}"
             for check in ("balance", "conservation"):
                 assert offending_rows(con, f"checks/{check}", day, contracts).empty, check
+            # the journal books only what the day's scope can have changed; the reference,
+            # reconciled from nothing, compares every key: the same lines
+            assert book(con, day) == book(reference, day), f"journal of {day}"
         links = con.execute(
             "SELECT as_of, receivable_id, settlement_line_id, count(*) FROM marts.matches "
             "GROUP BY ALL HAVING count(*) > 1"
         ).fetchall()
         assert links == []
-        before = history(con)
+        before, booked = history(con), book(con, DAYS[-1])
         reconcile(con, rerun)
         assert history(con) == before
+        assert book(con, DAYS[-1]) == booked
 
 
 def two_card_orders() -> list[dict]:
@@ -361,3 +404,73 @@ def test_a_changed_policy_recomputes_everything_over_the_kept_history(tmp_path, 
             con.execute(f"DELETE FROM {table}")
         reconcile(con, DAYS[1])
         assert state(con, DAYS[1]) == ours
+
+
+def test_a_konbini_remittance_is_booked_on_its_transfer_day_when_nothing_else_changed(
+    tmp_path, empty
+):
+    """A konbini 確報 on day two names 振込日 day four: nothing is delivered on day four, so
+    the reconcile scope of that day is empty, and still the day books the remittance (普通預金 /
+    未収入金) — the journal's scope takes the collections whose 振込日 came since it last
+    booked."""
+    order = two_card_orders()[0] | {"payment_method": "KONBINI", "payment_ref": "S1"}
+    prelim = {
+        "settlement_line_id": "konbini:1",
+        "source": "konbini",
+        "payment_method": "KONBINI",
+        "match_key": "S1",
+        "gross_amount": 1000,
+        "fee_amount": 0,
+        "paid_date": DAYS[0],
+        "line_type": "KONBINI_PRELIM",
+        "version_rank": 1,
+        "payer_name": None,
+        "partition_date": DAYS[0],
+    }
+    confirmed = prelim | {
+        "line_type": "KONBINI_CONFIRMED",
+        "version_rank": 3,
+        "partition_date": DAYS[1],
+        "transfer_on": DAYS[3].strftime("%Y%m%d"),
+    }
+    warehouse = load(tmp_path / "w.duckdb", [order], [prelim, confirmed], [], empty)
+    with warehouse.connect() as con:
+        booked = {}
+        for day in DAYS:
+            reconcile(con, day)
+            booked[day] = [(line[3], line[19]) for line in book(con, day)]
+        assert con.execute(
+            "SELECT count(*) FROM audit.reconcile_scope WHERE as_of = $d", {"d": DAYS[3]}
+        ).fetchone() == (0,)
+    assert booked == {
+        DAYS[0]: [("SALE", None), ("RECEIPT", "konbini:1")],
+        DAYS[1]: [],
+        DAYS[2]: [],
+        DAYS[3]: [("KONBINI_REMITTANCE", "konbini:1")],
+    }
+
+
+def test_the_journal_compares_every_key_unless_the_write_log_vouches_for_its_scope(tmp_path, empty):
+    """Each day's journal takes the scope of the days reconciled since it last booked; every
+    key when nothing was booked before, when a day was reconciled from nothing, or when an
+    earlier day was booked again after a later one."""
+    warehouse = load(tmp_path / "w.duckdb", two_card_orders(), [], [], empty)
+    with warehouse.connect() as con:
+        assert journal_scope(con, DAYS[0]).everything
+        reconcile(con, DAYS[0])
+        book(con, DAYS[0])
+        reconcile(con, DAYS[1])
+        assert journal_scope(con, DAYS[1]) == JournalScope(False, DAYS[0], (DAYS[1],))
+        book(con, DAYS[1])
+        reconcile(con, DAYS[2])
+        reconcile(con, DAYS[1])  # reconciled again after the journal booked it
+        assert journal_scope(con, DAYS[2]) == JournalScope(False, DAYS[1], (DAYS[1], DAYS[2]))
+        book(con, DAYS[0])  # an earlier day booked again after a later one
+        assert journal_scope(con, DAYS[2]).everything
+        book(con, DAYS[1])
+        assert not journal_scope(con, DAYS[2]).everything
+        con.execute(
+            "UPDATE config.collections SET settlement_lag_days = 3 WHERE payment_method = 'CARD'"
+        )
+        reconcile(con, DAYS[2])  # from nothing: the policy changed
+        assert journal_scope(con, DAYS[2]).everything
