@@ -7,12 +7,20 @@
 -- matched without a person. Of those, "settled": every receivable the line pays is PAID as
 -- of the day (a deducted bank fee included) — a transfer spread oldest-first into short
 -- payments was matched without a person, but leaves work for one.
-WITH arrived AS (
+WITH delivered AS (
+    SELECT DISTINCT settlement_line_id
+    FROM staging.settlement_lines
+    WHERE partition_date = $partition_date
+),
+arrived AS (
+    -- delivered on the day and never before (looked up for the day's lines only, not the
+    -- whole history grouped)
+    SELECT settlement_line_id FROM delivered
+    EXCEPT
     SELECT settlement_line_id
     FROM staging.settlement_lines
-    WHERE partition_date <= $partition_date
-    GROUP BY settlement_line_id
-    HAVING min(partition_date) = $partition_date
+    WHERE partition_date < $partition_date
+        AND settlement_line_id IN (SELECT settlement_line_id FROM delivered)
 ),
 payments AS (
     SELECT s.settlement_line_id, s.payment_method AS channel, s.gross_amount
