@@ -522,6 +522,8 @@ def journal_files(
                     "WHERE partition_date = $d",
                     {"d": day, "name": file_name, "now": now},
                 )
+                # in this order: the journal tells this mark from a booking by the
+                # journal_files write just before it (recon_pipeline.scope.journal_scope)
                 log_write(con, "exports.journal_files", day)
                 log_write(con, "marts.journal_lines", day)
                 con.commit()
