@@ -21,9 +21,8 @@ from recon_pipeline.assets.reconcile import RECEIVABLES
 from recon_pipeline.assets.snapshot import (
     daily_table,
     day_results,
-    materialize_snapshot,
     previous_day,
-    read_figures,
+    snapshot_run,
 )
 from recon_pipeline.assets.staging import (
     DISPOSITIONS,
@@ -613,26 +612,16 @@ def build_runs(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         exported. Each day's materialization shows the last two weeks as a table and a chart:
         the morning's questions on one screen. ``recon`` records a FAILED day (its run id and
         why) when a run fails."""
-        with warehouse.connect() as con:
-            rows = materialize_snapshot(
-                context,
-                con,
-                "audit.runs",
-                "audit/runs",
-                key_column="partition_date",
-                parameters=lambda day: {"day": day, "run_id": context.run_id},
-            )
-            by_key = read_figures(
-                context,
-                con,
-                {
-                    RUNS: lambda con, day: {
-                        "dagster/row_count": rows[day],
-                        **calendar_figures(con, day),
-                    }
-                },
-            )
-        yield from day_results(context, by_key)
+        yield from snapshot_run(
+            context,
+            warehouse,
+            RUNS,
+            "audit.runs",
+            "audit/runs",
+            lambda con, day, rows: {"dagster/row_count": rows, **calendar_figures(con, day)},
+            key_column="partition_date",
+            parameters=lambda day: {"day": day, "run_id": context.run_id},
+        )
 
     return runs
 

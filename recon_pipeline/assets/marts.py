@@ -20,9 +20,9 @@ from recon_pipeline.assets.snapshot import (
     day_results,
     every_day,
     markdown_preview,
-    materialize_snapshot,
     previous_day,
     read_figures,
+    snapshot_run,
 )
 from recon_pipeline.assets.staging import (
     DISPOSITIONS,
@@ -62,7 +62,7 @@ def unmatched_items(
     """Open exceptions to work on: overdue or wrongly paid receivables, and payments that
     found no receivable (不明入金), with amount, age and reason."""
 
-    def figures(con, day):
+    def figures(con: duckdb.DuckDBPyConnection, day: dt.date, rows: int) -> dict:
         totals = con.execute(
             "SELECT count(*) FILTER (WHERE side = 'RECEIVABLE'), "
             "count(*) FILTER (WHERE side <> 'RECEIVABLE'), coalesce(sum(amount), 0) "
@@ -71,7 +71,7 @@ def unmatched_items(
         ).fetchone()
         receivables, lines, amount = totals or (0, 0, 0)
         return {
-            "dagster/row_count": rows[day],
+            "dagster/row_count": rows,
             "open_receivable_items": int(receivables),
             "open_payment_items": int(lines),
             "open_amount": int(amount),
@@ -83,10 +83,14 @@ def unmatched_items(
             ),
         }
 
-    with warehouse.connect() as con:
-        rows = materialize_snapshot(context, con, "marts.unmatched_items", "marts/unmatched_items")
-        by_key = read_figures(context, con, {UNMATCHED_ITEMS: figures})
-    yield from day_results(context, by_key)
+    yield from snapshot_run(
+        context,
+        warehouse,
+        UNMATCHED_ITEMS,
+        "marts.unmatched_items",
+        "marts/unmatched_items",
+        figures,
+    )
 
 
 @daily_table(AGING, "marts", deps=[RECEIVABLES])
@@ -94,12 +98,7 @@ def aging(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
     """Outstanding receivables by payment method and aging bucket (original due date)."""
-    with warehouse.connect() as con:
-        rows = materialize_snapshot(context, con, "marts.aging", "marts/aging")
-        by_key = read_figures(
-            context, con, {AGING: lambda con, day: aging_figures(con, day, rows[day])}
-        )
-    yield from day_results(context, by_key)
+    yield from snapshot_run(context, warehouse, AGING, "marts.aging", "marts/aging", aging_figures)
 
 
 def aging_figures(con: duckdb.DuckDBPyConnection, day: dt.date, rows: int) -> dict:
@@ -172,14 +171,14 @@ def fees(
     """Fees per source on the day (never counted as shortfall): provider fees of the day's
     settlement lines, and bank transfer fees payers deducted that the day's matching settled."""
 
-    def figures(con, day):
+    def figures(con: duckdb.DuckDBPyConnection, day: dt.date, rows: int) -> dict:
         total = con.execute(
             "SELECT coalesce(sum(fee_amount), 0), coalesce(sum(deducted_fee_amount), 0) "
             "FROM marts.fees WHERE partition_date = $d",
             {"d": day},
         ).fetchone()
         return {
-            "dagster/row_count": rows[day],
+            "dagster/row_count": rows,
             "fee_amount": int(total[0]) if total else 0,
             "deducted_fee_amount": int(total[1]) if total else 0,
             "fees": markdown_preview(
@@ -190,12 +189,15 @@ def fees(
             ),
         }
 
-    with warehouse.connect() as con:
-        rows = materialize_snapshot(
-            context, con, "marts.fees", "marts/fees", key_column="partition_date"
-        )
-        by_key = read_figures(context, con, {FEES: figures})
-    yield from day_results(context, by_key)
+    yield from snapshot_run(
+        context,
+        warehouse,
+        FEES,
+        "marts.fees",
+        "marts/fees",
+        figures,
+        key_column="partition_date",
+    )
 
 
 @daily_table(
@@ -208,7 +210,7 @@ def auto_match_rate(
     lines and of yen a rule matched without a person, per channel and in total — the figure
     that rises as the matching learns (aliases, deducted fees, combinations)."""
 
-    def figures(con, day):
+    def figures(con: duckdb.DuckDBPyConnection, day: dt.date, rows: int) -> dict:
         total = con.execute(
             "SELECT lines, auto_matched_lines, line_rate, amount_rate, settled_line_rate "
             "FROM marts.auto_match_rate WHERE partition_date = $d AND channel = 'ALL'",
@@ -216,7 +218,7 @@ def auto_match_rate(
         ).fetchone()
         lines, automatic, line_rate, amount_rate, settled_rate = total or (0, 0, None, None, None)
         return {
-            "dagster/row_count": rows[day],
+            "dagster/row_count": rows,
             "payments": int(lines),
             "auto_matched": int(automatic),
             "auto_match_rate_lines": float(line_rate) if line_rate is not None else 1.0,
@@ -231,16 +233,15 @@ def auto_match_rate(
             ),
         }
 
-    with warehouse.connect() as con:
-        rows = materialize_snapshot(
-            context,
-            con,
-            "marts.auto_match_rate",
-            "marts/auto_match_rate",
-            key_column="partition_date",
-        )
-        by_key = read_figures(context, con, {AUTO_MATCH_RATE: figures})
-    yield from day_results(context, by_key)
+    yield from snapshot_run(
+        context,
+        warehouse,
+        AUTO_MATCH_RATE,
+        "marts.auto_match_rate",
+        "marts/auto_match_rate",
+        figures,
+        key_column="partition_date",
+    )
 
 
 @daily_table(
@@ -255,7 +256,7 @@ def dunning_holds(
     Never dun on doubt: the hold lasts until the provider re-delivers the row or file, or for
     the policy's ``quarantine_hold_days``; the day it ends it is listed as EXPIRED."""
 
-    def figures(con, day):
+    def figures(con: duckdb.DuckDBPyConnection, day: dt.date, rows: int) -> dict:
         held = con.execute(
             "SELECT count(DISTINCT receivable_id) FILTER (WHERE status = 'HELD'), "
             "count(DISTINCT receivable_id) FILTER (WHERE status = 'EXPIRED') "
@@ -270,22 +271,21 @@ def dunning_holds(
             {"d": day},
         )
         return {
-            "dagster/row_count": rows[day],
+            "dagster/row_count": rows,
             "receivables_held": int(held[0]) if held else 0,
             "holds_expired_today": int(held[1]) if held else 0,
             "holds": preview,
         }
 
-    with warehouse.connect() as con:
-        rows = materialize_snapshot(
-            context,
-            con,
-            "marts.dunning_holds",
-            "marts/dunning_holds",
-            prepare=policy.write_tables,
-        )
-        by_key = read_figures(context, con, {DUNNING_HOLDS: figures})
-    yield from day_results(context, by_key)
+    yield from snapshot_run(
+        context,
+        warehouse,
+        DUNNING_HOLDS,
+        "marts.dunning_holds",
+        "marts/dunning_holds",
+        figures,
+        prepare=policy.write_tables,
+    )
 
 
 @daily_table(
@@ -306,7 +306,7 @@ def dunning_candidates(
     one last issued. Reads what earlier days issued, so days run in date order. Nobody is
     dunned on a day the freshness gate holds; the next complete day issues what is due."""
 
-    def figures(con, day):
+    def figures(con: duckdb.DuckDBPyConnection, day: dt.date, rows: int) -> dict:
         preview = markdown_preview(
             con,
             "SELECT stage, action, count(*) AS receivables, sum(outstanding_amount) AS amount "
@@ -320,23 +320,22 @@ def dunning_candidates(
             {"d": day},
         ).fetchone()
         return {
-            "dagster/row_count": rows[day],
+            "dagster/row_count": rows,
             "dunning_held": bool(held),
             "by_stage": preview,
             "held_by_missing_sources": ", ".join(held) or "none",
             "held_payment_in_quarantine": int(waiting[0]) if waiting else 0,
         }
 
-    with warehouse.connect() as con:
-        rows = materialize_snapshot(
-            context,
-            con,
-            "marts.dunning_candidates",
-            "marts/dunning_candidates",
-            prepare=policy.write_tables,
-        )
-        by_key = read_figures(context, con, {DUNNING_CANDIDATES: figures})
-    yield from day_results(context, by_key)
+    yield from snapshot_run(
+        context,
+        warehouse,
+        DUNNING_CANDIDATES,
+        "marts.dunning_candidates",
+        "marts/dunning_candidates",
+        figures,
+        prepare=policy.write_tables,
+    )
 
 
 @daily_table(WRITE_OFFS, "marts", deps=[RECEIVABLES, DISPOSITIONS])
@@ -345,7 +344,7 @@ def write_offs(
 ) -> Iterator[dg.MaterializeResult]:
     """Receivables written off (貸倒) by an operator's disposition, with who decided it."""
 
-    def figures(con, day):
+    def figures(con: duckdb.DuckDBPyConnection, day: dt.date, rows: int) -> dict:
         total = con.execute(
             "SELECT coalesce(sum(written_off_amount), 0) FROM marts.write_offs WHERE as_of = $d",
             {"d": day},
@@ -358,15 +357,19 @@ def write_offs(
             {"d": day},
         )
         return {
-            "dagster/row_count": rows[day],
+            "dagster/row_count": rows,
             "written_off_amount": int(total[0] if total else 0),
             "by_method": preview,
         }
 
-    with warehouse.connect() as con:
-        rows = materialize_snapshot(context, con, "marts.write_offs", "marts/write_offs")
-        by_key = read_figures(context, con, {WRITE_OFFS: figures})
-    yield from day_results(context, by_key)
+    yield from snapshot_run(
+        context,
+        warehouse,
+        WRITE_OFFS,
+        "marts.write_offs",
+        "marts/write_offs",
+        figures,
+    )
 
 
 @daily_table(
@@ -380,9 +383,9 @@ def disposition_outcomes(
     """Every operator disposition in force, APPLIED or REJECTED with the reason (unknown id,
     action on a closed item); a rejected one changes nothing."""
 
-    def figures(con, day):
+    def figures(con: duckdb.DuckDBPyConnection, day: dt.date, rows: int) -> dict:
         return {
-            "dagster/row_count": rows[day],
+            "dagster/row_count": rows,
             "rejected": markdown_preview(
                 con,
                 "SELECT disposition_id, action, status, reason FROM marts.disposition_outcomes "
@@ -391,16 +394,15 @@ def disposition_outcomes(
             ),
         }
 
-    with warehouse.connect() as con:
-        rows = materialize_snapshot(
-            context,
-            con,
-            "marts.disposition_outcomes",
-            "marts/disposition_outcomes",
-            prepare=policy.write_tables,  # a RELEASE ends a blacklisting stage of the policy
-        )
-        by_key = read_figures(context, con, {DISPOSITION_OUTCOMES: figures})
-    yield from day_results(context, by_key)
+    yield from snapshot_run(
+        context,
+        warehouse,
+        DISPOSITION_OUTCOMES,
+        "marts.disposition_outcomes",
+        "marts/disposition_outcomes",
+        figures,
+        prepare=policy.write_tables,  # a RELEASE ends a blacklisting stage of the policy
+    )
 
 
 @daily_table(PROVIDER_FOLLOWUPS, "marts", deps=[RECEIVABLES])
@@ -417,7 +419,7 @@ def provider_followups(
     to leave disputes out. Partly settled ones are SHORT_SETTLED, the rest NOT_SETTLED.
     """
 
-    def figures(con, day):
+    def figures(con: duckdb.DuckDBPyConnection, day: dt.date, rows: int) -> dict:
         total = con.execute(
             "SELECT coalesce(sum(outstanding_amount), 0) FROM marts.provider_followups "
             "WHERE as_of = $d",
@@ -431,21 +433,20 @@ def provider_followups(
             {"d": day},
         )
         return {
-            "dagster/row_count": rows[day],
+            "dagster/row_count": rows,
             "outstanding_amount": int(total[0] if total else 0),
             "by_method": preview,
         }
 
-    with warehouse.connect() as con:
-        rows = materialize_snapshot(
-            context,
-            con,
-            "marts.provider_followups",
-            "marts/provider_followups",
-            prepare=policy.write_tables,
-        )
-        by_key = read_figures(context, con, {PROVIDER_FOLLOWUPS: figures})
-    yield from day_results(context, by_key)
+    yield from snapshot_run(
+        context,
+        warehouse,
+        PROVIDER_FOLLOWUPS,
+        "marts.provider_followups",
+        "marts/provider_followups",
+        figures,
+        prepare=policy.write_tables,
+    )
 
 
 def profile_day(

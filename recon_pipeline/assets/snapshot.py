@@ -15,7 +15,7 @@ from recon_pipeline.partitions import (
     stage_group,
     table_metadata,
 )
-from recon_pipeline.resources.warehouse import replace_partition
+from recon_pipeline.resources.warehouse import WarehouseResource, replace_partition
 
 Prepare = Callable[[duckdb.DuckDBPyConnection], None]
 T = TypeVar("T")
@@ -156,3 +156,25 @@ def materialize_snapshot(
 def markdown_preview(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> dg.MetadataValue:
     frame = con.execute(query, params).df()
     return dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "_no rows_")
+
+
+DayFigures = Callable[[duckdb.DuckDBPyConnection, dt.date, int], Metadata]
+"""A table's figures of one day, from the connection that wrote it and the day's row count."""
+
+
+def snapshot_run(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    key: dg.AssetKey,
+    table: str,
+    statement: str,
+    figures: DayFigures,
+    **write: Any,
+) -> Iterator[dg.MaterializeResult]:
+    """A snapshot table's run: each day of the window written (:func:`materialize_snapshot`,
+    ``write`` passed on), its figures read on the same connection, and each day's own
+    results (:func:`day_results`)."""
+    with warehouse.connect() as con:
+        rows = materialize_snapshot(context, con, table, statement, **write)
+        by_key = read_figures(context, con, {key: lambda con, day: figures(con, day, rows[day])})
+    yield from day_results(context, by_key)

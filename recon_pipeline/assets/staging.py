@@ -15,8 +15,7 @@ import pandas as pd
 from recon_pipeline.assets.snapshot import (
     daily_table,
     day_results,
-    materialize_snapshot,
-    read_figures,
+    snapshot_run,
 )
 from recon_pipeline.contracts import Contract, ContractSet
 from recon_pipeline.freshness import holding_sources
@@ -213,7 +212,7 @@ def source_freshness(
     day's dunning and slip export — a missing file is not "nobody paid" — and the next
     complete day issues what is then due."""
 
-    def figures(con, day):
+    def figures(con, day, rows):
         frame = con.execute(
             "SELECT source, status, files_today, newest_file_on, age_days, max_age_days "
             "FROM audit.source_freshness WHERE partition_date = $d ORDER BY source",
@@ -221,23 +220,22 @@ def source_freshness(
         ).df()
         held = holding_sources(con, day)
         return {
-            "dagster/row_count": rows[day],
+            "dagster/row_count": rows,
             "dunning_held": bool(held),
             "holding_sources": ", ".join(held) or "none",
             "sources": dg.MetadataValue.md(frame.to_markdown(index=False)),
         }
 
-    with warehouse.connect() as con:
-        rows = materialize_snapshot(
-            context,
-            con,
-            "audit.source_freshness",
-            "staging/source_freshness",
-            key_column="partition_date",
-            prepare=policy.write_tables,
-        )
-        by_key = read_figures(context, con, {SOURCE_FRESHNESS: figures})
-    yield from day_results(context, by_key)
+    yield from snapshot_run(
+        context,
+        warehouse,
+        SOURCE_FRESHNESS,
+        "audit.source_freshness",
+        "staging/source_freshness",
+        figures,
+        key_column="partition_date",
+        prepare=policy.write_tables,
+    )
 
 
 def _validated_results(context, all_outcomes: list[FileOutcome], in_force: ContractSet, days):
