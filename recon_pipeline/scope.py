@@ -283,17 +283,13 @@ def journal_scope(con: duckdb.DuckDBPyConnection, day: dt.date) -> JournalScope:
     振込日 came after J. Anything else the write log cannot vouch for (nothing booked, a day
     reconciled from nothing, an earlier day booked again after J) compares every key."""
     basis = con.execute(
-        f"SELECT day, write_id FROM ({_JOURNAL_BOOKINGS}) ORDER BY write_id DESC LIMIT 1",
+        f"SELECT arg_max(day, write_id), max(write_id), max(day) FROM ({_JOURNAL_BOOKINGS})",
         {"day": day},
     ).fetchone()
-    if basis is None:
+    if basis is None or basis[1] is None:
         return _everything("nothing booked before")
-    booked_on, booked_at = basis
-    later = con.execute(
-        f"SELECT count(*) FROM ({_JOURNAL_BOOKINGS}) WHERE day > $booked_on",
-        {"day": day, "booked_on": booked_on},
-    ).fetchone()
-    if later and later[0]:
+    booked_on, booked_at, latest_day = basis
+    if latest_day != booked_on:  # the last booking was not of the latest day booked
         return _everything(f"{booked_on} was booked again after a later day")
     rows = con.execute(
         "SELECT as_of, bool_or(since IS NULL) FROM marts.snapshot_days "
