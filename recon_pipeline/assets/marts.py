@@ -5,6 +5,7 @@ import base64
 import datetime as dt
 import io
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import dagster as dg
 import duckdb
@@ -547,16 +548,22 @@ def _profile_figures(
     }
 
 
-def journal_day(con: duckdb.DuckDBPyConnection, day: dt.date, accounts: list[dict]) -> str:
-    """Book the day's journal (in the caller's transaction); returns what it compared, or the
-    file a day already sent went out in, whose lines are kept as they are."""
+class JournalDay(NamedTuple):
+    kept_in: str | None
+    """The file a day already sent went out in (its lines kept as they are), else None."""
+    compared: str
+    """What the day compared with what was booked (``JournalScope.describe``)."""
+
+
+def journal_day(con: duckdb.DuckDBPyConnection, day: dt.date, accounts: list[dict]) -> JournalDay:
+    """Book the day's journal (in the caller's transaction), unless its file was sent."""
     sent = con.execute(
         "SELECT any_value(file_name) FROM marts.journal_lines "
         "WHERE partition_date = $d AND sent_at IS NOT NULL",
         {"d": day},
     ).fetchone()
     if sent and sent[0]:
-        return f"kept as sent in {sent[0]}"
+        return JournalDay(str(sent[0]), f"kept as sent in {sent[0]}")
     scope = journal_scope(con, day)
     replace_partition(
         con,
@@ -566,7 +573,7 @@ def journal_day(con: duckdb.DuckDBPyConnection, day: dt.date, accounts: list[dic
         "marts/journal",
         {"as_of": day, "accounts": accounts} | scope.parameters(),
     )
-    return scope.describe()
+    return JournalDay(None, scope.describe())
 
 
 @daily_table(
@@ -628,27 +635,19 @@ def journal(
             "debit_amount": int(amount),
             "reversals": int(reversals),
             "receivable_balance": int(receivable[0]) if receivable else 0,
-            "kept_as_sent": kept.get(day, "none"),
-            "compared": compared[day],
+            "kept_as_sent": booked[day].kept_in or "none",
+            "compared": booked[day].compared,
             "by_entry_type": preview,
         }
 
     mapping = accounts.load().parameter()
-    kept: dict[dt.date, str] = {}
     with warehouse.connect() as con:
         contracts.ensure_raw_tables(con)  # the konbini 確報's 振込日 is read from raw.konbini
-
-        def book(con: duckdb.DuckDBPyConnection, day: dt.date) -> str:
-            compared = journal_day(con, day, mapping)
-            if compared.startswith("kept as sent in "):
-                kept[day] = compared.removeprefix("kept as sent in ")
-            return compared
-
-        compared = every_day(context, con, book)
+        booked = every_day(context, con, lambda con, day: journal_day(con, day, mapping))
         by_key = read_figures(context, con, {JOURNAL: read})
+    kept = [f"{day}: {done.kept_in}" for day, done in booked.items() if done.kept_in]
     if kept:
         context.log.info(
-            "journal kept as sent (a correction is booked on the next day run): "
-            + ", ".join(f"{day}: {name}" for day, name in kept.items())
+            "journal kept as sent (a correction is booked on the next day run): " + ", ".join(kept)
         )
     yield from day_results(context, by_key)
