@@ -8,11 +8,14 @@ WITH receivables AS NOT MATERIALIZED (
     SELECT * FROM scope_receivables_as_of
 ),
 linked AS (
+    -- the links with their lines; a receivable's amounts are joined only where a few need
+    -- them (full_payments, settled): a second hash table of every receivable beside the
+    -- lines' ran out of memory at 10M orders and a 1GB limit. Links of receivables out of
+    -- the scope fall away in the ledger's join.
     SELECT m.receivable_id, m.matched_amount, m.fee_deducted_amount, l.gross_amount,
-        l.line_type, l.paid_date, r.original_amount, r.expected_amount
+        l.line_type, l.paid_date
     FROM marts.matches AS m
     JOIN scope_lines_as_of AS l USING (settlement_line_id)
-    JOIN receivables AS r USING (receivable_id)
     WHERE m.as_of = $as_of
 ),
 paid AS (
@@ -20,9 +23,7 @@ paid AS (
         receivable_id,
         sum(matched_amount) AS paid_amount,
         sum(fee_deducted_amount) AS fee_deducted_amount,
-        count(*) FILTER (
-            WHERE gross_amount > 0 AND gross_amount = original_amount
-        ) AS full_payments,
+        count(*) FILTER (WHERE gross_amount > 0) AS payments,
         coalesce(sum(gross_amount) FILTER (
             WHERE line_type IN ('DISPUTE', 'DISPUTE_REVERSAL')
         ), 0) AS dispute_net,
@@ -52,15 +53,26 @@ settled AS (
                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
             ) AS paid_so_far
         FROM (
-            SELECT l.receivable_id, l.paid_date, any_value(l.expected_amount) AS expected_amount,
+            SELECT l.receivable_id, l.paid_date, any_value(r.expected_amount) AS expected_amount,
                 sum(l.matched_amount + l.fee_deducted_amount) AS amount
             FROM linked AS l
             JOIN paid AS p USING (receivable_id)
+            JOIN receivables AS r USING (receivable_id)
             WHERE p.first_paid_date <> p.last_paid_date
             GROUP BY l.receivable_id, l.paid_date
         )
     )
     GROUP BY receivable_id
+),
+full_payments AS (
+    -- the payments of the whole original amount (two make a DOUBLE_PAYMENT), counted only
+    -- for the receivables paid more than once (at 1M orders: a few thousand)
+    SELECT l.receivable_id, count(*) AS full_payments
+    FROM linked AS l
+    JOIN paid AS p USING (receivable_id)
+    JOIN receivables AS r USING (receivable_id)
+    WHERE p.payments >= 2 AND l.gross_amount > 0 AND l.gross_amount = r.original_amount
+    GROUP BY l.receivable_id
 ),
 dispositions AS (
     SELECT * FROM staging.dispositions_as_of($as_of)
@@ -85,53 +97,57 @@ write_offs AS (
     WHERE action = 'WRITE_OFF'
     GROUP BY receivable_id
 ),
-gross_paid AS (
-    SELECT r.receivable_id, coalesce(p.paid_amount, 0) AS matched_amount,
-        coalesce(p.fee_deducted_amount, 0) AS fee_deducted_amount
-    FROM receivables AS r
-    LEFT JOIN paid AS p USING (receivable_id)
-),
-net_paid AS (
-    SELECT
-        g.receivable_id,
-        g.matched_amount,
-        g.fee_deducted_amount,
-        g.matched_amount - CASE
-            WHEN f.receivable_id IS NULL THEN 0
-            WHEN f.whole_overpayment
-                THEN greatest(g.matched_amount + g.fee_deducted_amount - r.expected_amount, 0)
-            ELSE least(f.stated_amount, greatest(g.matched_amount, 0))
-        END AS paid_amount
-    FROM gross_paid AS g
-    JOIN receivables AS r USING (receivable_id)
-    LEFT JOIN refunds AS f USING (receivable_id)
-),
-amounts AS (
+joined AS (
+    -- each receivable with what was paid, refunded, written off and disputed, in one pass of
+    -- left joins: only paid is as large as the scope (a join of every receivable with a
+    -- table of every receivable, twice, ran out of memory at 10M orders and a 1GB limit)
     SELECT
         r.*,
-        n.paid_amount,
-        n.matched_amount - n.paid_amount AS refunded_amount,
-        n.fee_deducted_amount,
-        CASE
-            WHEN w.receivable_id IS NULL THEN CAST(0 AS BIGINT)
-            ELSE least(
-                coalesce(w.stated_amount, r.expected_amount - n.paid_amount - n.fee_deducted_amount),
-                greatest(r.expected_amount - n.paid_amount - n.fee_deducted_amount, 0))
-        END AS written_off_amount,
-        coalesce(p.full_payments, 0) AS full_payments,
+        coalesce(p.paid_amount, 0) AS matched_amount,
+        coalesce(p.fee_deducted_amount, 0) AS fee_deducted_amount,
+        coalesce(x.full_payments, 0) AS full_payments,
         coalesce(p.dispute_net, 0) < 0 OR coalesce(d.open_dispute, false) AS in_dispute,
         coalesce(p.paid_in_prelim, false) AS paid_in_prelim,
         p.receivable_id IS NOT NULL AS has_payments,
         CASE
             WHEN p.first_paid_date IS NOT DISTINCT FROM p.last_paid_date THEN p.first_paid_date
             ELSE s.settled_on
-        END AS settled_on
+        END AS settled_on,
+        f.receivable_id IS NOT NULL AS refunded,
+        f.whole_overpayment,
+        f.stated_amount AS refund_stated,
+        w.receivable_id IS NOT NULL AS written_off,
+        w.stated_amount AS write_off_stated
     FROM receivables AS r
     LEFT JOIN paid AS p USING (receivable_id)
-    JOIN net_paid AS n USING (receivable_id)
+    LEFT JOIN full_payments AS x USING (receivable_id)
+    LEFT JOIN refunds AS f USING (receivable_id)
     LEFT JOIN write_offs AS w USING (receivable_id)
     LEFT JOIN disputes AS d USING (receivable_id)
     LEFT JOIN settled AS s USING (receivable_id)
+),
+net_paid AS (
+    SELECT
+        *,
+        matched_amount - CASE
+            WHEN NOT refunded THEN 0
+            WHEN whole_overpayment
+                THEN greatest(matched_amount + fee_deducted_amount - expected_amount, 0)
+            ELSE least(refund_stated, greatest(matched_amount, 0))
+        END AS paid_amount
+    FROM joined
+),
+amounts AS (
+    SELECT
+        *,
+        matched_amount - paid_amount AS refunded_amount,
+        CASE
+            WHEN NOT written_off THEN CAST(0 AS BIGINT)
+            ELSE least(
+                coalesce(write_off_stated, expected_amount - paid_amount - fee_deducted_amount),
+                greatest(expected_amount - paid_amount - fee_deducted_amount, 0))
+        END AS written_off_amount
+    FROM net_paid
 ),
 ledger AS (
     SELECT

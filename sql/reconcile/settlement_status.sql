@@ -18,10 +18,14 @@ WITH receivables AS NOT MATERIALIZED (
     SELECT * FROM scope_receivables_as_of
 ),
 keys AS (
+    -- only the keys several receivables share (AMBIGUOUS_KEY): joined onto every line, the
+    -- key of each receivable would be a hash table of the whole scope (10M rows at 10M
+    -- orders, out of memory at a 1GB limit beside the matched lines')
     SELECT payment_method, match_key, count(*) AS candidates
     FROM receivables
     WHERE match_key IS NOT NULL
     GROUP BY payment_method, match_key
+    HAVING count(*) > 1
 ),
 lines AS NOT MATERIALIZED (
     SELECT * FROM scope_lines_as_of
