@@ -181,51 +181,59 @@ def reconcile(
 def _figures(
     con, day, scope: DayScope, written: dict[str, versions.DayVersions]
 ) -> dict[dg.AssetKey, dict]:
-    """The day's metadata of the three tables."""
+    """The day's metadata of the three tables. Each table's as-of view is read once, grouped
+    into a small temp table the counts, sums and previews come from (eight reads of the
+    history's as-of views before: ~0.3 s of a daily day at 1M orders)."""
     common = {
         "since": str(scope.since or "nothing (full recompute)"),
         "scope_receivables": scope.receivables,
         "scope_lines": scope.lines,
     }
+    grouped = {
+        "day_matches": "SELECT rule, count(*) AS links, sum(matched_amount) AS amount "
+        "FROM marts.matches WHERE as_of = $d GROUP BY rule",
+        "day_receivables": "SELECT status, count(*) AS receivables, "
+        "sum(outstanding_amount) AS outstanding, sum(expected_amount) AS expected, "
+        "sum(paid_amount) AS paid, sum(outstanding_amount) FILTER (WHERE outstanding_amount > 0) "
+        "AS open FROM marts.receivables WHERE as_of = $d GROUP BY status",
+        "day_lines": "SELECT source, status, count(*) AS lines, sum(gross_amount) AS gross "
+        "FROM marts.settlement_status WHERE as_of = $d GROUP BY ALL",
+    }
+    for name, query in grouped.items():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}", {"d": day})
 
-    def figures(table: versions.VersionedTable) -> dict:
+    def figures(table: versions.VersionedTable, rows: int) -> dict:
         done = written[table.view]
-        rows = con.execute(f"SELECT count(*) FROM {table.view} WHERE as_of = $d", {"d": day})
-        counted = rows.fetchone()
         return {
             **common,
-            "dagster/row_count": int(counted[0]) if counted else 0,
+            "dagster/row_count": rows,
             "rows_recomputed": done.recomputed,
             "versions_written": done.versions,
         }
 
+    def one(query: str) -> tuple:
+        row = con.execute(query).fetchone()
+        return tuple(int(v or 0) for v in row) if row else ()
+
+    (links,) = one("SELECT sum(links) FROM day_matches")
     result = {
         MATCHES: {
-            **figures(versions.MATCHES),
-            "by_rule": markdown_preview(
-                con,
-                "SELECT rule, count(*) AS links, sum(matched_amount) AS amount "
-                "FROM marts.matches WHERE as_of = $d GROUP BY rule ORDER BY rule",
-                {"d": day},
-            ),
+            **figures(versions.MATCHES, links),
+            "by_rule": markdown_preview(con, "SELECT * FROM day_matches ORDER BY rule", {}),
         }
     }
-    totals = con.execute(
-        "SELECT sum(expected_amount), sum(paid_amount), sum(outstanding_amount) "
-        "FILTER (WHERE outstanding_amount > 0) FROM marts.receivables WHERE as_of = $d",
-        {"d": day},
-    ).fetchone()
-    expected, paid, open_amount = (int(v or 0) for v in (totals or (0, 0, 0)))
+    receivables, expected, paid, open_amount = one(
+        "SELECT sum(receivables), sum(expected), sum(paid), sum(open) FROM day_receivables"
+    )
     result[RECEIVABLES] = {
-        **figures(versions.RECEIVABLES),
+        **figures(versions.RECEIVABLES, receivables),
         "expected_amount": expected,
         "paid_amount": paid,
         "open_amount": open_amount,
         "by_status": markdown_preview(
             con,
-            "SELECT status, count(*) AS receivables, sum(outstanding_amount) AS outstanding "
-            "FROM marts.receivables WHERE as_of = $d GROUP BY status ORDER BY status",
-            {"d": day},
+            "SELECT status, receivables, outstanding FROM day_receivables ORDER BY status",
+            {},
         ),
     }
     aliases = con.execute(
@@ -243,24 +251,17 @@ def _figures(
             {"d": day},
         ),
     }
-    lines = con.execute(
-        "SELECT count(*) FILTER (WHERE status = 'MATCHED'), "
-        "count(*) FILTER (WHERE status = 'UNMATCHED'), "
-        "coalesce(sum(gross_amount) FILTER (WHERE status = 'UNMATCHED'), 0) "
-        "FROM marts.settlement_status WHERE as_of = $d",
-        {"d": day},
-    ).fetchone()
-    matched, unmatched, unmatched_amount = lines or (0, 0, 0)
+    rows, matched, unmatched, unmatched_amount = one(
+        "SELECT sum(lines), sum(lines) FILTER (WHERE status = 'MATCHED'), "
+        "sum(lines) FILTER (WHERE status = 'UNMATCHED'), "
+        "sum(gross) FILTER (WHERE status = 'UNMATCHED') FROM day_lines"
+    )
     result[SETTLEMENT_STATUS] = {
-        **figures(versions.SETTLEMENT_STATUS),
+        **figures(versions.SETTLEMENT_STATUS, rows),
         "match_rate": round(matched / (matched + unmatched), 4) if matched + unmatched else 1.0,
         "unmatched_lines": unmatched,
-        "unmatched_amount": int(unmatched_amount),
-        "by_status": markdown_preview(
-            con,
-            "SELECT source, status, count(*) AS lines, sum(gross_amount) AS gross "
-            "FROM marts.settlement_status WHERE as_of = $d GROUP BY ALL ORDER BY ALL",
-            {"d": day},
-        ),
+        "unmatched_amount": unmatched_amount,
+        "by_status": markdown_preview(con, "SELECT * FROM day_lines ORDER BY ALL", {}),
     }
+    con.execute("DROP TABLE day_matches; DROP TABLE day_receivables; DROP TABLE day_lines")
     return result

@@ -109,6 +109,14 @@ FIGURES = {
     RECEIVABLES: {
         "open_amount": "SELECT coalesce(sum(outstanding_amount), 0) FROM marts.receivables "
         "WHERE as_of = $d AND outstanding_amount > 0",
+        "paid_amount": "SELECT coalesce(sum(paid_amount), 0) FROM marts.receivables "
+        "WHERE as_of = $d",
+    },
+    SETTLEMENT_STATUS: {
+        "unmatched_lines": "SELECT count(*) FROM marts.settlement_status "
+        "WHERE as_of = $d AND status = 'UNMATCHED'",
+        "unmatched_amount": "SELECT coalesce(sum(gross_amount), 0) FROM marts.settlement_status "
+        "WHERE as_of = $d AND status = 'UNMATCHED'",
     },
     AGING: {
         "outstanding_amount": "SELECT coalesce(sum(outstanding_amount), 0) FROM marts.aging "
