@@ -24,7 +24,9 @@
 -- Accounts come from the accounts file ($accounts: role, role_key, account, sub_account,
 -- tax_class; recon_pipeline/accounts.py); a new line takes today's, a reversal the reversed
 -- line's own. Slips: one per reversed slip (first), then one per shipment event, settlement
--- line and receivable; numbered from 1 each day.
+-- line and receivable; the lines come out with their slip's key (part, group_*) and their
+-- order in it (line_order), into the temp table journal_day_lines that sql/marts/
+-- journal_slips.sql numbers from 1 each day.
 --
 -- A day books only what can have changed since the last day booked ($scope_days: the reconciled
 -- days whose scope to take, recon_pipeline.scope.journal_scope): the keys of a receivable or a
@@ -273,10 +275,12 @@ changes AS (
         coalesce(t.entry_type, b.entry_type) AS entry_type,
         coalesce(t.receivable_id, b.receivable_id) AS receivable_id,
         coalesce(t.settlement_line_id, b.settlement_line_id) AS settlement_line_id,
+        coalesce(t.key_event, b.key_event) AS key_event,
         coalesce(t.amount, 0) AS target_amount,
         coalesce(b.booked_amount, 0) AS booked_amount,
-        t.source_event, t.payment_method, t.source, t.line_method, t.event_type, t.description,
-        b.last
+        -- not what was booked (b.last): changes is read twice, and a wide row is costly to
+        -- keep (a first load's 2.8M keys at 1M orders); reversals joins it back
+        t.source_event, t.payment_method, t.source, t.line_method, t.event_type, t.description
     FROM (
         SELECT *, CASE WHEN entry_type = 'SALE' THEN source_event END AS key_event
         FROM targets
@@ -295,32 +299,37 @@ changes AS (
 reversals AS (
     SELECT
         0 AS part,
-        c.last.partition_date AS group_date,
-        c.last.slip_no AS group_slip,
+        b.last.partition_date AS group_date,
+        b.last.slip_no AS group_slip,
         CAST(NULL AS INTEGER) AS group_kind,
         CAST(NULL AS VARCHAR) AS group_ref,
-        c.last.line_no AS line_order,
-        c.entry_type,
+        b.last.line_no AS line_order,
+        b.entry_type,
         'REVERSAL' AS correction,
         -- undo what is booked: the reversed line's sides swapped
-        CASE WHEN sign(c.booked_amount) = sign(c.last.key_amount)
-            THEN c.last.credit ELSE c.last.debit END AS debit_side,
-        CASE WHEN sign(c.booked_amount) = sign(c.last.key_amount)
-            THEN c.last.debit ELSE c.last.credit END AS credit_side,
-        abs(c.booked_amount) AS amount,
-        -c.booked_amount AS key_amount,
-        '取消 ' || strftime(c.last.partition_date, '%Y/%m/%d') || ' No.'
-            || lpad(CAST(c.last.slip_no AS VARCHAR), 6, '0') || ' ' || c.last.description
+        CASE WHEN sign(b.booked_amount) = sign(b.last.key_amount)
+            THEN b.last.credit ELSE b.last.debit END AS debit_side,
+        CASE WHEN sign(b.booked_amount) = sign(b.last.key_amount)
+            THEN b.last.debit ELSE b.last.credit END AS credit_side,
+        abs(b.booked_amount) AS amount,
+        -b.booked_amount AS key_amount,
+        '取消 ' || strftime(b.last.partition_date, '%Y/%m/%d') || ' No.'
+            || lpad(CAST(b.last.slip_no AS VARCHAR), 6, '0') || ' ' || b.last.description
             AS description,
-        c.last.source_event,
-        c.receivable_id,
-        c.settlement_line_id,
-        c.last.payment_method,
-        c.last.source,
-        c.last.partition_date AS reverses_date,
-        c.last.slip_no AS reverses_slip_no
-    FROM changes AS c
-    WHERE c.booked_amount <> 0
+        b.last.source_event,
+        b.receivable_id,
+        b.settlement_line_id,
+        b.last.payment_method,
+        b.last.source,
+        b.last.partition_date AS reverses_date,
+        b.last.slip_no AS reverses_slip_no
+    FROM booked AS b
+    SEMI JOIN changes AS c
+        ON c.entry_type = b.entry_type
+        AND c.key_event IS NOT DISTINCT FROM b.key_event
+        AND c.receivable_id IS NOT DISTINCT FROM b.receivable_id
+        AND c.settlement_line_id IS NOT DISTINCT FROM b.settlement_line_id
+    WHERE b.booked_amount <> 0
 ),
 resolved AS (
     SELECT
@@ -399,35 +408,15 @@ new_lines AS (
 ),
 day_lines AS (
     SELECT * FROM reversals UNION ALL BY NAME SELECT * FROM new_lines
-),
-slips AS (
-    -- the day's slips numbered in order: a dense_rank over every line sorted whole lines on
-    -- one thread (the 1M backlog day's journal at a 1GB limit: 19.6 s, now 13.2 s)
-    SELECT
-        *,
-        row_number() OVER (ORDER BY part, group_date, group_slip, group_kind, group_ref)
-            AS slip_no
-    FROM (SELECT DISTINCT part, group_date, group_slip, group_kind, group_ref FROM day_lines)
-),
-numbered AS (
-    SELECT
-        l.*,
-        s.slip_no,
-        row_number() OVER (
-            PARTITION BY s.slip_no ORDER BY l.line_order, l.receivable_id, l.settlement_line_id
-        ) AS line_no
-    FROM day_lines AS l
-    JOIN slips AS s
-        ON s.part = l.part
-        AND s.group_date IS NOT DISTINCT FROM l.group_date
-        AND s.group_slip IS NOT DISTINCT FROM l.group_slip
-        AND s.group_kind IS NOT DISTINCT FROM l.group_kind
-        AND s.group_ref IS NOT DISTINCT FROM l.group_ref
 )
 SELECT
+    part,
+    group_date,
+    group_slip,
+    group_kind,
+    group_ref,
+    line_order,
     CAST($as_of AS DATE) AS partition_date,
-    CAST(slip_no AS INTEGER) AS slip_no,
-    CAST(line_no AS INTEGER) AS line_no,
     entry_type,
     correction,
     debit_side.role AS debit_role,
@@ -449,4 +438,4 @@ SELECT
     source,
     reverses_date,
     reverses_slip_no
-FROM numbered
+FROM day_lines
