@@ -35,7 +35,6 @@ from recon_pipeline.assets.staging import (
     raw_key,
 )
 from recon_pipeline.freshness import holding_sources
-from recon_pipeline.packaged import sql
 from recon_pipeline.partitions import table_key
 from recon_pipeline.resources.accounts import AccountsResource
 from recon_pipeline.resources.contracts import ContractsResource
@@ -566,13 +565,14 @@ def journal_day(con: duckdb.DuckDBPyConnection, day: dt.date, accounts: list[dic
     if sent and sent[0]:
         return JournalDay(str(sent[0]), f"kept as sent in {sent[0]}")
     scope = journal_scope(con, day)
-    # the lines first, then their numbers: numbering whole lines sorted ~320 bytes a line
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE journal_day_lines AS " + sql("marts/journal"),
+    replace_partition(
+        con,
+        "marts.journal_lines",
+        "partition_date",
+        day,
+        "marts/journal",
         {"as_of": day, "accounts": accounts} | scope.parameters(),
     )
-    replace_partition(con, "marts.journal_lines", "partition_date", day, "marts/journal_slips", {})
-    con.execute("DROP TABLE journal_day_lines")
     return JournalDay(None, scope.describe())
 
 

@@ -24,9 +24,7 @@
 -- Accounts come from the accounts file ($accounts: role, role_key, account, sub_account,
 -- tax_class; recon_pipeline/accounts.py); a new line takes today's, a reversal the reversed
 -- line's own. Slips: one per reversed slip (first), then one per shipment event, settlement
--- line and receivable; the lines come out with their slip's key (part, group_*) and their
--- order in it (line_order), into the temp table journal_day_lines that sql/marts/
--- journal_slips.sql numbers from 1 each day.
+-- line and receivable; numbered from 1 each day.
 --
 -- A day books only what can have changed since the last day booked ($scope_days: the reconciled
 -- days whose scope to take, recon_pipeline.scope.journal_scope): the keys of a receivable or a
@@ -278,8 +276,8 @@ changes AS (
         coalesce(t.key_event, b.key_event) AS key_event,
         coalesce(t.amount, 0) AS target_amount,
         coalesce(b.booked_amount, 0) AS booked_amount,
-        -- not what was booked (b.last): changes is read twice, and a wide row is costly to
-        -- keep (a first load's 2.8M keys at 1M orders); reversals joins it back
+        -- not what was booked (b.last, ~200 bytes): changes is kept for its two readers, and
+        -- a first load has 2.8M keys at 1M orders; reversals takes it from booked
         t.source_event, t.payment_method, t.source, t.line_method, t.event_type, t.description
     FROM (
         SELECT *, CASE WHEN entry_type = 'SALE' THEN source_event END AS key_event
@@ -408,15 +406,35 @@ new_lines AS (
 ),
 day_lines AS (
     SELECT * FROM reversals UNION ALL BY NAME SELECT * FROM new_lines
+),
+slips AS (
+    -- the day's slips numbered in order: a dense_rank over every line sorted whole lines on
+    -- one thread (the 1M backlog day's journal at a 1GB limit: 19.6 s, now 13.2 s)
+    SELECT
+        *,
+        row_number() OVER (ORDER BY part, group_date, group_slip, group_kind, group_ref)
+            AS slip_no
+    FROM (SELECT DISTINCT part, group_date, group_slip, group_kind, group_ref FROM day_lines)
+),
+numbered AS (
+    SELECT
+        l.*,
+        s.slip_no,
+        row_number() OVER (
+            PARTITION BY s.slip_no ORDER BY l.line_order, l.receivable_id, l.settlement_line_id
+        ) AS line_no
+    FROM day_lines AS l
+    JOIN slips AS s
+        ON s.part = l.part
+        AND s.group_date IS NOT DISTINCT FROM l.group_date
+        AND s.group_slip IS NOT DISTINCT FROM l.group_slip
+        AND s.group_kind IS NOT DISTINCT FROM l.group_kind
+        AND s.group_ref IS NOT DISTINCT FROM l.group_ref
 )
 SELECT
-    part,
-    group_date,
-    group_slip,
-    group_kind,
-    group_ref,
-    line_order,
     CAST($as_of AS DATE) AS partition_date,
+    CAST(slip_no AS INTEGER) AS slip_no,
+    CAST(line_no AS INTEGER) AS line_no,
     entry_type,
     correction,
     debit_side.role AS debit_role,
@@ -438,4 +456,4 @@ SELECT
     source,
     reverses_date,
     reverses_slip_no
-FROM day_lines
+FROM numbered
