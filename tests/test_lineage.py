@@ -26,7 +26,7 @@ ASSET_SQL: dict[str, tuple[str, ...]] = {
     "staging.dispositions": ("staging/dispositions/*.sql",),
     "staging.payer_aliases": ("staging/payer_aliases/*.sql",),
     "marts.matches": ("reconcile/**/*.sql",),
-    "marts.unmatched_items": ("marts/unmatched_items.sql",),
+    "marts.unmatched_items": ("views/marts.unmatched_items.sql",),
     "marts.aging": ("marts/aging.sql",),
     "marts.fees": ("marts/fees.sql",),
     "marts.auto_match_rate": ("marts/auto_match_rate.sql",),
